@@ -1,0 +1,59 @@
+import type { Database } from '../store/database.js';
+
+/** One lookup, as the audit trail keeps it: the one place identifiers asked for are recorded. */
+export interface AuditEntry {
+  readonly at: Date;
+  readonly clientId: string | null;
+  readonly consumer: string | null;
+  readonly supplier: string | null;
+  readonly endpoint: string;
+  readonly identifiers: readonly string[];
+  readonly status: number;
+}
+
+export class AuditRepository {
+  constructor(private readonly db: Database) {}
+
+  async record(entry: AuditEntry): Promise<void> {
+    await this.db.query(
+      `insert into audit_log (at, client_id, consumer, supplier, endpoint, identifiers, status)
+       values ($1::text::timestamptz, $2, $3, $4, $5, $6::text[], $7)`,
+      [
+        entry.at.toISOString(),
+        entry.clientId,
+        entry.consumer,
+        entry.supplier,
+        entry.endpoint,
+        entry.identifiers,
+        entry.status,
+      ],
+    );
+  }
+
+  /** The newest entries first; for operators and tests. */
+  async latest(limit: number): Promise<AuditEntry[]> {
+    const rows = await this.db.query<{
+      at: string;
+      client_id: string | null;
+      consumer: string | null;
+      supplier: string | null;
+      endpoint: string;
+      identifiers: string[];
+      status: number;
+    }>(
+      `select to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, client_id, consumer, supplier,
+              endpoint, identifiers, status
+       from audit_log order by id desc limit $1`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      at: new Date(r.at),
+      clientId: r.client_id,
+      consumer: r.consumer,
+      supplier: r.supplier,
+      endpoint: r.endpoint,
+      identifiers: r.identifiers,
+      status: Number(r.status),
+    }));
+  }
+}

@@ -1,0 +1,28 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { InsufficientScopeError, InvalidTokenError } from '../errors/errors.js';
+import type { AccessToken } from './access-token.js';
+import type { TokenVerifier } from './token-verifier.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    accessToken?: AccessToken;
+  }
+}
+
+const BEARER = /^Bearer[ \t]+([A-Za-z0-9\-_.~+/]+=*)[ \t]*$/i;
+
+/**
+ * A preHandler that verifies the bearer token and demands at least one of `anyOfScopes`.
+ * The token may hold any number of other scopes.
+ */
+export function requireToken(verifier: TokenVerifier, anyOfScopes: readonly string[]) {
+  return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    const header = request.headers.authorization;
+    if (!header) throw new InvalidTokenError('an access token is required (Authorization: Bearer <token>)');
+    const match = BEARER.exec(header);
+    if (!match) throw new InvalidTokenError('the Authorization header must be "Bearer <token>"');
+    const token = await verifier.verify(match[1]!);
+    if (!token.scopes.some((s) => anyOfScopes.includes(s))) throw new InsufficientScopeError(anyOfScopes);
+    request.accessToken = token;
+  };
+}

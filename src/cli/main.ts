@@ -1,0 +1,170 @@
+// `krr`: thin commands over the config, the store and the services.
+
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Command, CommanderError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { devKeyFor, mintDevToken } from '../auth/dev-issuer.js';
+import { loadConfig } from '../config/config.js';
+import type { CliValues, KrrConfig } from '../config/config.js';
+import { demoPersons } from '../demo/demo-data.js';
+import { ConfigError, KrrError } from '../errors/errors.js';
+import { PersonWriter } from '../person/person.writer.js';
+import { exportPersons } from '../transfer/export.service.js';
+import { importPersons } from '../transfer/import.service.js';
+import { personRules, withStore } from './runtime.js';
+import { startServer, startupBanner } from './serve.command.js';
+
+function storeOptions(cmd: Command): Command {
+  return cmd
+    .option('--data-dir <dir>', 'embedded store directory (default ./.krr-data, or KRR_DATA_DIR)')
+    .option('--database <url>', 'PostgreSQL URL (or KRR_DATABASE_URL); the production store')
+    .option('--config <file>', 'JSON config file (or KRR_CONFIG)')
+    .option('--no-synthetic-identifiers', 'refuse synthetic test identifiers (month + 80 / + 40)');
+}
+
+function config(values: CliValues): KrrConfig {
+  return loadConfig(values);
+}
+
+function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Command {
+  const program = new Command('krr')
+    .description("Kontakt- og reservasjonsregisteret: a register and lookup service compatible with Digdir's KRR")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => out.write(s), writeErr: (s) => err.write(s) })
+    .showHelpAfterError();
+
+  storeOptions(program.command('serve').description('serve the API'))
+    .option('--dev', 'dev mode: a local token issuer (see `krr token`)')
+    .option('--demo', 'seed demo persons when the register is empty')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1, or KRR_HOST)')
+    .option('--port <port>', 'port to listen on (default 8080, or KRR_PORT)')
+    .option('--clock <iso>', 'freeze "now" for the 18-month rule (or KRR_CLOCK)')
+    .addOption(new Option('--log-level <level>', 'log level (or KRR_LOG_LEVEL)'))
+    .action(async (opts) => {
+      const cfg = config(opts);
+      const server = await startServer(cfg, { demo: Boolean(opts.demo) });
+      out.write(startupBanner(cfg, server, Boolean(opts.demo)));
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          server.close().then(resolve, resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+
+  storeOptions(program.command('import').description('import persons from JSON Lines (all or nothing)'))
+    .argument('[file]', 'JSON Lines file; - or nothing for standard input')
+    .action(async (file: string | undefined, opts) => {
+      const cfg = config(opts);
+      const fromStdin = file === undefined || file === '-';
+      const input = fromStdin ? process.stdin : createReadStream(file);
+      const total = fromStdin ? 0 : statSync(file).size;
+      let bytes = 0;
+      input.on('data', (chunk: Buffer | string) => {
+        bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+      });
+      const tty = Boolean((err as NodeJS.WriteStream).isTTY);
+      const bar =
+        tty && total > 0
+          ? new cliProgress.SingleBar(
+              { format: 'importing [{bar}] {percentage}% | {persons} persons | ETA {eta}s', stream: err as NodeJS.WriteStream },
+              cliProgress.Presets.shades_classic,
+            )
+          : undefined;
+      bar?.start(total, 0, { persons: 0 });
+      let lastTick = 0;
+      const summary = await withStore(cfg, (db) =>
+        importPersons(new PersonWriter(db), createInterface({ input, crlfDelay: Infinity }), {
+          rules: personRules(cfg),
+          onProgress: ({ persons }) => {
+            if (bar) bar.update(bytes, { persons });
+            else if (tty && Date.now() - lastTick > 1000) {
+              lastTick = Date.now();
+              err.write(`\rimporting: ${persons} persons`);
+            }
+          },
+        }).finally(() => bar?.stop()),
+      );
+      if (summary.ignoredFields.size > 0) {
+        const fields = [...summary.ignoredFields].map(([f, n]) => `${f} (${n} lines)`).join(', ');
+        err.write(`note: fields the register does not know were ignored: ${fields}\n`);
+      }
+      const rate = summary.seconds > 0 ? Math.round(summary.persons / summary.seconds) : summary.persons;
+      out.write(`imported ${summary.persons} persons from ${summary.lines} lines in ${summary.seconds.toFixed(1)} s (${rate} persons/s)\n`);
+    });
+
+  storeOptions(program.command('export').description('write the register as JSON Lines'))
+    .argument('[file]', 'output file; - or nothing for standard output')
+    .action(async (file: string | undefined, opts) => {
+      const cfg = config(opts);
+      const target = file === undefined || file === '-' ? out : createWriteStream(file);
+      await withStore(cfg, (db) => pipeline(exportPersons(db), target as Writable, { end: target !== out }));
+    });
+
+  storeOptions(program.command('seed').description('add the demo persons to the register'))
+    .action(async (opts) => {
+      const cfg = config(opts);
+      const persons = demoPersons(Date.now());
+      await withStore(cfg, (db) => new PersonWriter(db).write(persons.map((p) => p.person)));
+      for (const p of persons) out.write(`${p.person.personidentifikator}  ${p.label}\n`);
+    });
+
+  storeOptions(program.command('token').description('print an access token from the dev issuer (last line)'))
+    .requiredOption('--scope <scopes>', 'space-separated scopes, e.g. "krr:global/kontaktinformasjon.read"')
+    .option('--consumer <org>', 'consumer organisation, 0192:<orgno>', '0192:991825827')
+    .option('--supplier <org>', 'supplier organisation, 0192:<orgno>')
+    .option('--client-id <id>', 'client_id claim', 'krr-dev-client')
+    .option('--pid <identifier>', 'the logged-in person (an ID-porten-shaped token)')
+    .option('--audience <aud>', 'aud claim')
+    .option('--expires-in <seconds>', 'lifetime in seconds', '3600')
+    .action(async (opts) => {
+      const cfg = config(opts);
+      const expiresIn = Number(opts.expiresIn);
+      if (!Number.isInteger(expiresIn) || expiresIn <= 0) throw new ConfigError('--expires-in must be a positive number of seconds');
+      // The embedded store's key is a file beside the database, read without opening the database,
+      // so a token can be made while a server holds the store.
+      const jwk =
+        cfg.store.kind === 'embedded'
+          ? await devKeyFor(cfg.store, undefined)
+          : await withStore(cfg, (db) => devKeyFor(cfg.store, db));
+      const token = await mintDevToken(jwk, {
+        issuer: cfg.auth.devIssuer,
+        scopes: String(opts.scope).split(/\s+/).filter(Boolean),
+        consumer: opts.consumer,
+        supplier: opts.supplier,
+        clientId: opts.clientId,
+        audience: opts.audience,
+        pid: opts.pid,
+        expiresInSeconds: expiresIn,
+      });
+      out.write(`${token}\n`);
+    });
+
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(
+  argv: readonly string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
+  const program = makeProgram(out, err);
+  try {
+    await program.parseAsync(argv as string[]);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof KrrError) {
+      err.write(`krr: ${e.message}\n`);
+      return e.code === 'CONFIG' ? 2 : 1;
+    }
+    throw e;
+  }
+}

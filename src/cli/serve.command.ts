@@ -1,0 +1,91 @@
+import type { FastifyInstance } from 'fastify';
+import { devKeyFor, publicJwk } from '../auth/dev-issuer.js';
+import { TokenVerifier } from '../auth/token-verifier.js';
+import type { KrrConfig } from '../config/config.js';
+import { demoPersons } from '../demo/demo-data.js';
+import { ConfigError } from '../errors/errors.js';
+import { buildApp } from '../http/app.js';
+import { PersonRepository } from '../person/person.repository.js';
+import { PersonWriter } from '../person/person.writer.js';
+import type { Database } from '../store/database.js';
+import { openStore } from '../store/open-store.js';
+import { frozenClock, systemClock } from '../time/clock.js';
+import { formatOslo } from '../time/oslo-time.js';
+
+export interface ServeOptions {
+  /** Seed the demo persons when the register is empty. */
+  readonly demo: boolean;
+}
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly db: Database;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Opens the store and serves the API until `close()`. */
+export async function startServer(config: KrrConfig, options: ServeOptions): Promise<RunningServer> {
+  if (!config.dev && config.auth.trustedIssuers.length === 0) {
+    throw new ConfigError(
+      'no trusted token issuers are configured, so every request would be refused: set trustedIssuers in --config (or KRR_TRUSTED_ISSUERS), or run with --dev',
+    );
+  }
+  const db = await openStore(config.store);
+  try {
+    if (options.demo && (await new PersonRepository(db).count()) === 0) {
+      await new PersonWriter(db).write(demoPersons(Date.now()).map((d) => d.person));
+    }
+    const devJwk = config.dev ? await devKeyFor(config.store, db) : undefined;
+    const verifier = new TokenVerifier({
+      trustedIssuers: config.auth.trustedIssuers,
+      clockSkewSeconds: config.auth.clockSkewSeconds,
+      ...(devJwk ? { dev: { issuer: config.auth.devIssuer, publicJwk: publicJwk(devJwk) } } : {}),
+    });
+    const clock = config.clock === undefined ? systemClock : frozenClock(config.clock);
+    const app = await buildApp({ config, db, verifier, clock });
+    await app.listen({ host: config.http.host, port: config.http.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.http.port;
+    const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+    return {
+      app,
+      db,
+      url: `http://${host}:${port}`,
+      async close() {
+        await app.close();
+        await db.close();
+      },
+    };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
+function storeArgs(config: KrrConfig): string {
+  return config.store.kind === 'embedded' ? `--data-dir ${config.store.dataDir}` : '--database "$KRR_DATABASE_URL"';
+}
+
+/** What a person who just ran `npm start` needs: where it is, how to get a token, a lookup to paste. */
+export function startupBanner(config: KrrConfig, server: RunningServer, demo: boolean): string {
+  const lines = [`krr is serving ${server.url} (store: ${config.store.kind}${config.dev ? ', dev mode' : ''})`];
+  if (config.clock !== undefined) lines.push(`the clock is frozen at ${formatOslo(config.clock)}`);
+  lines.push(`  OpenAPI: ${server.url}/v3/api-docs   Swagger UI: ${server.url}/swagger-ui/`);
+  if (config.dev) {
+    const tokenCmd = `npx krr token ${storeArgs(config)} --consumer 0192:991825827 --scope "krr:global/kontaktinformasjon.read krr:global/digitalpost.read"`;
+    lines.push('', 'Get a token (dev issuer):', `  ${tokenCmd}`);
+    if (demo) {
+      const persons = demoPersons(Date.now());
+      lines.push('', 'Demo persons:');
+      for (const p of persons) lines.push(`  ${p.person.personidentifikator}  ${p.label}`);
+      const first = persons[0]!.person.personidentifikator;
+      lines.push(
+        '',
+        'Look one up:',
+        `  curl -s -X POST ${server.url}/rest/v2/personer -H "Authorization: Bearer $(${tokenCmd} 2>/dev/null | tail -n 1)" -H 'Content-Type: application/json' -d '{"personidentifikatorer":["${first}"]}'`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,185 @@
+// The app's configuration: parsed once at start from a config file, the environment and the
+// command line (in rising precedence), checked against a schema, frozen. Bad configuration stops
+// the program before anything is served.
+
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { ConfigError } from '../errors/errors.js';
+import type { StoreConfig } from '../store/database.js';
+import { parseInstant } from '../time/oslo-time.js';
+import type { EpochMs } from '../time/oslo-time.js';
+
+const TrustedIssuerSchema = Type.Object(
+  {
+    /** The `iss` claim exactly as the issuer writes it (Digdir's carries a trailing slash). */
+    issuer: Type.String({ minLength: 1 }),
+    /** Where the issuer's keys are. Without it, they are found through the issuer's metadata. */
+    jwksUri: Type.Optional(Type.String({ minLength: 1 })),
+    /** The issuer's metadata document; default: `<issuer>/.well-known/oauth-authorization-server`. */
+    metadataUrl: Type.Optional(Type.String({ minLength: 1 })),
+    /** When set, tokens from this issuer must carry this `aud`. */
+    audience: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type TrustedIssuer = Static<typeof TrustedIssuerSchema>;
+
+/** What a config file (`--config FILE`, `KRR_CONFIG`) may hold. */
+const FileConfigSchema = Type.Object(
+  {
+    databaseUrl: Type.Optional(Type.String()),
+    dataDir: Type.Optional(Type.String()),
+    host: Type.Optional(Type.String()),
+    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+    logLevel: Type.Optional(Type.String()),
+    allowSyntheticIdentifiers: Type.Optional(Type.Boolean()),
+    trustedIssuers: Type.Optional(Type.Array(TrustedIssuerSchema)),
+    clockSkewSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 600 })),
+    bodyLimitBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024 })),
+    devIssuer: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+type FileConfig = Static<typeof FileConfigSchema>;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface KrrConfig {
+  readonly store: StoreConfig;
+  readonly http: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number };
+  /** Dev mode: a local token issuer whose key is kept with the store. */
+  readonly dev: boolean;
+  /** The frozen "now" for the 18-month rule (`--clock`, `KRR_CLOCK`); undefined: the system clock. */
+  readonly clock: EpochMs | undefined;
+  readonly allowSyntheticIdentifiers: boolean;
+  readonly auth: {
+    readonly trustedIssuers: readonly TrustedIssuer[];
+    readonly clockSkewSeconds: number;
+    /** The dev issuer's `iss`. */
+    readonly devIssuer: string;
+  };
+  readonly logLevel: LogLevel;
+}
+
+/** Command-line values; undefined where the option was not given. */
+export interface CliValues {
+  readonly config?: string;
+  readonly dataDir?: string;
+  readonly database?: string;
+  readonly host?: string;
+  readonly port?: string | number;
+  readonly clock?: string;
+  readonly dev?: boolean;
+  readonly logLevel?: string;
+  readonly syntheticIdentifiers?: boolean;
+}
+
+export const DEFAULT_DATA_DIR = '.krr-data';
+export const DEFAULT_DEV_ISSUER = 'https://krr-dev.invalid/maskinporten/';
+
+function readConfigFile(path: string): FileConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`cannot read the config file ${path}: ${(err as Error).message}`);
+  }
+  if (!Value.Check(FileConfigSchema, json)) {
+    const problems = [...Value.Errors(FileConfigSchema, json)].slice(0, 5).map((e) => `${e.path || '/'}: ${e.message}`);
+    throw new ConfigError(`the config file ${path} is not valid: ${problems.join('; ')}`);
+  }
+  return json;
+}
+
+function parseBoolean(name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new ConfigError(`${name} must be true or false`);
+}
+
+function parseIssuersEnv(value: string | undefined): TrustedIssuer[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new ConfigError('KRR_TRUSTED_ISSUERS must be a JSON array of {issuer, jwksUri?, metadataUrl?, audience?}');
+  }
+  const schema = Type.Array(TrustedIssuerSchema);
+  if (!Value.Check(schema, json)) {
+    throw new ConfigError('KRR_TRUSTED_ISSUERS must be a JSON array of {issuer, jwksUri?, metadataUrl?, audience?}');
+  }
+  return json;
+}
+
+export function parseClock(value: string): EpochMs {
+  const t = parseInstant(value);
+  if (t === undefined) {
+    throw new ConfigError(`--clock / KRR_CLOCK must be an ISO-8601 date-time with an offset, e.g. 2018-06-01T12:00:00+02:00`);
+  }
+  return t;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Builds the frozen configuration. `env` is a parameter so that tests do not touch process.env. */
+export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env): KrrConfig {
+  const configPath = cli.config ?? env.KRR_CONFIG;
+  const file: FileConfig = configPath ? readConfigFile(configPath) : {};
+
+  const databaseUrl = cli.database ?? env.KRR_DATABASE_URL ?? file.databaseUrl;
+  const dataDir = cli.dataDir ?? env.KRR_DATA_DIR ?? file.dataDir;
+  if (cli.database && cli.dataDir) throw new ConfigError('give either --database or --data-dir, not both');
+  let store: StoreConfig;
+  if (databaseUrl && !cli.dataDir) {
+    if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
+      throw new ConfigError('the database URL must start with postgres:// or postgresql://');
+    }
+    store = { kind: 'postgres', url: databaseUrl };
+  } else {
+    store = { kind: 'embedded', dataDir: resolve(dataDir ?? DEFAULT_DATA_DIR) };
+  }
+
+  const portValue = cli.port ?? env.KRR_PORT ?? file.port ?? 8080;
+  const port = Number(portValue);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('--port must be a port number (0 to 65535)');
+
+  const clockText = cli.clock ?? env.KRR_CLOCK;
+  const logLevel = (cli.logLevel ?? env.KRR_LOG_LEVEL ?? file.logLevel ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`the log level must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  return deepFreeze({
+    store,
+    http: {
+      host: cli.host ?? env.KRR_HOST ?? file.host ?? '127.0.0.1',
+      port,
+      bodyLimitBytes: file.bodyLimitBytes ?? 1024 * 1024,
+    },
+    dev: cli.dev ?? false,
+    clock: clockText ? parseClock(clockText) : undefined,
+    allowSyntheticIdentifiers:
+      cli.syntheticIdentifiers ??
+      parseBoolean('KRR_ALLOW_SYNTHETIC_IDENTIFIERS', env.KRR_ALLOW_SYNTHETIC_IDENTIFIERS) ??
+      file.allowSyntheticIdentifiers ??
+      true,
+    auth: {
+      trustedIssuers: parseIssuersEnv(env.KRR_TRUSTED_ISSUERS) ?? file.trustedIssuers ?? [],
+      clockSkewSeconds: file.clockSkewSeconds ?? 30,
+      devIssuer: env.KRR_DEV_ISSUER ?? file.devIssuer ?? DEFAULT_DEV_ISSUER,
+    },
+    logLevel: logLevel as LogLevel,
+  });
+}

@@ -1,0 +1,97 @@
+// Typed errors with stable codes. HTTP maps them to the contract's error body (http/error-handler);
+// the CLI prints their message. Messages never contain identifiers, contact data or tokens.
+
+export interface ErrorItem {
+  readonly detail: string;
+  /** JSON Pointer into the request body. */
+  readonly pointer?: string;
+}
+
+export abstract class KrrError extends Error {
+  abstract readonly code: string;
+  abstract readonly status: number;
+  readonly items: readonly ErrorItem[];
+
+  constructor(message: string, items?: readonly ErrorItem[]) {
+    super(message);
+    this.name = new.target.name;
+    this.items = items ?? [{ detail: message }];
+  }
+}
+
+/** The request body is not what the endpoint takes (not JSON, wrong shape or types). */
+export class BadRequestError extends KrrError {
+  readonly code = 'BAD_REQUEST';
+  readonly status = 400;
+}
+
+/** Well-formed JSON whose values are invalid (identifiers, languages, addresses). */
+export class InvalidValueError extends KrrError {
+  readonly code = 'INVALID_VALUE';
+  readonly status = 422;
+}
+
+
+/** No usable access token. The message never contains the token. */
+export class InvalidTokenError extends KrrError {
+  readonly code = 'INVALID_TOKEN';
+  readonly status = 401;
+}
+
+export class InsufficientScopeError extends KrrError {
+  readonly code = 'INSUFFICIENT_SCOPE';
+  readonly status = 403;
+  constructor(readonly requiredScopes: readonly string[]) {
+    super(`the token has none of the scopes this endpoint needs: ${requiredScopes.join(' ')}`);
+  }
+}
+
+export class NotFoundError extends KrrError {
+  readonly code = 'NOT_FOUND';
+  readonly status = 404;
+}
+
+export class MethodNotAllowedError extends KrrError {
+  readonly code = 'METHOD_NOT_ALLOWED';
+  readonly status = 405;
+}
+
+export class PayloadTooLargeError extends KrrError {
+  readonly code = 'PAYLOAD_TOO_LARGE';
+  readonly status = 413;
+}
+
+export class UnsupportedMediaTypeError extends KrrError {
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+  readonly status = 415;
+}
+
+/** The store cannot be reached; the request may succeed later. */
+export class StoreUnavailableError extends KrrError {
+  readonly code = 'STORE_UNAVAILABLE';
+  readonly status = 503;
+}
+
+/** Bad configuration or command-line use: reported at start, before anything is served. */
+export class ConfigError extends KrrError {
+  readonly code = 'CONFIG';
+  readonly status = 500;
+}
+
+/** The embedded store's directory is held by another process. */
+export class StoreLockedError extends KrrError {
+  readonly code = 'STORE_LOCKED';
+  readonly status = 503;
+}
+
+/** A bad line in an import: nothing was written. */
+export class ImportError extends KrrError {
+  readonly code = 'IMPORT';
+  readonly status = 400;
+}
+
+/** The keys of a trusted token issuer cannot be fetched, and none are cached. */
+export class IssuerUnavailableError extends KrrError {
+  readonly code = 'ISSUER_UNAVAILABLE';
+  readonly status = 503;
+}

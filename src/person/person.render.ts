@@ -1,0 +1,117 @@
+// Renders a person's answer once, when the person is written, as JSON fragments in the contract's
+// field order. A lookup then only chooses fragments by scope and adds `varslingsstatus`, which
+// depends on "now"; it never formats a timestamp or escapes a string.
+
+import { formatOslo } from '../time/oslo-time.js';
+import type { EpochMs } from '../time/oslo-time.js';
+import { latestChannelConfirmation } from './person.js';
+import type { Person, PersonStatus } from './person.js';
+
+/**
+ * A person as the store keeps it. Each fragment is `"name":value[,...]` without braces or a leading
+ * comma; `null` where the person has nothing for that group.
+ */
+export interface RenderedPerson {
+  readonly personidentifikator: string;
+  readonly status: PersonStatus;
+  readonly reserved: boolean;
+  /** Latest confirmation of a channel that has an address: decides varslingsstatus. */
+  readonly varslingBasis: EpochMs | null;
+  /** personidentifikator, reservasjon, reservasjonstidspunkt, reservasjon_oppdatert, status. */
+  readonly base: string;
+  readonly kontaktinformasjon: string | null;
+  readonly digitalPost: string | null;
+  readonly sertifikat: string | null;
+  /** spraak, spraak_oppdatert. */
+  readonly spraak: string | null;
+}
+
+type Member = readonly [name: string, value: string | EpochMs | undefined];
+
+function members(list: readonly Member[]): string | null {
+  let out = '';
+  for (const [name, value] of list) {
+    if (value === undefined) continue;
+    if (out) out += ',';
+    out += `"${name}":${JSON.stringify(typeof value === 'number' ? formatOslo(value) : value)}`;
+  }
+  return out || null;
+}
+
+function objectMember(name: string, inner: string | null): string | null {
+  return inner === null ? null : `"${name}":{${inner}}`;
+}
+
+export function renderPerson(p: Person): RenderedPerson {
+  const deleted = p.status === 'SLETTET';
+  const base = deleted
+    ? members([
+        ['personidentifikator', p.personidentifikator],
+        ['status', p.status],
+      ])!
+    : members([
+        ['personidentifikator', p.personidentifikator],
+        ['reservasjon', p.reservasjon],
+        ['reservasjonstidspunkt', p.reservasjonstidspunkt],
+        ['reservasjon_oppdatert', p.reservasjon_oppdatert],
+        ['status', p.status],
+      ])!;
+  if (deleted) {
+    return {
+      personidentifikator: p.personidentifikator,
+      status: p.status,
+      reserved: false,
+      varslingBasis: null,
+      base,
+      kontaktinformasjon: null,
+      digitalPost: null,
+      sertifikat: null,
+      spraak: null,
+    };
+  }
+  const k = p.kontaktinformasjon;
+  const d = p.digital_post;
+  return {
+    personidentifikator: p.personidentifikator,
+    status: p.status,
+    reserved: p.reservasjon === 'JA',
+    varslingBasis: latestChannelConfirmation(k) ?? null,
+    base,
+    kontaktinformasjon: objectMember(
+      'kontaktinformasjon',
+      k
+        ? members([
+            ['epostadresse', k.epostadresse],
+            ['epostadresse_oppdatert', k.epostadresse_oppdatert],
+            ['epostadresse_sist_verifisert', k.epostadresse_sist_verifisert],
+            ['mobiltelefonnummer', k.mobiltelefonnummer],
+            ['mobiltelefonnummer_oppdatert', k.mobiltelefonnummer_oppdatert],
+            ['mobiltelefonnummer_sist_verifisert', k.mobiltelefonnummer_sist_verifisert],
+          ])
+        : null,
+    ),
+    digitalPost: objectMember(
+      'digital_post',
+      d
+        ? members([
+            ['postkasseadresse', d.postkasseadresse],
+            ['postkasseleverandoeradresse', d.postkasseleverandoeradresse],
+          ])
+        : null,
+    ),
+    sertifikat: members([['sertifikat', p.sertifikat]]),
+    spraak: members([
+      ['spraak', p.spraak],
+      ['spraak_oppdatert', p.spraak_oppdatert],
+    ]),
+  };
+}
+
+/** The import/export line (contract section 10): every stored field, no derived ones. */
+export function renderExportLine(r: RenderedPerson): string {
+  let out = `{${r.base}`;
+  for (const part of [r.kontaktinformasjon, r.digitalPost, r.sertifikat, r.spraak]) {
+    if (part !== null) out += `,${part}`;
+  }
+  return `${out}}`;
+}

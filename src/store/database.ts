@@ -1,0 +1,22 @@
+// The one small interface both stores implement: the same SQL (PostgreSQL dialect, `$n`
+// parameters) runs on a PostgreSQL server and on the embedded PGlite. Rows are plain objects whose
+// int8 columns arrive as JavaScript numbers; they never leave the store's repositories.
+
+export type StoreKind = 'postgres' | 'embedded';
+
+export interface Queryable {
+  query<R extends object = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: StoreKind;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export type StoreConfig =
+  | { readonly kind: 'embedded'; readonly dataDir: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema?: string };

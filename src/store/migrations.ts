@@ -1,0 +1,82 @@
+import type { Database } from './database.js';
+
+interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+// Append only: a released migration is never edited; a change is a new version.
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'person register and audit trail',
+    sql: `
+      -- Change ids start above 200 000 000, as in Digdir's current system (contract section 5).
+      create sequence person_change_id start with 200000001;
+
+      -- Identifier columns are text with a CHECK (not char(11)): char(n) = ANY(text[]) does not use the index.
+      create table person (
+        personidentifikator text primary key check (personidentifikator ~ '^[0-9]{11}$'),
+        status text not null check (status in ('AKTIV', 'SLETTET')),
+        reserved boolean not null,
+        -- epoch milliseconds of the latest confirmation of a channel; decides varslingsstatus
+        varsling_basis bigint,
+        -- the person's answer, rendered at write time as JSON fragments (see person.render.ts)
+        base text not null,
+        kontaktinformasjon text,
+        digital_post text,
+        sertifikat text,
+        spraak text,
+        change_id bigint not null default nextval('person_change_id'),
+        updated_at timestamptz not null default now()
+      );
+      create index person_change_id_idx on person (change_id);
+
+      create table audit_log (
+        id bigserial primary key,
+        at timestamptz not null,
+        client_id text,
+        consumer text,
+        supplier text,
+        endpoint text not null,
+        identifiers text[] not null,
+        status smallint not null
+      );
+      create index audit_log_at_idx on audit_log (at);
+
+      -- Small named values the register keeps for itself (the dev issuer's key on PostgreSQL).
+      create table register_setting (
+        name text primary key,
+        value text not null
+      );
+    `,
+  },
+];
+
+/** Brings the schema up to date. Safe when several processes start at once (advisory lock). */
+export async function migrate(db: Database): Promise<void> {
+  await db.exec(`create table if not exists schema_migrations (
+    version integer primary key, name text not null, applied_at timestamptz not null default now())`);
+  await db.transaction(async (tx) => {
+    await tx.query('select pg_advisory_xact_lock(72617201)');
+    const applied = new Set(
+      (await tx.query<{ version: number }>('select version from schema_migrations')).map((r) => r.version),
+    );
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      // Statements one by one: the extended protocol takes a single statement per call.
+      for (const statement of splitStatements(m.sql)) await tx.query(statement);
+      await tx.query('insert into schema_migrations (version, name) values ($1, $2)', [m.version, m.name]);
+    }
+  });
+}
+
+function splitStatements(script: string): string[] {
+  return script
+    .split(/;\s*$/m)
+    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+    .filter((s) => s.length > 0);
+}
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,54 @@
+import postgres from 'postgres';
+import type { Database, Queryable } from './database.js';
+
+// int8 (change ids, epoch milliseconds) as numbers: every value the register keeps is far below 2^53.
+const int8AsNumber = {
+  to: 20,
+  from: [20],
+  parse: (x: string) => Number(x),
+  serialize: (x: number) => String(x),
+};
+
+export interface PostgresOptions {
+  readonly url: string;
+  /** Schema for the tables (tests give each run its own); default: the server's search_path. */
+  readonly schema?: string;
+  readonly poolSize?: number;
+}
+
+export async function openPostgres(options: PostgresOptions): Promise<Database> {
+  const sql = postgres(options.url, {
+    max: options.poolSize ?? 10,
+    types: { int8: int8AsNumber },
+    onnotice: () => {},
+    connect_timeout: 10,
+    connection: {
+      application_name: 'krr',
+      ...(options.schema ? { search_path: options.schema } : {}),
+    },
+  });
+  if (options.schema) {
+    await sql.unsafe(`create schema if not exists "${options.schema.replace(/"/g, '""')}"`);
+  }
+
+  const wrap = (s: postgres.Sql | postgres.TransactionSql): Queryable => ({
+    async query<R extends object>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+      const rows = await s.unsafe(text, params as postgres.ParameterOrJSON<never>[]);
+      return rows as unknown as R[];
+    },
+  });
+  const root = wrap(sql);
+  return {
+    kind: 'postgres',
+    query: root.query,
+    async exec(script) {
+      await sql.unsafe(script).simple();
+    },
+    async transaction(fn) {
+      return (await sql.begin((tx) => fn(wrap(tx)))) as Awaited<ReturnType<typeof fn>>;
+    },
+    async close() {
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
