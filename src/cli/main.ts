@@ -63,24 +63,27 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
     .action(async (file: string | undefined, opts) => {
       const cfg = config(opts);
       const fromStdin = file === undefined || file === '-';
-      const input = fromStdin ? process.stdin : createReadStream(file);
       const total = fromStdin ? 0 : statSync(file).size;
-      let bytes = 0;
-      input.on('data', (chunk: Buffer | string) => {
-        bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-      });
       const tty = Boolean((err as NodeJS.WriteStream).isTTY);
-      const bar =
-        tty && total > 0
-          ? new cliProgress.SingleBar(
-              { format: 'importing [{bar}] {percentage}% | {persons} persons | ETA {eta}s', stream: err as NodeJS.WriteStream },
-              cliProgress.Presets.shades_classic,
-            )
-          : undefined;
-      bar?.start(total, 0, { persons: 0 });
-      let lastTick = 0;
-      const summary = await withStore(cfg, (db) =>
-        importPersons(new PersonWriter(db), createInterface({ input, crlfDelay: Infinity }), {
+      const summary = await withStore(cfg, async (db) => {
+        // The input is opened only now that the store is open: a stream read earlier would flow
+        // (and end) before readline listens, and the import would see no lines at all.
+        const input = fromStdin ? process.stdin : createReadStream(file);
+        const lines = createInterface({ input, crlfDelay: Infinity });
+        let bytes = 0;
+        input.on('data', (chunk: Buffer | string) => {
+          bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+        });
+        const bar =
+          tty && total > 0
+            ? new cliProgress.SingleBar(
+                { format: 'importing [{bar}] {percentage}% | {persons} persons | ETA {eta}s', stream: err as NodeJS.WriteStream },
+                cliProgress.Presets.shades_classic,
+              )
+            : undefined;
+        bar?.start(total, 0, { persons: 0 });
+        let lastTick = 0;
+        return importPersons(new PersonWriter(db), lines, {
           rules: personRules(cfg),
           onProgress: ({ persons }) => {
             if (bar) bar.update(bytes, { persons });
@@ -89,8 +92,12 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
               err.write(`\rimporting: ${persons} persons`);
             }
           },
-        }).finally(() => bar?.stop()),
-      );
+        }).finally(() => {
+          bar?.stop();
+          lines.close();
+          if (!fromStdin) input.destroy();
+        });
+      });
       if (summary.ignoredFields.size > 0) {
         const fields = [...summary.ignoredFields].map(([f, n]) => `${f} (${n} lines)`).join(', ');
         err.write(`note: fields the register does not know were ignored: ${fields}\n`);

@@ -175,6 +175,24 @@ describe('checkPersonIdentifier: fødselsnummer', () => {
     assert.ok(refused >= 4, `refused ${refused}`);
   });
 
+  it('decides k1 by the remainder (Σw1 + k1) mod 11 alone: 0..3 accepted, 4..10 refused', () => {
+    const seen = new Array<number>(11).fill(0);
+    for (let i = 0; i < 400; i++) {
+      const nine = `2${i % 8}0${1 + ((i * 7) % 9)}88${String(i).padStart(3, '0')}`; // days 20..27, months 01..09
+      const s1 = sum(nine, W1);
+      for (let k1 = 0; k1 <= 9; k1++) {
+        const id = withK1(nine, k1);
+        if (!id) continue;
+        const remainder = (s1 + k1) % 11;
+        seen[remainder]!++;
+        if (remainder <= 3) expectValid(id, 'FNR', false);
+        else expectProblem(id, 'CHECK_DIGIT');
+      }
+    }
+    for (let remainder = 0; remainder <= 10; remainder++)
+      assert.ok(seen[remainder]! > 10, `remainder ${remainder}: ${seen[remainder]}`);
+  });
+
   it('accepts 2032-rule numbers whose classic k1 would be 10 (remainder 1)', () => {
     // Find a body whose Σw1 ≡ 1 (mod 11): classic k1 = 10 is impossible, the new rule allows
     // k1 ∈ {0, 1, 2} ((1 + k1) mod 11 ∈ {1, 2, 3}).
@@ -228,13 +246,37 @@ describe('checkPersonIdentifier: fødselsnummer', () => {
   });
 
   it('refuses impossible dates (with valid check digits)', () => {
-    for (const ddmmyy of ['011390', '010090', '001290', '321290', '300290', '310490', '310690', '310990', '311190']) {
+    for (const ddmmyy of [
+      '011390',
+      '010090',
+      '001290',
+      '321290',
+      '300290',
+      '310490',
+      '310690',
+      '310990',
+      '311190',
+    ]) {
       expectProblem(validFor(ddmmyy), 'DATE');
     }
   });
 
   it('accepts the last day of every month and 29 February', () => {
-    for (const ddmmyy of ['310190', '290200', '290296', '310390', '300490', '310590', '300690', '310790', '310890', '300990', '311090', '301190', '311290']) {
+    for (const ddmmyy of [
+      '310190',
+      '290200',
+      '290296',
+      '310390',
+      '300490',
+      '310590',
+      '300690',
+      '310790',
+      '310890',
+      '300990',
+      '311090',
+      '301190',
+      '311290',
+    ]) {
       expectValid(validFor(ddmmyy), 'FNR', false);
     }
   });
@@ -354,7 +396,16 @@ describe('isValidOrganisationNumber', () => {
   });
 
   it('refuses wrong lengths and non-digits', () => {
-    for (const bad of ['', '98466118', '9846611850', '98466118a', ' 984661185', '984 661 185', 'NO984661185', '984661185\n']) {
+    for (const bad of [
+      '',
+      '98466118',
+      '9846611850',
+      '98466118a',
+      ' 984661185',
+      '984 661 185',
+      'NO984661185',
+      '984661185\n',
+    ]) {
       assert.equal(isValidOrganisationNumber(bad), false, JSON.stringify(bad));
     }
   });

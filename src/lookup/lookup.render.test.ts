@@ -88,10 +88,17 @@ function parseAnswer(json: string): Record<string, unknown> {
   return o;
 }
 
-function lookup(p: Person, scopes: string[], informasjonsbehov?: string[], now = NOW): Record<string, unknown> {
+function lookup(
+  p: Person,
+  scopes: string[],
+  informasjonsbehov?: string[],
+  now = NOW,
+): Record<string, unknown> {
   const groups = groupsForScopes(scopes);
   assert.notEqual(groups, undefined, `no data scope in ${scopes.join(' ')}`);
-  return parseAnswer(renderPersonAnswer(renderPerson(p), viewFor(groups!, informasjonsbehov), eighteenMonthBoundary(now)));
+  return parseAnswer(
+    renderPersonAnswer(renderPerson(p), viewFor(groups!, informasjonsbehov), eighteenMonthBoundary(now)),
+  );
 }
 
 function keysOf(p: Person, scopes: string[], informasjonsbehov?: string[], now = NOW): string[] {
@@ -104,7 +111,10 @@ const BOTH = [KONTAKT, DIGITALPOST];
 
 describe('groupsForScopes and the contract’s scope table', () => {
   const table: [string, string[]][] = [
-    ['krr:global/kontaktinformasjon.read', ['varslingsstatus', 'kontaktinformasjon', 'spraak', 'spraak_oppdatert']],
+    [
+      'krr:global/kontaktinformasjon.read',
+      ['varslingsstatus', 'kontaktinformasjon', 'spraak', 'spraak_oppdatert'],
+    ],
     ['krr:global/kontaktinfo.read', ['varslingsstatus', 'kontaktinformasjon', 'spraak', 'spraak_oppdatert']],
     ['krr:global/digitalpost.read', ['digital_post', 'sertifikat']],
     ['krr:global/postkasse.read', ['digital_post', 'sertifikat']],
@@ -153,14 +163,31 @@ describe('groupsForScopes and the contract’s scope table', () => {
       'spraak_oppdatert',
     ]);
     assert.equal(groupsForScopes(BOTH), ALL_GROUPS);
-    assert.equal(groupsForScopes(['global/kontaktinformasjon.read', 'global/varslingsstatus.read', 'global/spraak.read', 'global/sikkerdigitalpost.read', 'global/sertifikat.read']), ALL_GROUPS);
-    assert.deepEqual(keysOf(person(), ['global/sertifikat.read', 'global/spraak.read']), [...BASE_NOT_RESERVED, 'sertifikat', 'spraak', 'spraak_oppdatert']);
+    assert.equal(
+      groupsForScopes([
+        'global/kontaktinformasjon.read',
+        'global/varslingsstatus.read',
+        'global/spraak.read',
+        'global/sikkerdigitalpost.read',
+        'global/sertifikat.read',
+      ]),
+      ALL_GROUPS,
+    );
+    assert.deepEqual(keysOf(person(), ['global/sertifikat.read', 'global/spraak.read']), [
+      ...BASE_NOT_RESERVED,
+      'sertifikat',
+      'spraak',
+      'spraak_oppdatert',
+    ]);
   });
 
   it('gives undefined for a token without any data scope', () => {
     assert.equal(groupsForScopes([]), undefined);
     assert.equal(groupsForScopes(['openid']), undefined);
-    assert.equal(groupsForScopes(['krr:global/hentendring.read', 'krr:global/postkasse.write', 'krr:user/spraak.write']), undefined);
+    assert.equal(
+      groupsForScopes(['krr:global/hentendring.read', 'krr:global/postkasse.write', 'krr:user/spraak.write']),
+      undefined,
+    );
     assert.equal(groupsForScopes(['KRR:GLOBAL/KONTAKTINFORMASJON.READ']), undefined);
     assert.equal(groupsForScopes(['krr:global/kontaktinformasjon.read ']), undefined);
   });
@@ -176,14 +203,23 @@ describe('varslingsstatus and the 18-month rule', () => {
 
   it('a channel confirmed exactly at the boundary is fresh, one second earlier stale', () => {
     assert.equal(varslingsstatus({ ...base, varslingBasis: BOUNDARY }, BOUNDARY), 'KAN_VARSLES');
-    assert.equal(varslingsstatus({ ...base, varslingBasis: BOUNDARY - SECOND }, BOUNDARY), 'KAN_IKKE_VARSLES');
+    assert.equal(
+      varslingsstatus({ ...base, varslingBasis: BOUNDARY - SECOND }, BOUNDARY),
+      'KAN_IKKE_VARSLES',
+    );
     assert.equal(varslingsstatus({ ...base, varslingBasis: BOUNDARY + SECOND }, BOUNDARY), 'KAN_VARSLES');
     assert.equal(varslingsstatus({ ...base, varslingBasis: null }, BOUNDARY), 'KAN_IKKE_VARSLES');
   });
 
   it('not AKTIV or reserved → KAN_IKKE_VARSLES, however fresh', () => {
-    assert.equal(varslingsstatus({ status: 'SLETTET', reserved: false, varslingBasis: NOW }, BOUNDARY), 'KAN_IKKE_VARSLES');
-    assert.equal(varslingsstatus({ status: 'AKTIV', reserved: true, varslingBasis: NOW }, BOUNDARY), 'KAN_IKKE_VARSLES');
+    assert.equal(
+      varslingsstatus({ status: 'SLETTET', reserved: false, varslingBasis: NOW }, BOUNDARY),
+      'KAN_IKKE_VARSLES',
+    );
+    assert.equal(
+      varslingsstatus({ status: 'AKTIV', reserved: true, varslingBasis: NOW }, BOUNDARY),
+      'KAN_IKKE_VARSLES',
+    );
   });
 
   it('end to end with the contract example (now 2018-06-01T12:00:00+02:00)', () => {
@@ -207,14 +243,25 @@ describe('varslingsstatus and the 18-month rule', () => {
   it('one fresh channel is enough; all stale or none → KAN_IKKE_VARSLES', () => {
     assert.equal(lookup(person(), [KONTAKT]).varslingsstatus, 'KAN_VARSLES'); // email verified FRESH
     const mobileFresh = person({
-      kontaktinformasjon: { epostadresse: 'a@example.no', epostadresse_oppdatert: STALE, mobiltelefonnummer: '41234567', mobiltelefonnummer_sist_verifisert: FRESH },
+      kontaktinformasjon: {
+        epostadresse: 'a@example.no',
+        epostadresse_oppdatert: STALE,
+        mobiltelefonnummer: '41234567',
+        mobiltelefonnummer_sist_verifisert: FRESH,
+      },
     });
     assert.equal(lookup(mobileFresh, [KONTAKT]).varslingsstatus, 'KAN_VARSLES');
     assert.equal(lookup(STALE_PERSON, [KONTAKT]).varslingsstatus, 'KAN_IKKE_VARSLES');
     const none = person({ kontaktinformasjon: undefined });
     assert.equal(lookup(none, [KONTAKT]).varslingsstatus, 'KAN_IKKE_VARSLES');
     // a date without the channel's address is not a channel
-    const noAddress = person({ kontaktinformasjon: { epostadresse_sist_verifisert: FRESH, mobiltelefonnummer: '41234567', mobiltelefonnummer_oppdatert: STALE } });
+    const noAddress = person({
+      kontaktinformasjon: {
+        epostadresse_sist_verifisert: FRESH,
+        mobiltelefonnummer: '41234567',
+        mobiltelefonnummer_oppdatert: STALE,
+      },
+    });
     assert.equal(lookup(noAddress, [KONTAKT]).varslingsstatus, 'KAN_IKKE_VARSLES');
   });
 
@@ -241,7 +288,10 @@ describe('varslingsstatus and the 18-month rule', () => {
 describe('informasjonsbehov', () => {
   it('absent: everything the scopes allow, nothing withheld', () => {
     assert.deepEqual(viewFor(ALL_GROUPS, undefined), { groups: ALL_GROUPS, withholdUnreachable: false });
-    assert.deepEqual(viewFor(Group.sertifikat, undefined), { groups: Group.sertifikat, withholdUnreachable: false });
+    assert.deepEqual(viewFor(Group.sertifikat, undefined), {
+      groups: Group.sertifikat,
+      withholdUnreachable: false,
+    });
   });
 
   it('Person only (or an empty list, or only unknown codes) gives the base fields', () => {
@@ -259,7 +309,10 @@ describe('informasjonsbehov', () => {
       [['SikkerDigitalPost'], ['digital_post']],
       [['Spraak'], ['spraak', 'spraak_oppdatert']],
       [['VarslingsStatus'], ['varslingsstatus']],
-      [['Spraak', 'Sertifikat', 'Spraak', 'Ukjent'], ['sertifikat', 'spraak', 'spraak_oppdatert']],
+      [
+        ['Spraak', 'Sertifikat', 'Spraak', 'Ukjent'],
+        ['sertifikat', 'spraak', 'spraak_oppdatert'],
+      ],
       [
         ['Person', 'Kontaktinfo', 'Sertifikat', 'SikkerDigitalPost', 'VarslingsStatus', 'Spraak'],
         ['varslingsstatus', 'kontaktinformasjon', 'digital_post', 'sertifikat', 'spraak', 'spraak_oppdatert'],
@@ -274,10 +327,28 @@ describe('informasjonsbehov', () => {
   it('never gives more than the scopes allow', () => {
     const all = ['Person', 'Kontaktinfo', 'Sertifikat', 'SikkerDigitalPost', 'VarslingsStatus', 'Spraak'];
     assert.deepEqual(keysOf(person(), [DIGITALPOST], ['Kontaktinfo', 'Spraak']), BASE_NOT_RESERVED);
-    assert.deepEqual(keysOf(person(), [DIGITALPOST], all), [...BASE_NOT_RESERVED, 'digital_post', 'sertifikat']);
-    assert.deepEqual(keysOf(person(), [KONTAKT], all), [...BASE_NOT_RESERVED, 'varslingsstatus', 'kontaktinformasjon', 'spraak', 'spraak_oppdatert']);
-    assert.deepEqual(keysOf(person(), ['global/sikkerdigitalpost.read'], all), [...BASE_NOT_RESERVED, 'digital_post']);
-    for (const scopes of [[KONTAKT], [DIGITALPOST], ['global/spraak.read'], ['global/varslingsstatus.read']]) {
+    assert.deepEqual(keysOf(person(), [DIGITALPOST], all), [
+      ...BASE_NOT_RESERVED,
+      'digital_post',
+      'sertifikat',
+    ]);
+    assert.deepEqual(keysOf(person(), [KONTAKT], all), [
+      ...BASE_NOT_RESERVED,
+      'varslingsstatus',
+      'kontaktinformasjon',
+      'spraak',
+      'spraak_oppdatert',
+    ]);
+    assert.deepEqual(keysOf(person(), ['global/sikkerdigitalpost.read'], all), [
+      ...BASE_NOT_RESERVED,
+      'digital_post',
+    ]);
+    for (const scopes of [
+      [KONTAKT],
+      [DIGITALPOST],
+      ['global/spraak.read'],
+      ['global/varslingsstatus.read'],
+    ]) {
       const g = groupsForScopes(scopes)!;
       assert.equal(viewFor(g, all).groups & ~g, 0);
     }
@@ -306,7 +377,12 @@ describe('informasjonsbehov', () => {
 
   it('without VarslingsStatus nothing is withheld', () => {
     const o = lookup(STALE_PERSON, BOTH, ['Kontaktinfo', 'SikkerDigitalPost', 'Sertifikat']);
-    assert.deepEqual(Object.keys(o), [...BASE_NOT_RESERVED, 'kontaktinformasjon', 'digital_post', 'sertifikat']);
+    assert.deepEqual(Object.keys(o), [
+      ...BASE_NOT_RESERVED,
+      'kontaktinformasjon',
+      'digital_post',
+      'sertifikat',
+    ]);
     assert.equal(viewFor(ALL_GROUPS, ['Kontaktinfo']).withholdUnreachable, false);
     assert.equal(viewFor(ALL_GROUPS, ['VarslingsStatus']).withholdUnreachable, true);
     assert.equal(viewFor(ALL_GROUPS, ['VarslingsStatus', 'VarslingsStatus']).withholdUnreachable, true);
@@ -314,11 +390,17 @@ describe('informasjonsbehov', () => {
 
   it('the boundary decides withholding too: at the instant kept, one second earlier withheld', () => {
     const at = (t: number) =>
-      lookup(person({ kontaktinformasjon: { mobiltelefonnummer: '99999999', mobiltelefonnummer_sist_verifisert: t } }), BOTH, [
-        'VarslingsStatus',
-        'Kontaktinfo',
-      ]);
-    assert.deepEqual(at(BOUNDARY).kontaktinformasjon, { mobiltelefonnummer: '99999999', mobiltelefonnummer_sist_verifisert: '2016-12-01T12:00:00+01' });
+      lookup(
+        person({
+          kontaktinformasjon: { mobiltelefonnummer: '99999999', mobiltelefonnummer_sist_verifisert: t },
+        }),
+        BOTH,
+        ['VarslingsStatus', 'Kontaktinfo'],
+      );
+    assert.deepEqual(at(BOUNDARY).kontaktinformasjon, {
+      mobiltelefonnummer: '99999999',
+      mobiltelefonnummer_sist_verifisert: '2016-12-01T12:00:00+01',
+    });
     assert.equal('kontaktinformasjon' in at(BOUNDARY - SECOND), false);
   });
 });
@@ -327,15 +409,33 @@ describe('SLETTET and IKKE_REGISTRERT answers', () => {
   const deleted = renderPerson({ personidentifikator: '24079412372', status: 'SLETTET', reservasjon: 'NEI' });
 
   it('SLETTET: personidentifikator, status, and KAN_IKKE_VARSLES where the scope allows; no reservasjon', () => {
-    const withStatus = parseAnswer(renderPersonAnswer(deleted, viewFor(groupsForScopes(BOTH)!, undefined), BOUNDARY));
+    const withStatus = parseAnswer(
+      renderPersonAnswer(deleted, viewFor(groupsForScopes(BOTH)!, undefined), BOUNDARY),
+    );
     assert.deepEqual(Object.keys(withStatus), ['personidentifikator', 'status', 'varslingsstatus']);
-    assert.deepEqual(withStatus, { personidentifikator: '24079412372', status: 'SLETTET', varslingsstatus: 'KAN_IKKE_VARSLES' });
+    assert.deepEqual(withStatus, {
+      personidentifikator: '24079412372',
+      status: 'SLETTET',
+      varslingsstatus: 'KAN_IKKE_VARSLES',
+    });
 
-    const legacy = parseAnswer(renderPersonAnswer(deleted, viewFor(groupsForScopes(['global/varslingsstatus.read'])!, undefined), BOUNDARY));
-    assert.deepEqual(legacy, { personidentifikator: '24079412372', status: 'SLETTET', varslingsstatus: 'KAN_IKKE_VARSLES' });
+    const legacy = parseAnswer(
+      renderPersonAnswer(
+        deleted,
+        viewFor(groupsForScopes(['global/varslingsstatus.read'])!, undefined),
+        BOUNDARY,
+      ),
+    );
+    assert.deepEqual(legacy, {
+      personidentifikator: '24079412372',
+      status: 'SLETTET',
+      varslingsstatus: 'KAN_IKKE_VARSLES',
+    });
 
     for (const scopes of [[DIGITALPOST], ['global/kontaktinformasjon.read'], ['global/spraak.read']]) {
-      const o = parseAnswer(renderPersonAnswer(deleted, viewFor(groupsForScopes(scopes)!, undefined), BOUNDARY));
+      const o = parseAnswer(
+        renderPersonAnswer(deleted, viewFor(groupsForScopes(scopes)!, undefined), BOUNDARY),
+      );
       assert.deepEqual(o, { personidentifikator: '24079412372', status: 'SLETTET' }, scopes.join());
     }
     // informasjonsbehov without VarslingsStatus narrows it away
@@ -346,19 +446,35 @@ describe('SLETTET and IKKE_REGISTRERT answers', () => {
   it('SLETTET: nothing leaks from a record that still carries data', () => {
     const leaky = renderPerson(person({ status: 'SLETTET', reservasjon: 'JA' }));
     const o = parseAnswer(renderPersonAnswer(leaky, viewFor(ALL_GROUPS, undefined), BOUNDARY));
-    assert.deepEqual(o, { personidentifikator: '27129324169', status: 'SLETTET', varslingsstatus: 'KAN_IKKE_VARSLES' });
+    assert.deepEqual(o, {
+      personidentifikator: '27129324169',
+      status: 'SLETTET',
+      varslingsstatus: 'KAN_IKKE_VARSLES',
+    });
   });
 
   it('IKKE_REGISTRERT: personidentifikator, status, and KAN_IKKE_VARSLES where the scope allows', () => {
-    const withStatus = parseAnswer(renderUnregisteredAnswer('27129324169', viewFor(groupsForScopes([KONTAKT])!, undefined)));
+    const withStatus = parseAnswer(
+      renderUnregisteredAnswer('27129324169', viewFor(groupsForScopes([KONTAKT])!, undefined)),
+    );
     assert.deepEqual(Object.keys(withStatus), ['personidentifikator', 'status', 'varslingsstatus']);
-    assert.deepEqual(withStatus, { personidentifikator: '27129324169', status: 'IKKE_REGISTRERT', varslingsstatus: 'KAN_IKKE_VARSLES' });
+    assert.deepEqual(withStatus, {
+      personidentifikator: '27129324169',
+      status: 'IKKE_REGISTRERT',
+      varslingsstatus: 'KAN_IKKE_VARSLES',
+    });
 
     const view: View = viewFor(groupsForScopes([DIGITALPOST])!, undefined);
-    assert.deepEqual(parseAnswer(renderUnregisteredAnswer('27129324169', view)), { personidentifikator: '27129324169', status: 'IKKE_REGISTRERT' });
+    assert.deepEqual(parseAnswer(renderUnregisteredAnswer('27129324169', view)), {
+      personidentifikator: '27129324169',
+      status: 'IKKE_REGISTRERT',
+    });
 
     const narrowed = viewFor(ALL_GROUPS, ['Person']);
-    assert.deepEqual(parseAnswer(renderUnregisteredAnswer('24079412372', narrowed)), { personidentifikator: '24079412372', status: 'IKKE_REGISTRERT' });
+    assert.deepEqual(parseAnswer(renderUnregisteredAnswer('24079412372', narrowed)), {
+      personidentifikator: '24079412372',
+      status: 'IKKE_REGISTRERT',
+    });
   });
 });
 
@@ -373,8 +489,17 @@ describe('answer shape', () => {
       BOTH,
     );
     assert.deepEqual(Object.keys(o), ANSWER_ORDER);
-    assert.deepEqual(Object.keys(o.kontaktinformasjon as object), ['epostadresse', 'epostadresse_oppdatert', 'epostadresse_sist_verifisert', 'mobiltelefonnummer', 'mobiltelefonnummer_oppdatert']);
-    assert.deepEqual(Object.keys(o.digital_post as object), ['postkasseadresse', 'postkasseleverandoeradresse']);
+    assert.deepEqual(Object.keys(o.kontaktinformasjon as object), [
+      'epostadresse',
+      'epostadresse_oppdatert',
+      'epostadresse_sist_verifisert',
+      'mobiltelefonnummer',
+      'mobiltelefonnummer_oppdatert',
+    ]);
+    assert.deepEqual(Object.keys(o.digital_post as object), [
+      'postkasseadresse',
+      'postkasseleverandoeradresse',
+    ]);
     assert.equal(o.reservasjonstidspunkt, '2017-11-07T09:48:38+01');
     assert.equal(o.reservasjon_oppdatert, '2018-07-31T23:19:02+02');
     assert.equal(o.spraak_oppdatert, '2020-11-12T11:00:58+01');

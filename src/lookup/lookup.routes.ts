@@ -71,7 +71,7 @@ export function lookupRoutes(app: FastifyInstance, deps: { service: LookupServic
     app.post<{ Body: LookupBody }>(
       path,
       {
-        preHandler: authenticate,
+        onRequest: authenticate,
         schema: {
           summary: `Look persons up (${version})`,
           description:

@@ -109,21 +109,32 @@ describe('renderExportLine(renderPerson(...))', () => {
     assert.deepEqual(Object.keys(minimal), ['personidentifikator', 'reservasjon', 'status']);
     assert.deepEqual(minimal, { personidentifikator: '24079412372', reservasjon: 'NEI', status: 'AKTIV' });
 
-    const emptyContact = exported({ personidentifikator: '24079412372', status: 'AKTIV', reservasjon: 'NEI', kontaktinformasjon: {} });
+    const emptyContact = exported({
+      personidentifikator: '24079412372',
+      status: 'AKTIV',
+      reservasjon: 'NEI',
+      kontaktinformasjon: {},
+    });
     assert.equal('kontaktinformasjon' in emptyContact, false);
 
     const mobileOnly = exported({
       personidentifikator: '24079412372',
       status: 'AKTIV',
       reservasjon: 'NEI',
-      kontaktinformasjon: { mobiltelefonnummer: '41234567', mobiltelefonnummer_sist_verifisert: utc(2019, 0, 1, 12) },
+      kontaktinformasjon: {
+        mobiltelefonnummer: '41234567',
+        mobiltelefonnummer_sist_verifisert: utc(2019, 0, 1, 12),
+      },
       spraak_oppdatert: utc(2019, 5, 1, 12),
     });
     assert.deepEqual(mobileOnly, {
       personidentifikator: '24079412372',
       reservasjon: 'NEI',
       status: 'AKTIV',
-      kontaktinformasjon: { mobiltelefonnummer: '41234567', mobiltelefonnummer_sist_verifisert: '2019-01-01T13:00:00+01' },
+      kontaktinformasjon: {
+        mobiltelefonnummer: '41234567',
+        mobiltelefonnummer_sist_verifisert: '2019-01-01T13:00:00+01',
+      },
       spraak_oppdatert: '2019-06-01T14:00:00+02',
     });
     for (const o of [minimal, emptyContact, mobileOnly, exported(FULL)]) {
@@ -133,9 +144,21 @@ describe('renderExportLine(renderPerson(...))', () => {
   });
 
   it('keeps the order for every combination of present fields', () => {
-    const optional = ['reservasjonstidspunkt', 'reservasjon_oppdatert', 'kontaktinformasjon', 'digital_post', 'sertifikat', 'spraak', 'spraak_oppdatert'] as const;
+    const optional = [
+      'reservasjonstidspunkt',
+      'reservasjon_oppdatert',
+      'kontaktinformasjon',
+      'digital_post',
+      'sertifikat',
+      'spraak',
+      'spraak_oppdatert',
+    ] as const;
     for (let mask = 0; mask < 1 << optional.length; mask++) {
-      const p: Record<string, unknown> = { personidentifikator: '27129324169', status: 'AKTIV', reservasjon: 'JA' };
+      const p: Record<string, unknown> = {
+        personidentifikator: '27129324169',
+        status: 'AKTIV',
+        reservasjon: 'JA',
+      };
       optional.forEach((k, i) => {
         if (mask & (1 << i)) p[k] = FULL[k];
       });
@@ -149,7 +172,12 @@ describe('renderExportLine(renderPerson(...))', () => {
       CONTACT_ORDER.forEach((name, i) => {
         if (mask & (1 << i)) k[name] = (FULL.kontaktinformasjon as Record<string, unknown>)[name];
       });
-      const o = exported({ personidentifikator: '27129324169', status: 'AKTIV', reservasjon: 'NEI', kontaktinformasjon: k });
+      const o = exported({
+        personidentifikator: '27129324169',
+        status: 'AKTIV',
+        reservasjon: 'NEI',
+        kontaktinformasjon: k,
+      });
       assertOrder(Object.keys(o.kontaktinformasjon as object), CONTACT_ORDER);
     }
   });
@@ -184,7 +212,10 @@ describe('renderExportLine(renderPerson(...))', () => {
         status: 'AKTIV',
         reservasjon: 'NEI',
         reservasjon_oppdatert: utc(2018, 9, 28, 0, 30, 0), // first 02:30 of the doubled hour
-        kontaktinformasjon: { epostadresse: 'kari@example.no', epostadresse_oppdatert: utc(2018, 9, 28, 1, 30, 0) }, // second 02:30
+        kontaktinformasjon: {
+          epostadresse: 'kari@example.no',
+          epostadresse_oppdatert: utc(2018, 9, 28, 1, 30, 0),
+        }, // second 02:30
         spraak: 'se',
       },
     ];
@@ -229,7 +260,16 @@ describe('renderPerson: the facts a lookup needs', () => {
       assert.notEqual(part, null);
       JSON.parse(`{${part}}`);
     }
-    assert.deepEqual(Object.keys(JSON.parse(`{${r.base}}`)), ['personidentifikator', 'reservasjon', 'reservasjonstidspunkt', 'reservasjon_oppdatert', 'status']);
-    assert.deepEqual(JSON.parse(`{${r.spraak}}`), { spraak: 'nb', spraak_oppdatert: '2020-11-12T11:00:58+01' });
+    assert.deepEqual(Object.keys(JSON.parse(`{${r.base}}`)), [
+      'personidentifikator',
+      'reservasjon',
+      'reservasjonstidspunkt',
+      'reservasjon_oppdatert',
+      'status',
+    ]);
+    assert.deepEqual(JSON.parse(`{${r.spraak}}`), {
+      spraak: 'nb',
+      spraak_oppdatert: '2020-11-12T11:00:58+01',
+    });
   });
 });

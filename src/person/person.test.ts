@@ -125,7 +125,11 @@ describe('parsePerson: accepted persons', () => {
   });
 
   it('leaves out an empty kontaktinformasjon and empty strings', () => {
-    assert.equal('kontaktinformasjon' in parseOk({ personidentifikator: PID, status: 'AKTIV', kontaktinformasjon: {} }).value, false);
+    assert.equal(
+      'kontaktinformasjon' in
+        parseOk({ personidentifikator: PID, status: 'AKTIV', kontaktinformasjon: {} }).value,
+      false,
+    );
     const { value } = parseOk({
       personidentifikator: PID,
       status: 'AKTIV',
@@ -146,7 +150,9 @@ describe('parsePerson: accepted persons', () => {
     parseOk({ personidentifikator: '67129324071', status: 'AKTIV' }, NO_SYNTHETIC);
     // 27929324xxx: Tenor month 92 (Σw1 over 279293240 = 238 ≡ 7, k1 = 4; Σw2 over 2792932404 = 184 ≡ 8, k2 = 3).
     parseOk({ personidentifikator: '27929324043', status: 'AKTIV' });
-    assert.deepEqual(pointers({ personidentifikator: '27929324043', status: 'AKTIV' }, NO_SYNTHETIC), ['/personidentifikator']);
+    assert.deepEqual(pointers({ personidentifikator: '27929324043', status: 'AKTIV' }, NO_SYNTHETIC), [
+      '/personidentifikator',
+    ]);
   });
 
   it('reports unknown fields by name, also inside kontaktinformasjon and digital_post, without values', () => {
@@ -154,7 +160,11 @@ describe('parsePerson: accepted persons', () => {
       ...fullInput(),
       fornavn: 'Ola',
       kontaktinformasjon: { ...(fullInput().kontaktinformasjon as object), telefaks: '22222222' },
-      digital_post: { postkasseadresse: 'ola.nordmann#9YDT', postkasseleverandoeradresse: '984661185', hemmelig: 'x-secret-x' },
+      digital_post: {
+        postkasseadresse: 'ola.nordmann#9YDT',
+        postkasseleverandoeradresse: '984661185',
+        hemmelig: 'x-secret-x',
+      },
     };
     const { value, ignoredFields } = parseOk(input);
     assert.equal(ignoredFields.length, 3, JSON.stringify(ignoredFields));
@@ -166,7 +176,8 @@ describe('parsePerson: accepted persons', () => {
     }
     assert.ok(ignoredFields.some((f) => f.includes('kontaktinformasjon') && f.endsWith('telefaks')));
     assert.ok(ignoredFields.some((f) => f.includes('digital_post') && f.endsWith('hemmelig')));
-    for (const f of ignoredFields) assert.ok(!f.includes('Ola') && !f.includes('22222222') && !f.includes('secret'));
+    for (const f of ignoredFields)
+      assert.ok(!f.includes('Ola') && !f.includes('22222222') && !f.includes('secret'));
     assert.equal('fornavn' in value, false);
     assert.equal('telefaks' in (value.kontaktinformasjon ?? {}), false);
   });
@@ -185,9 +196,15 @@ describe('parsePerson: problems, located by JSON pointer', () => {
     const noPid = fullInput();
     delete noPid.personidentifikator;
     assert.deepEqual(pointers(noPid), ['/personidentifikator']);
-    assert.deepEqual(pointers({ ...fullInput(), personidentifikator: '27129324168' }), ['/personidentifikator']);
-    assert.deepEqual(pointers({ ...fullInput(), personidentifikator: '2712932416' }), ['/personidentifikator']);
-    assert.deepEqual(pointers({ ...fullInput(), personidentifikator: 27129324169 }), ['/personidentifikator']);
+    assert.deepEqual(pointers({ ...fullInput(), personidentifikator: '27129324168' }), [
+      '/personidentifikator',
+    ]);
+    assert.deepEqual(pointers({ ...fullInput(), personidentifikator: '2712932416' }), [
+      '/personidentifikator',
+    ]);
+    assert.deepEqual(pointers({ ...fullInput(), personidentifikator: 27129324169 }), [
+      '/personidentifikator',
+    ]);
   });
 
   it('requires status AKTIV or SLETTET (IKKE_REGISTRERT is never stored)', () => {
@@ -205,18 +222,34 @@ describe('parsePerson: problems, located by JSON pointer', () => {
 
   it('refuses an invalid e-mail address', () => {
     for (const epostadresse of ['not-an-address', 'a@', `${'a'.repeat(40)}@example.no`, 42]) {
-      assert.deepEqual(pointers(withContact({ epostadresse })), ['/kontaktinformasjon/epostadresse'], String(epostadresse));
+      assert.deepEqual(
+        pointers(withContact({ epostadresse })),
+        ['/kontaktinformasjon/epostadresse'],
+        String(epostadresse),
+      );
     }
   });
 
   it('refuses an invalid mobile number', () => {
-    for (const mobiltelefonnummer of ['12345678', '+4712345678', 'abc12345678', '1234567', '+47 999 99 999 999 999']) {
-      assert.deepEqual(pointers(withContact({ mobiltelefonnummer })), ['/kontaktinformasjon/mobiltelefonnummer'], mobiltelefonnummer);
+    for (const mobiltelefonnummer of [
+      '12345678',
+      '+4712345678',
+      'abc12345678',
+      '1234567',
+      '+47 999 99 999 999 999',
+    ]) {
+      assert.deepEqual(
+        pointers(withContact({ mobiltelefonnummer })),
+        ['/kontaktinformasjon/mobiltelefonnummer'],
+        mobiltelefonnummer,
+      );
     }
   });
 
   it('never repeats the refused value in a problem', () => {
-    const problems = parseProblems(withContact({ epostadresse: 'secret.person@', mobiltelefonnummer: '+4712398765' }));
+    const problems = parseProblems(
+      withContact({ epostadresse: 'secret.person@', mobiltelefonnummer: '+4712398765' }),
+    );
     assert.equal(problems.length, 2);
     for (const p of problems) {
       assert.ok(!p.detail.includes('secret.person') && !p.detail.includes('12398765'), p.detail);
@@ -233,14 +266,16 @@ describe('parsePerson: problems, located by JSON pointer', () => {
   it('refuses an invalid mailbox provider organisation number', () => {
     for (const leverandoer of ['984661186', '98466118', 'Digipost']) {
       assert.deepEqual(
-        pointers({ ...fullInput(), digital_post: { postkasseadresse: 'ola.nordmann#9YDT', postkasseleverandoeradresse: leverandoer } }),
+        pointers({
+          ...fullInput(),
+          digital_post: { postkasseadresse: 'ola.nordmann#9YDT', postkasseleverandoeradresse: leverandoer },
+        }),
         ['/digital_post/postkasseleverandoeradresse'],
       );
     }
-    assert.deepEqual(
-      pointers({ ...fullInput(), digital_post: { postkasseadresse: 'ola.nordmann#9YDT' } }),
-      ['/digital_post/postkasseleverandoeradresse'],
-    );
+    assert.deepEqual(pointers({ ...fullInput(), digital_post: { postkasseadresse: 'ola.nordmann#9YDT' } }), [
+      '/digital_post/postkasseleverandoeradresse',
+    ]);
   });
 
   it('requires a postkasseadresse of 8 to 100 characters', () => {
@@ -264,15 +299,26 @@ describe('parsePerson: problems, located by JSON pointer', () => {
       [{ ...fullInput(), reservasjon_oppdatert: '2017-02-30T09:48:38Z' }, '/reservasjon_oppdatert'],
       [{ ...fullInput(), spraak_oppdatert: 'yesterday' }, '/spraak_oppdatert'],
       [withContact({ epostadresse_oppdatert: '2015-03-11' }), '/kontaktinformasjon/epostadresse_oppdatert'],
-      [withContact({ epostadresse_sist_verifisert: 1426100272000 }), '/kontaktinformasjon/epostadresse_sist_verifisert'],
-      [withContact({ mobiltelefonnummer_oppdatert: '2015-13-11T19:57:52+01' }), '/kontaktinformasjon/mobiltelefonnummer_oppdatert'],
-      [withContact({ mobiltelefonnummer_sist_verifisert: '2015-03-11 19:57:52' }), '/kontaktinformasjon/mobiltelefonnummer_sist_verifisert'],
+      [
+        withContact({ epostadresse_sist_verifisert: 1426100272000 }),
+        '/kontaktinformasjon/epostadresse_sist_verifisert',
+      ],
+      [
+        withContact({ mobiltelefonnummer_oppdatert: '2015-13-11T19:57:52+01' }),
+        '/kontaktinformasjon/mobiltelefonnummer_oppdatert',
+      ],
+      [
+        withContact({ mobiltelefonnummer_sist_verifisert: '2015-03-11 19:57:52' }),
+        '/kontaktinformasjon/mobiltelefonnummer_sist_verifisert',
+      ],
     ];
     for (const [input, pointer] of cases) assert.deepEqual(pointers(input), [pointer], pointer);
   });
 
   it('refuses kontaktinformasjon and digital_post that are not objects', () => {
-    assert.deepEqual(pointers({ ...fullInput(), kontaktinformasjon: 'ola@example.no' }), ['/kontaktinformasjon']);
+    assert.deepEqual(pointers({ ...fullInput(), kontaktinformasjon: 'ola@example.no' }), [
+      '/kontaktinformasjon',
+    ]);
     assert.deepEqual(pointers({ ...fullInput(), digital_post: ['x'] }), ['/digital_post']);
   });
 
@@ -282,10 +328,12 @@ describe('parsePerson: problems, located by JSON pointer', () => {
       spraak: 'sv',
       digital_post: { postkasseadresse: 'ola.nordmann#9YDT', postkasseleverandoeradresse: '984661186' },
     };
-    assert.deepEqual(
-      [...pointers(input)].sort(),
-      ['/digital_post/postkasseleverandoeradresse', '/kontaktinformasjon/epostadresse', '/kontaktinformasjon/mobiltelefonnummer', '/spraak'],
-    );
+    assert.deepEqual([...pointers(input)].sort(), [
+      '/digital_post/postkasseleverandoeradresse',
+      '/kontaktinformasjon/epostadresse',
+      '/kontaktinformasjon/mobiltelefonnummer',
+      '/spraak',
+    ]);
   });
 });
 
@@ -344,7 +392,16 @@ describe('isValidMobile', () => {
   });
 
   it('refuses Norwegian numbers that do not start with 4 or 9', () => {
-    for (const bad of ['12345678', '22225555', '+4722225555', '004722225555', '+47 222 25 555', '81549300', '+4781549300', '0047 512 34 567']) {
+    for (const bad of [
+      '12345678',
+      '22225555',
+      '+4722225555',
+      '004722225555',
+      '+47 222 25 555',
+      '81549300',
+      '+4781549300',
+      '0047 512 34 567',
+    ]) {
       assert.equal(isValidMobile(bad), false, bad);
     }
   });
@@ -365,7 +422,17 @@ describe('isValidMobile', () => {
   });
 
   it('refuses characters outside ^\\+?[- _0-9]+$', () => {
-    for (const bad of ['++4799999999', '47+99999999', '+47(999)99999', '+47.999.99.999', '99999999a', 'tel:99999999', '+47 999 99 999\n', '９９９９９９９９', '']) {
+    for (const bad of [
+      '++4799999999',
+      '47+99999999',
+      '+47(999)99999',
+      '+47.999.99.999',
+      '99999999a',
+      'tel:99999999',
+      '+47 999 99 999\n',
+      '９９９９９９９９',
+      '',
+    ]) {
       assert.equal(isValidMobile(bad), false, JSON.stringify(bad));
     }
   });
@@ -379,10 +446,30 @@ describe('latestChannelConfirmation', () => {
   });
 
   it('is the later of _oppdatert and _sist_verifisert of a channel', () => {
-    assert.equal(latestChannelConfirmation({ epostadresse: 'a@b.no', epostadresse_oppdatert: 5000, epostadresse_sist_verifisert: 3000 }), 5000);
-    assert.equal(latestChannelConfirmation({ epostadresse: 'a@b.no', epostadresse_oppdatert: 3000, epostadresse_sist_verifisert: 5000 }), 5000);
-    assert.equal(latestChannelConfirmation({ mobiltelefonnummer: '99999999', mobiltelefonnummer_oppdatert: 7000 }), 7000);
-    assert.equal(latestChannelConfirmation({ mobiltelefonnummer: '99999999', mobiltelefonnummer_sist_verifisert: 8000 }), 8000);
+    assert.equal(
+      latestChannelConfirmation({
+        epostadresse: 'a@b.no',
+        epostadresse_oppdatert: 5000,
+        epostadresse_sist_verifisert: 3000,
+      }),
+      5000,
+    );
+    assert.equal(
+      latestChannelConfirmation({
+        epostadresse: 'a@b.no',
+        epostadresse_oppdatert: 3000,
+        epostadresse_sist_verifisert: 5000,
+      }),
+      5000,
+    );
+    assert.equal(
+      latestChannelConfirmation({ mobiltelefonnummer: '99999999', mobiltelefonnummer_oppdatert: 7000 }),
+      7000,
+    );
+    assert.equal(
+      latestChannelConfirmation({ mobiltelefonnummer: '99999999', mobiltelefonnummer_sist_verifisert: 8000 }),
+      8000,
+    );
   });
 
   it('is the latest over both channels', () => {
@@ -399,7 +486,32 @@ describe('latestChannelConfirmation', () => {
   });
 
   it('ignores the dates of a channel that has no address', () => {
-    assert.equal(latestChannelConfirmation({ epostadresse_oppdatert: 9000, mobiltelefonnummer: '99999999', mobiltelefonnummer_oppdatert: 1000 }), 1000);
-    assert.equal(latestChannelConfirmation({ epostadresse_oppdatert: 9000, epostadresse_sist_verifisert: 9500 }), undefined);
+    assert.equal(
+      latestChannelConfirmation({
+        epostadresse_oppdatert: 9000,
+        mobiltelefonnummer: '99999999',
+        mobiltelefonnummer_oppdatert: 1000,
+      }),
+      1000,
+    );
+    assert.equal(
+      latestChannelConfirmation({ epostadresse_oppdatert: 9000, epostadresse_sist_verifisert: 9500 }),
+      undefined,
+    );
+    assert.equal(
+      latestChannelConfirmation({
+        epostadresse: 'a@b.no',
+        epostadresse_oppdatert: 1000,
+        mobiltelefonnummer_sist_verifisert: 9000,
+      }),
+      1000,
+    );
+    assert.equal(
+      latestChannelConfirmation({
+        mobiltelefonnummer_oppdatert: 9000,
+        mobiltelefonnummer_sist_verifisert: 9500,
+      }),
+      undefined,
+    );
   });
 });
