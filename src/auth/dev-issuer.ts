@@ -5,7 +5,7 @@
 // data directory beside it; on PostgreSQL it is a row in register_setting.
 
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
 import type { JWK } from 'jose';
@@ -36,8 +36,23 @@ export async function devKeyFromDataDir(dataDir: string): Promise<JWK> {
   const existing = readKeyFile(path);
   if (existing) return existing;
   const jwk = await newPrivateJwk();
+  // Written whole to a file of its own, then linked into place: link() fails with EEXIST when
+  // another process got there first (both then use its key), and a reader never sees a key file
+  // that is still being written (as with writing KEY_FILE itself with 'wx', which creates it empty).
+  const tmp = `${path}.${process.pid}.${randomUUID()}.tmp`;
+  writeFileSync(tmp, JSON.stringify(jwk), { flag: 'wx', mode: 0o600 });
   try {
-    // 'wx': when two processes create it at once, the first one wins and both use its key.
+    linkSync(tmp, path);
+    return jwk;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return readKeyFile(path)!;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  // A file system without hard links: create it directly ('wx': the first process wins).
+  try {
     writeFileSync(path, JSON.stringify(jwk), { flag: 'wx', mode: 0o600 });
     return jwk;
   } catch (err) {

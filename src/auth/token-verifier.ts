@@ -13,6 +13,8 @@ import { organisationFromClaim, scopesFromClaim } from './access-token.js';
 export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512'];
 /** Larger tokens are refused before any parsing. Real ones are around 1 KiB. */
 export const MAX_TOKEN_BYTES = 16 * 1024;
+/** Compact JWS: three base64url parts, none empty (so also no unsecured `alg: none` tokens). */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 interface IssuerKeys {
   readonly issuer: string;
@@ -25,8 +27,51 @@ function localIssuer(issuer: string, jwks: JSONWebKeySet, audience?: string): Is
   return { issuer, audience, keys: async () => keySet };
 }
 
-function metadataUrlFor(issuer: TrustedIssuer): string {
-  return issuer.metadataUrl ?? `${issuer.issuer.replace(/\/+$/, '')}/.well-known/oauth-authorization-server`;
+/**
+ * Where the issuer's metadata may be: the configured URL, or RFC 8414's document and then OpenID
+ * Connect's (contract section 8 names both; ID-porten is an OpenID provider).
+ */
+function metadataUrlsFor(issuer: TrustedIssuer): string[] {
+  if (issuer.metadataUrl) return [issuer.metadataUrl];
+  const base = issuer.issuer.replace(/\/+$/, '');
+  return [`${base}/.well-known/oauth-authorization-server`, `${base}/.well-known/openid-configuration`];
+}
+
+async function fetchJwksUri(config: TrustedIssuer): Promise<string> {
+  const urls = metadataUrlsFor(config);
+  for (const [i, url] of urls.entries()) {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    if (res.status === 404 && i < urls.length - 1) {
+      await res.body?.cancel();
+      continue;
+    }
+    if (!res.ok) throw new Error(`metadata answered ${res.status}`);
+    const metadata = (await res.json()) as { jwks_uri?: unknown };
+    if (typeof metadata?.jwks_uri !== 'string') throw new Error('metadata has no jwks_uri');
+    return metadata.jwks_uri;
+  }
+  throw new Error('no metadata');
+}
+
+/** Thrown by a key resolver when the issuer's keys cannot be fetched (as opposed to not matching). */
+class KeysUnavailable extends Error {}
+
+/**
+ * Keys from a remote JWKS. A token whose key is not published fails with jose's JWKSNoMatchingKey;
+ * every failure to get the key set (network, timeout, non-200, not JSON, not a key set) becomes
+ * KeysUnavailable, so that it is answered 503 and never 401 "malformed".
+ */
+function remoteKeys(jwksUri: string): JWTVerifyGetKey {
+  const remote = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+  return async (protectedHeader, token) => {
+    try {
+      return await remote(protectedHeader, token);
+    } catch (err) {
+      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err;
+      if (err instanceof errors.JOSENotSupported) throw err;
+      throw new KeysUnavailable('the issuer keys cannot be fetched', { cause: err });
+    }
+  };
 }
 
 /** Keys found through the issuer's metadata (or a configured JWKS URI), fetched on first use. */
@@ -34,15 +79,8 @@ function remoteIssuer(config: TrustedIssuer): IssuerKeys {
   let keySet: JWTVerifyGetKey | undefined;
   let pending: Promise<JWTVerifyGetKey> | undefined;
   const discover = async (): Promise<JWTVerifyGetKey> => {
-    let jwksUri = config.jwksUri;
-    if (!jwksUri) {
-      const res = await fetch(metadataUrlFor(config), { signal: AbortSignal.timeout(5000) });
-      if (!res.ok) throw new Error(`metadata answered ${res.status}`);
-      const metadata = (await res.json()) as { jwks_uri?: unknown };
-      if (typeof metadata.jwks_uri !== 'string') throw new Error('metadata has no jwks_uri');
-      jwksUri = metadata.jwks_uri;
-    }
-    return createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+    const jwksUri = config.jwksUri ?? (await fetchJwksUri(config));
+    return remoteKeys(jwksUri);
   };
   return {
     issuer: config.issuer,
@@ -80,6 +118,7 @@ export class TokenVerifier {
   /** Verifies `token` (the credentials of an `Authorization: Bearer` header). */
   async verify(token: string): Promise<AccessToken> {
     if (token.length > MAX_TOKEN_BYTES) throw new InvalidTokenError('the access token is too large');
+    if (!COMPACT_JWS.test(token)) throw new InvalidTokenError('the access token is malformed');
     let unverified: JWTPayload;
     try {
       unverified = decodeJwt(token);
@@ -119,6 +158,7 @@ export class TokenVerifier {
 }
 
 function describeFailure(err: unknown): Error {
+  if (err instanceof KeysUnavailable) return new IssuerUnavailableError("the token issuer's keys cannot be fetched");
   if (err instanceof errors.JWTExpired) return new InvalidTokenError('the access token has expired');
   if (err instanceof errors.JWTClaimValidationFailed) {
     return new InvalidTokenError(`the access token's "${err.claim}" claim is not valid`);
@@ -130,7 +170,7 @@ function describeFailure(err: unknown): Error {
     return new InvalidTokenError('the access token is signed with a key the issuer does not publish');
   }
   if (err instanceof errors.JOSEAlgNotAllowed) return new InvalidTokenError("the access token's algorithm is not allowed");
-  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || err instanceof TypeError) {
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) {
     return new IssuerUnavailableError("the token issuer's keys cannot be fetched");
   }
   return new InvalidTokenError('the access token is malformed');

@@ -10,6 +10,8 @@ import { devKeyFor, mintDevToken } from '../auth/dev-issuer.js';
 import { loadConfig } from '../config/config.js';
 import type { CliValues, KrrConfig } from '../config/config.js';
 import { demoPersons } from '../demo/demo-data.js';
+import { syntheticPersons } from '../demo/synthetic-persons.js';
+import { renderExportLine, renderPerson } from '../person/person.render.js';
 import { ConfigError, KrrError } from '../errors/errors.js';
 import { PersonWriter } from '../person/person.writer.js';
 import { exportPersons } from '../transfer/export.service.js';
@@ -120,6 +122,30 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
       const persons = demoPersons(Date.now());
       await withStore(cfg, (db) => new PersonWriter(db).write(persons.map((p) => p.person)));
       for (const p of persons) out.write(`${p.person.personidentifikator}  ${p.label}\n`);
+    });
+
+  program
+    .command('generate')
+    .description('write a synthetic register as JSON Lines (for tests and benchmarks)')
+    .option('--persons <n>', 'how many persons', '1000')
+    .option('--seed <n>', 'random seed: the same seed gives the same register', '1')
+    .action(async (opts) => {
+      const count = Number(opts.persons);
+      const seed = Number(opts.seed);
+      if (!Number.isInteger(count) || count < 1) throw new ConfigError('--persons must be a positive whole number');
+      if (!Number.isInteger(seed)) throw new ConfigError('--seed must be a whole number');
+      async function* lines() {
+        let chunk = '';
+        for (const person of syntheticPersons(count, { seed })) {
+          chunk += `${renderExportLine(renderPerson(person))}\n`;
+          if (chunk.length > 1 << 20) {
+            yield chunk;
+            chunk = '';
+          }
+        }
+        yield chunk;
+      }
+      await pipeline(lines(), out as Writable, { end: false });
     });
 
   storeOptions(program.command('token').description('print an access token from the dev issuer (last line)'))

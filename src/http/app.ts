@@ -25,6 +25,8 @@ export interface AppDeps {
   readonly db: Database;
   readonly verifier: TokenVerifier;
   readonly clock: Clock;
+  /** Where operational logs go (default: standard output); tests read them. */
+  readonly logDestination?: NodeJS.WritableStream;
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -62,10 +64,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     logger: {
       level: config.logLevel,
+      ...(deps.logDestination ? { stream: deps.logDestination } : {}),
       // Operational logs carry the request id, method and path, never headers or bodies:
       // tokens travel in headers, identifiers and contact data in bodies.
       serializers: {
-        req: (req: FastifyRequest) => ({ method: req.method, url: req.routeOptions?.url ?? req.url.split('?')[0] }),
+        // Only the route's pattern is logged: a raw URL (query, unknown paths) may carry anything.
+        req: (req: FastifyRequest) => ({ method: req.method, route: req.routeOptions?.url ?? '(no route)' }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
         err: (err: FastifyError) => ({ type: err.name, code: err.code, message: err.message, stack: err.stack ?? '' }),
       },

@@ -70,9 +70,8 @@ export function isValidMobile(value: string): boolean {
   let national: string | undefined;
   if (digits.startsWith('+47')) national = digits.slice(3);
   else if (digits.startsWith('0047')) national = digits.slice(4);
-  else if (!digits.startsWith('+') && digits.length === 8) national = digits;
-  if (national === undefined) return digits.replace('+', '').length >= 8;
-  return national.length === 8 && (national[0] === '4' || national[0] === '9');
+  else if (/^[0-9]{8}$/.test(digits)) national = digits;
+  return national === undefined || national[0] === '4' || national[0] === '9';
 }
 
 export function isLanguage(value: unknown): value is Language {

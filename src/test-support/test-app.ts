@@ -43,12 +43,18 @@ function testKey(): Promise<JWK> {
 
 export async function startTestApp(
   kind: StoreKind,
-  options: { now?: EpochMs; env?: NodeJS.ProcessEnv; allowSynthetic?: boolean } = {},
+  options: {
+    now?: EpochMs;
+    env?: NodeJS.ProcessEnv;
+    allowSynthetic?: boolean;
+    logLevel?: string;
+    logDestination?: NodeJS.WritableStream;
+  } = {},
 ): Promise<TestApp> {
   const store = await openTestStore(kind);
   const key = await testKey();
   const config = loadConfig(
-    { dev: true, syntheticIdentifiers: options.allowSynthetic ?? true, logLevel: 'silent' },
+    { dev: true, syntheticIdentifiers: options.allowSynthetic ?? true, logLevel: options.logLevel ?? 'silent' },
     { KRR_DEV_ISSUER: TEST_ISSUER, ...options.env },
   );
   let now = options.now ?? Date.now();
@@ -58,7 +64,13 @@ export async function startTestApp(
     clockSkewSeconds: config.auth.clockSkewSeconds,
     dev: { issuer: TEST_ISSUER, publicJwk: publicJwk(key) },
   });
-  const app = await buildApp({ config, db: store.db, verifier, clock });
+  const app = await buildApp({
+    config,
+    db: store.db,
+    verifier,
+    clock,
+    ...(options.logDestination ? { logDestination: options.logDestination } : {}),
+  });
   const writer = new PersonWriter(store.db);
   return {
     app,

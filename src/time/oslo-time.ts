@@ -19,26 +19,40 @@ const osloParts = new Intl.DateTimeFormat('en-US', {
   second: 'numeric',
 });
 
-// Oslo's offset changes only on whole UTC hours, so one Intl call per UTC hour is enough. Rendering
-// a million persons touches a few thousand distinct hours; the cap keeps a long-lived server bounded.
-const offsetCache = new Map<number, number>();
-const OFFSET_CACHE_LIMIT = 200_000;
+// Oslo's offset changes only on whole UTC hours, and on at most two days a year. One Intl call
+// per UTC day answers most instants (the offsets at both ends of the day agree); only transition
+// days are resolved hour by hour. The caps keep a long-lived server bounded.
+const dayCache = new Map<number, number>(); // UTC day -> offset, or NaN for a transition day
+const hourCache = new Map<number, number>();
+const CACHE_LIMIT = 100_000;
 
-/** Europe/Oslo's offset from UTC at `ms`, in minutes (60 or 120 since 1895). */
-export function osloOffsetMinutes(ms: EpochMs): number {
-  const hour = Math.floor(ms / MS_PER_HOUR);
-  const cached = offsetCache.get(hour);
-  if (cached !== undefined) return cached;
-  const at = hour * MS_PER_HOUR;
+function offsetByIntl(at: EpochMs): number {
   const p: Record<string, number> = {};
   for (const part of osloParts.formatToParts(new Date(at))) {
     if (part.type !== 'literal') p[part.type] = Number(part.value);
   }
   const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
-  const offset = Math.round((wall - at) / MS_PER_MINUTE);
-  if (offsetCache.size >= OFFSET_CACHE_LIMIT) offsetCache.clear();
-  offsetCache.set(hour, offset);
-  return offset;
+  return Math.round((wall - at) / MS_PER_MINUTE);
+}
+
+function remember(cache: Map<number, number>, key: number, value: number): number {
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
+/** Europe/Oslo's offset from UTC at `ms`, in minutes (60 or 120 since 1895). */
+export function osloOffsetMinutes(ms: EpochMs): number {
+  const day = Math.floor(ms / MS_PER_DAY);
+  let offset = dayCache.get(day);
+  if (offset === undefined) {
+    const start = offsetByIntl(day * MS_PER_DAY);
+    const end = offsetByIntl(day * MS_PER_DAY + MS_PER_DAY - MS_PER_HOUR);
+    offset = remember(dayCache, day, start === end ? start : Number.NaN);
+  }
+  if (!Number.isNaN(offset)) return offset;
+  const hour = Math.floor(ms / MS_PER_HOUR);
+  return hourCache.get(hour) ?? remember(hourCache, hour, offsetByIntl(hour * MS_PER_HOUR));
 }
 
 function pad2(n: number): string {

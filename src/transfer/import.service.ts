@@ -42,40 +42,55 @@ export async function importPersons(
 
   await writer.session(async (session) => {
     let batch: Person[] = [];
-    for await (const raw of lines) {
-      lineNo++;
-      const line = raw.trim();
-      if (line === '') continue;
-      let json: unknown;
-      try {
-        json = JSON.parse(line);
-      } catch {
-        throw new ImportError(`line ${lineNo}: not valid JSON`);
+    // One batch is written while the next is parsed: the store and the parser overlap.
+    let inFlight: Promise<void> = Promise.resolve();
+    const flush = async () => {
+      await inFlight;
+      inFlight = session.write(batch);
+      inFlight.catch(() => {}); // awaited below; this only keeps it from being "unhandled" meanwhile
+      batch = [];
+      options.onProgress?.({ lines: lineNo, persons });
+    };
+    try {
+      for await (const raw of lines) {
+        lineNo++;
+        const line = raw.trim();
+        if (line === '') continue;
+        let json: unknown;
+        try {
+          json = JSON.parse(line);
+        } catch {
+          throw new ImportError(`line ${lineNo}: not valid JSON`);
+        }
+        const parsed = parsePerson(json, options.rules);
+        if (!parsed.ok) {
+          const first = parsed.problems[0]!;
+          const where = first.pointer ? ` at ${first.pointer}` : '';
+          const more =
+            parsed.problems.length > 1
+              ? ` (and ${parsed.problems.length - 1} more problem(s) on this line)`
+              : '';
+          throw new ImportError(`line ${lineNo}: ${first.detail}${where}${more}`);
+        }
+        for (const field of parsed.ignoredFields) ignored.set(field, (ignored.get(field) ?? 0) + 1);
+        const pid = parsed.value.personidentifikator;
+        const earlier = seen.get(pid);
+        if (earlier !== undefined) {
+          throw new ImportError(
+            `line ${lineNo}: the same personidentifikator as line ${earlier}; a person may appear once`,
+          );
+        }
+        seen.set(pid, lineNo);
+        batch.push(parsed.value);
+        persons++;
+        if (batch.length >= batchSize) await flush();
       }
-      const parsed = parsePerson(json, options.rules);
-      if (!parsed.ok) {
-        const first = parsed.problems[0]!;
-        const where = first.pointer ? ` at ${first.pointer}` : '';
-        const more = parsed.problems.length > 1 ? ` (and ${parsed.problems.length - 1} more problem(s) on this line)` : '';
-        throw new ImportError(`line ${lineNo}: ${first.detail}${where}${more}`);
-      }
-      for (const field of parsed.ignoredFields) ignored.set(field, (ignored.get(field) ?? 0) + 1);
-      const pid = parsed.value.personidentifikator;
-      const earlier = seen.get(pid);
-      if (earlier !== undefined) {
-        throw new ImportError(`line ${lineNo}: the same personidentifikator as line ${earlier}; a person may appear once`);
-      }
-      seen.set(pid, lineNo);
-      batch.push(parsed.value);
-      persons++;
-      if (batch.length >= batchSize) {
-        await session.write(batch);
-        batch = [];
-        options.onProgress?.({ lines: lineNo, persons });
-      }
+      await flush();
+    } finally {
+      // Never leave the transaction with a write still running, also when a line was bad.
+      await inFlight.catch(() => {});
     }
-    await session.write(batch);
-    options.onProgress?.({ lines: lineNo, persons });
+    await inFlight;
   });
 
   return { persons, lines: lineNo, seconds: (performance.now() - started) / 1000, ignoredFields: ignored };

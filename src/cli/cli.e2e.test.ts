@@ -1,0 +1,386 @@
+// The CLI as real processes (issue 2, "How it will be checked"): `krr import` / `krr export` on a
+// fresh store, all-or-nothing import with the line number, stdin, the export round trip, and then
+// exactly the checker's sequence: `serve --dev ... --clock 2018-06-01T12:00:00+02:00`, ready on
+// GET /health/ready, `token ...` whose last line is a token the running server accepts, and the
+// contract's 18-month example (section 2) over real HTTP.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import { DEMO_DIGIPOST_CERTIFICATE } from '../demo/demo-certificates.js';
+import { makeIdentifier } from '../identifier/identifier.generate.js';
+import type { StoreKind } from '../store/database.js';
+import { skipReason, STORE_KINDS, TEST_DATABASE_URL } from '../test-support/stores.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const CERT = DEMO_DIGIPOST_CERTIFICATE;
+const PROCESS_TIMEOUT_MS = 30_000;
+
+// The contract's 18-month example: now 2018-06-01T12:00:00+02:00 gives the boundary
+// 2016-12-01T12:00:00+01:00; a channel verified at that instant is fresh, one second earlier stale.
+const CLOCK = '2018-06-01T12:00:00+02:00';
+const FRESH = makeIdentifier({ day: 1, month: 1, year: 90 });
+const STALE = makeIdentifier({ day: 2, month: 1, year: 90 });
+const RESERVED = makeIdentifier({ day: 3, month: 1, year: 90 });
+const DELETED = makeIdentifier({ day: 4, month: 1, year: 90 });
+const D_NUMBER = makeIdentifier({ day: 5, month: 1, year: 90, dNumber: true });
+const UNKNOWN = makeIdentifier({ day: 6, month: 1, year: 90 });
+
+const INPUT = [
+  {
+    personidentifikator: FRESH,
+    status: 'AKTIV',
+    kontaktinformasjon: {
+      epostadresse: 'frisk@example.no',
+      epostadresse_oppdatert: '2015-03-11T18:57:52Z',
+      epostadresse_sist_verifisert: '2016-12-01T12:00:00+01:00',
+    },
+    digital_post: { postkasseadresse: 'frisk.person#9YDT', postkasseleverandoeradresse: '984661185' },
+    sertifikat: CERT,
+    spraak: 'nb',
+    spraak_oppdatert: '2020-11-12T10:00:58.250Z',
+  },
+  {
+    personidentifikator: STALE,
+    status: 'AKTIV',
+    kontaktinformasjon: {
+      mobiltelefonnummer: '+4799999999',
+      mobiltelefonnummer_oppdatert: '2015-03-11T18:57:52Z',
+      mobiltelefonnummer_sist_verifisert: '2016-12-01T11:59:59+01:00',
+    },
+  },
+  {
+    personidentifikator: RESERVED,
+    reservasjon: 'JA',
+    reservasjonstidspunkt: '2017-11-07T08:48:38Z',
+    reservasjon_oppdatert: '2017-11-07T09:48:38+01:00',
+    status: 'AKTIV',
+    kontaktinformasjon: { epostadresse: 'reservert@example.no', epostadresse_sist_verifisert: '2018-05-01T00:00:00Z' },
+  },
+  { personidentifikator: DELETED, status: 'SLETTET', kontaktinformasjon: { epostadresse: 'borte@example.no' } },
+  { personidentifikator: D_NUMBER, status: 'AKTIV', spraak: 'se' },
+]
+  .map((p) => `${JSON.stringify(p)}\n`)
+  .join('');
+
+// Written by hand from contract sections 1, 2 and 10.
+const EXPECTED_EXPORT = [
+  `{"personidentifikator":"${FRESH}","reservasjon":"NEI","status":"AKTIV","kontaktinformasjon":{"epostadresse":"frisk@example.no",` +
+    `"epostadresse_oppdatert":"2015-03-11T19:57:52+01","epostadresse_sist_verifisert":"2016-12-01T12:00:00+01"},` +
+    `"digital_post":{"postkasseadresse":"frisk.person#9YDT","postkasseleverandoeradresse":"984661185"},` +
+    `"sertifikat":"${CERT}","spraak":"nb","spraak_oppdatert":"2020-11-12T11:00:58+01"}`,
+  `{"personidentifikator":"${STALE}","reservasjon":"NEI","status":"AKTIV","kontaktinformasjon":{"mobiltelefonnummer":"+4799999999",` +
+    `"mobiltelefonnummer_oppdatert":"2015-03-11T19:57:52+01","mobiltelefonnummer_sist_verifisert":"2016-12-01T11:59:59+01"}}`,
+  `{"personidentifikator":"${RESERVED}","reservasjon":"JA","reservasjonstidspunkt":"2017-11-07T09:48:38+01",` +
+    `"reservasjon_oppdatert":"2017-11-07T09:48:38+01","status":"AKTIV",` +
+    `"kontaktinformasjon":{"epostadresse":"reservert@example.no","epostadresse_sist_verifisert":"2018-05-01T02:00:00+02"}}`,
+  `{"personidentifikator":"${DELETED}","status":"SLETTET"}`,
+  `{"personidentifikator":"${D_NUMBER}","reservasjon":"NEI","status":"AKTIV","spraak":"se"}`,
+]
+  .map((l) => `${l}\n`)
+  .join('');
+
+// Line 3 has a bad check digit; lines 1 and 2 are good and must not be written either.
+const BAD_AT_LINE_3 = [
+  JSON.stringify({ personidentifikator: FRESH, status: 'AKTIV' }),
+  JSON.stringify({ personidentifikator: STALE, status: 'AKTIV' }),
+  JSON.stringify({ personidentifikator: `${RESERVED.slice(0, 10)}${(Number(RESERVED[10]) + 1) % 10}`, status: 'AKTIV' }),
+  JSON.stringify({ personidentifikator: D_NUMBER, status: 'AKTIV' }),
+].join('\n');
+
+interface Result {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, KRR_LOG_LEVEL: 'silent' };
+  // Only the command line decides the store and the clock here.
+  for (const name of ['KRR_DATABASE_URL', 'KRR_DATA_DIR', 'KRR_CLOCK', 'KRR_CONFIG', 'KRR_PORT', 'KRR_HOST']) delete env[name];
+  return env;
+}
+
+function startKrr(args: readonly string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], {
+    cwd: ROOT,
+    env: childEnv(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
+/** Runs `krr ARGS` to its end, with `stdin` as its standard input (closed when undefined). */
+function krr(args: readonly string[], stdin?: string): Promise<Result> {
+  return new Promise((resolvePromise, reject) => {
+    const child = startKrr(args);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`krr ${args.join(' ')} did not finish in ${PROCESS_TIMEOUT_MS} ms; stderr: ${stderr}`));
+    }, PROCESS_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout, stderr });
+    });
+    child.stdin!.on('error', () => {}); // the child may exit before reading all of it
+    child.stdin!.end(stdin ?? '');
+  });
+}
+
+function assertOk(r: Result, what: string): void {
+  assert.equal(r.code, 0, `${what} exited ${r.code} (${r.signal ?? 'no signal'}); stderr: ${r.stderr}`);
+}
+
+/** A port nothing listens on right now (the checker's `--port N` takes a number, not 0). */
+function freePort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePromise(port));
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  }
+  return new Promise((resolvePromise) => child.once('exit', (code, signal) => resolvePromise({ code, signal })));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A fresh, empty store as command-line arguments, and how to remove it. */
+interface CliStore {
+  readonly args: readonly string[];
+  readonly dataDir?: string;
+  cleanup(): Promise<void>;
+}
+
+async function freshCliStore(kind: StoreKind, scratch: string): Promise<CliStore> {
+  if (kind === 'embedded') {
+    const dataDir = await mkdtemp(join(scratch, 'data-'));
+    return { args: ['--data-dir', dataDir], dataDir, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
+  }
+  // The CLI has no schema option, so each PostgreSQL store is a database of its own.
+  const name = `krr_e2e_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${name}`);
+  } finally {
+    await admin.end({ timeout: 1 });
+  }
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return {
+    args: ['--database', url.toString()],
+    async cleanup() {
+      const sql = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+      try {
+        await sql.unsafe(`drop database if exists ${name} with (force)`);
+      } finally {
+        await sql.end({ timeout: 1 });
+      }
+    },
+  };
+}
+
+for (const kind of STORE_KINDS) {
+  describe(`krr CLI as processes (${kind})`, { skip: await skipReason(kind) }, () => {
+    let scratch = '';
+    const stores: CliStore[] = [];
+    const servers: ChildProcess[] = [];
+    const fresh = async () => {
+      const store = await freshCliStore(kind, scratch);
+      stores.push(store);
+      return store;
+    };
+
+    // Filled in by the tests in order: the imported store and its export.
+    let main: CliStore;
+    let exported = '';
+    let inputFile = '';
+
+    before(async () => {
+      scratch = await mkdtemp(join(tmpdir(), 'krr-e2e-'));
+      inputFile = join(scratch, 'persons.jsonl');
+      await writeFile(inputFile, INPUT);
+    });
+
+    after(async () => {
+      for (const server of servers) {
+        if (server.exitCode === null && server.signalCode === null) {
+          server.kill('SIGKILL');
+          await exited(server);
+        }
+      }
+      await Promise.all(stores.map((s) => s.cleanup()));
+      await rm(scratch, { recursive: true, force: true });
+    });
+
+    it('import FILE prints a one-line summary and exits 0; a file with a bad line 3 writes nothing; stdin works', async () => {
+      main = await fresh();
+      const [badStore, dashStore, stdinStore] = await Promise.all([fresh(), fresh(), fresh()]);
+      const badFile = join(scratch, 'bad.jsonl');
+      await writeFile(badFile, BAD_AT_LINE_3);
+      const stdinWithExtra = INPUT.replace('"status":"SLETTET"', '"status":"SLETTET","fornavn":"Ola"');
+
+      const [good, bad, dash, noArg] = await Promise.all([
+        krr(['import', inputFile, ...main.args]),
+        krr(['import', badFile, ...badStore.args]),
+        krr(['import', '-', ...dashStore.args], INPUT),
+        krr(['import', ...stdinStore.args], stdinWithExtra),
+      ]);
+
+      assertOk(good, 'import FILE');
+      assert.match(good.stdout, /^imported 5 persons from 5 lines in \d+(\.\d+)? s\b.*\n$/);
+      assert.equal(good.stderr, '', 'no progress output when stderr is not a terminal');
+
+      assert.notEqual(bad.code, 0, 'a bad line must give a non-zero exit');
+      assert.match(bad.stderr, /line 3\b/);
+      assert.match(bad.stderr, /check digit/);
+      assert.doesNotMatch(bad.stdout, /imported/);
+
+      assertOk(dash, 'import -');
+      assert.match(dash.stdout, /^imported 5 persons from 5 lines/);
+      assertOk(noArg, 'import (stdin)');
+      assert.match(noArg.stdout, /^imported 5 persons from 5 lines/);
+      assert.match(noArg.stderr, /fornavn/, 'unknown fields are named');
+      assert.doesNotMatch(noArg.stderr, /Ola/, 'but their values are not shown');
+
+      const [mainExport, badExport, dashExport, stdinExport] = await Promise.all(
+        [main, badStore, dashStore, stdinStore].map((s) => krr(['export', ...s.args])),
+      );
+      for (const r of [mainExport, badExport, dashExport, stdinExport]) assertOk(r, 'export');
+      assert.equal(badExport.stdout, '', 'nothing was written by the failed import');
+      assert.equal(mainExport.stdout, EXPECTED_EXPORT);
+      assert.equal(dashExport.stdout, EXPECTED_EXPORT);
+      assert.equal(stdinExport.stdout, EXPECTED_EXPORT);
+      exported = mainExport.stdout;
+    });
+
+    it('export -> import into an empty store -> export gives the same lines (to a file, too)', async () => {
+      assert.ok(exported, 'needs the first test');
+      const exportFile = join(scratch, 'export.jsonl');
+      await writeFile(exportFile, exported);
+      const copy = await fresh();
+      const imported = await krr(['import', exportFile, ...copy.args]);
+      assertOk(imported, 'import of the export');
+      assert.equal(imported.stderr, '', 'an export holds only fields the register knows');
+      const againFile = join(scratch, 'again.jsonl');
+      const again = await krr(['export', againFile, ...copy.args]);
+      assertOk(again, 'export FILE');
+      assert.equal(again.stdout, '');
+      assert.equal(await readFile(againFile, 'utf8'), exported);
+    });
+
+    it("the checker's sequence: serve --dev, ready, token (last line), lookups with the 18-month rule, SIGTERM", async () => {
+      assert.ok(exported, 'needs the first test');
+      const port = await freePort();
+      const server = startKrr(['serve', '--dev', ...main.args, '--port', String(port), '--host', '127.0.0.1', '--clock', CLOCK]);
+      servers.push(server);
+      let serverOut = '';
+      server.stdout!.setEncoding('utf8').on('data', (s: string) => (serverOut += s));
+      server.stderr!.setEncoding('utf8').on('data', (s: string) => (serverOut += s));
+      const base = `http://127.0.0.1:${port}`;
+
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        assert.ok(server.exitCode === null && server.signalCode === null, `serve exited early: ${serverOut}`);
+        const status = await fetch(`${base}/health/ready`).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (status === 200) break;
+        assert.ok(Date.now() < deadline, `GET /health/ready did not answer 200 within 20 s: ${serverOut}`);
+        await sleep(200);
+      }
+
+      const tokenRun = await krr([
+        'token',
+        ...main.args,
+        '--consumer',
+        '0192:991825827',
+        '--scope',
+        'krr:global/kontaktinformasjon.read krr:global/digitalpost.read',
+      ]);
+      assertOk(tokenRun, 'token');
+      const token = tokenRun.stdout.trimEnd().split('\n').at(-1)!;
+      assert.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'the last line is a JWT');
+
+      const lookup = (authorization: string | undefined) =>
+        fetch(`${base}/rest/v2/personer`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', ...(authorization ? { Authorization: authorization } : {}) },
+          body: JSON.stringify({ personidentifikatorer: [STALE, UNKNOWN, FRESH, DELETED, RESERVED] }),
+        });
+
+      const noToken = await lookup(undefined);
+      assert.equal(noToken.status, 401);
+      await noToken.arrayBuffer();
+
+      const res = await lookup(`Bearer ${token}`);
+      const text = await res.text();
+      assert.equal(res.status, 200, text);
+      assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+      const body = JSON.parse(text) as { personer: Record<string, unknown>[] };
+      // Ascending identifier order; the unknown one left out (v2, inkluderIkkeRegistrerte false).
+      assert.deepEqual(
+        body.personer.map((p) => p.personidentifikator),
+        [FRESH, STALE, RESERVED, DELETED],
+      );
+      const byId = new Map(body.personer.map((p) => [p.personidentifikator, p]));
+      // Compared as text, so the field order is checked too.
+      assert.equal(
+        JSON.stringify(byId.get(FRESH)),
+        `{"personidentifikator":"${FRESH}","reservasjon":"NEI","status":"AKTIV","varslingsstatus":"KAN_VARSLES",` +
+          `"kontaktinformasjon":{"epostadresse":"frisk@example.no","epostadresse_oppdatert":"2015-03-11T19:57:52+01",` +
+          `"epostadresse_sist_verifisert":"2016-12-01T12:00:00+01"},` +
+          `"digital_post":{"postkasseadresse":"frisk.person#9YDT","postkasseleverandoeradresse":"984661185"},` +
+          `"sertifikat":"${CERT}","spraak":"nb","spraak_oppdatert":"2020-11-12T11:00:58+01"}`,
+      );
+      assert.equal(
+        JSON.stringify(byId.get(STALE)),
+        `{"personidentifikator":"${STALE}","reservasjon":"NEI","status":"AKTIV","varslingsstatus":"KAN_IKKE_VARSLES",` +
+          `"kontaktinformasjon":{"mobiltelefonnummer":"+4799999999","mobiltelefonnummer_oppdatert":"2015-03-11T19:57:52+01",` +
+          `"mobiltelefonnummer_sist_verifisert":"2016-12-01T11:59:59+01"}}`,
+      );
+      assert.equal(byId.get(RESERVED)!.varslingsstatus, 'KAN_IKKE_VARSLES');
+      assert.equal(byId.get(DELETED)!.varslingsstatus, 'KAN_IKKE_VARSLES');
+
+      if (kind === 'embedded') {
+        // The embedded store is one process's: a second import on the same directory must refuse.
+        const locked = await krr(['import', inputFile, ...main.args]);
+        assert.notEqual(locked.code, 0, 'import while a server holds the data directory must fail');
+        assert.match(locked.stderr, /in use by another krr process/);
+        assert.doesNotMatch(locked.stderr, /^\s+at /m, 'a clear message, not a stack trace');
+      }
+
+      server.kill('SIGTERM');
+      const end = await Promise.race([exited(server), sleep(10_000).then(() => undefined)]);
+      assert.ok(end, 'serve did not exit within 10 s of SIGTERM');
+      assert.equal(end.code, 0, `serve exited with ${end.code} (${end.signal ?? 'no signal'}): ${serverOut}`);
+
+      // The store is released and unchanged by serving.
+      const afterServe = await krr(['export', ...main.args]);
+      assertOk(afterServe, 'export after serve');
+      assert.equal(afterServe.stdout, exported);
+    });
+  });
+}

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../errors/errors.js';
+import { DEFAULT_DEV_ISSUER, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('defaults to the embedded store in ./.krr-data on 127.0.0.1:8080, system clock, synthetic identifiers on', () => {
+    const c = loadConfig({}, {});
+    assert.deepEqual(c.store, { kind: 'embedded', dataDir: resolve('.krr-data') });
+    assert.equal(c.http.host, '127.0.0.1');
+    assert.equal(c.http.port, 8080);
+    assert.equal(c.clock, undefined);
+    assert.equal(c.allowSyntheticIdentifiers, true);
+    assert.equal(c.auth.devIssuer, DEFAULT_DEV_ISSUER);
+    assert.equal(c.logLevel, 'info');
+  });
+
+  it('is frozen all the way down', () => {
+    const c = loadConfig({}, {});
+    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.store) && Object.isFrozen(c.auth.trustedIssuers));
+    assert.throws(() => {
+      (c.http as { port: number }).port = 1;
+    }, TypeError);
+  });
+
+  it('takes the database from --database or KRR_DATABASE_URL, the command line first', () => {
+    assert.deepEqual(loadConfig({}, { KRR_DATABASE_URL: 'postgres://a@h/db' }).store, { kind: 'postgres', url: 'postgres://a@h/db' });
+    assert.deepEqual(loadConfig({ database: 'postgresql://b@h/db' }, { KRR_DATABASE_URL: 'postgres://a@h/db' }).store, {
+      kind: 'postgres',
+      url: 'postgresql://b@h/db',
+    });
+    // --data-dir on the command line wins over a database URL from the environment.
+    assert.equal(loadConfig({ dataDir: 'x' }, { KRR_DATABASE_URL: 'postgres://a@h/db' }).store.kind, 'embedded');
+  });
+
+  it('freezes the clock from --clock or KRR_CLOCK', () => {
+    assert.equal(loadConfig({ clock: '2018-06-01T12:00:00+02:00' }, {}).clock, Date.UTC(2018, 5, 1, 10));
+    assert.equal(loadConfig({}, { KRR_CLOCK: '2018-06-01T10:00:00Z' }).clock, Date.UTC(2018, 5, 1, 10));
+  });
+
+  it('reads the log level from KRR_LOG_LEVEL', () => {
+    assert.equal(loadConfig({}, { KRR_LOG_LEVEL: 'DEBUG' }).logLevel, 'debug');
+  });
+
+  it('reads trusted issuers from KRR_TRUSTED_ISSUERS and from a config file', () => {
+    const issuers = [{ issuer: 'https://maskinporten.no/', audience: 'https://krr.example/' }];
+    assert.deepEqual(loadConfig({}, { KRR_TRUSTED_ISSUERS: JSON.stringify(issuers) }).auth.trustedIssuers, issuers);
+    const dir = mkdtempSync(join(tmpdir(), 'krr-config-'));
+    const file = join(dir, 'krr.json');
+    writeFileSync(file, JSON.stringify({ trustedIssuers: issuers, port: 9090, allowSyntheticIdentifiers: false }));
+    const c = loadConfig({ config: file }, {});
+    assert.deepEqual(c.auth.trustedIssuers, issuers);
+    assert.equal(c.http.port, 9090);
+    assert.equal(c.allowSyntheticIdentifiers, false);
+    assert.equal(loadConfig({ config: file, port: '7070' }, {}).http.port, 7070);
+  });
+
+  const bad: Array<[string, Parameters<typeof loadConfig>[0], NodeJS.ProcessEnv, RegExp]> = [
+    ['a clock without an offset', { clock: '2018-06-01T12:00:00' }, {}, /--clock/],
+    ['a port out of range', { port: '70000' }, {}, /--port/],
+    ['a port that is not a number', { port: 'http' }, {}, /--port/],
+    ['both --database and --data-dir', { database: 'postgres://h/db', dataDir: 'x' }, {}, /either --database or --data-dir/],
+    ['a database URL of another kind', { database: 'mysql://h/db' }, {}, /postgres:\/\//],
+    ['an unknown log level', {}, { KRR_LOG_LEVEL: 'loud' }, /log level/],
+    ['trusted issuers that are not JSON', {}, { KRR_TRUSTED_ISSUERS: '[{' }, /KRR_TRUSTED_ISSUERS/],
+    ['a trusted issuer without issuer', {}, { KRR_TRUSTED_ISSUERS: '[{"jwksUri":"https://x/jwks"}]' }, /KRR_TRUSTED_ISSUERS/],
+    ['a bad boolean', {}, { KRR_ALLOW_SYNTHETIC_IDENTIFIERS: 'maybe' }, /true or false/],
+    ['a missing config file', { config: '/nonexistent/krr.json' }, {}, /cannot read the config file/],
+  ];
+  for (const [what, cli, env, message] of bad) {
+    it(`refuses ${what} with a ConfigError`, () => {
+      assert.throws(() => loadConfig(cli, env), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+    });
+  }
+
+  it('refuses a config file with unknown settings, naming the place', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'krr-config-'));
+    const file = join(dir, 'krr.json');
+    writeFileSync(file, JSON.stringify({ prot: 8080 }));
+    assert.throws(() => loadConfig({ config: file }, {}), (err: unknown) => err instanceof ConfigError && /not valid/.test(err.message));
+  });
+});
