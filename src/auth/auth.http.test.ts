@@ -37,7 +37,9 @@ function answerText(res: LightMyRequestResponse): string {
 function assertErrorAnswer(res: LightMyRequestResponse, status: number): { title: string; detail: string } {
   assert.equal(res.statusCode, status, res.body);
   assert.equal(res.headers['content-type'], 'application/json');
-  const body = JSON.parse(res.body) as { errors: { id: string; status: string; title: string; detail: string }[] };
+  const body = JSON.parse(res.body) as {
+    errors: { id: string; status: string; title: string; detail: string }[];
+  };
   assert.deepEqual(Object.keys(body), ['errors']);
   assert.equal(body.errors.length, 1);
   const [error] = body.errors;
@@ -109,7 +111,12 @@ for (const kind of STORE_KINDS) {
     });
 
     it('accepts the scheme in any letter case and extra blanks around the token', async () => {
-      for (const authorization of [`bearer ${dataToken}`, `BEARER ${dataToken}`, `Bearer  ${dataToken}`, `Bearer ${dataToken} `]) {
+      for (const authorization of [
+        `bearer ${dataToken}`,
+        `BEARER ${dataToken}`,
+        `Bearer  ${dataToken}`,
+        `Bearer ${dataToken} `,
+      ]) {
         const res = await withAuthorization(authorization);
         assert.equal(res.statusCode, 200, `${authorization.slice(0, 8)}: ${res.body}`);
       }
@@ -130,7 +137,11 @@ for (const kind of STORE_KINDS) {
     });
 
     it('answers a token with an unrelated scope beside a data scope', async () => {
-      for (const scopes of [[...UNRELATED, DATA_SCOPE], [DATA_SCOPE, 'krr:global/hentendring.read'], ['krr:global/digitalpost.read', 'openid']]) {
+      for (const scopes of [
+        [...UNRELATED, DATA_SCOPE],
+        [DATA_SCOPE, 'krr:global/hentendring.read'],
+        ['krr:global/digitalpost.read', 'openid'],
+      ]) {
         const res = await t.post(URL_V2, BODY, await t.token(scopes));
         assert.equal(res.statusCode, 200, `${scopes.join(' ')}: ${res.body}`);
       }
@@ -157,7 +168,11 @@ for (const kind of STORE_KINDS) {
         .setExpirationTime('5m')
         .sign(privateKey);
       const otherIssuer = await t.token([DATA_SCOPE], { issuer: 'https://maskinporten.no/' });
-      const none = new UnsecuredJWT(claims).setIssuer(TEST_ISSUER).setIssuedAt().setExpirationTime('5m').encode();
+      const none = new UnsecuredJWT(claims)
+        .setIssuer(TEST_ISSUER)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .encode();
       const narrow = await t.token(['openid']);
       const [h, p, s] = narrow.split('.') as [string, string, string];
       const payload = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>;
@@ -169,7 +184,12 @@ for (const kind of STORE_KINDS) {
     });
 
     it('refuses garbage and oversized tokens without echoing them', async () => {
-      for (const token of ['not-a-jwt', 'a.b.c', `${'A'.repeat(20_000)}.b.c`, `${dataToken.slice(0, -10)}AAAAAAAAAA`]) {
+      for (const token of [
+        'not-a-jwt',
+        'a.b.c',
+        `${'A'.repeat(20_000)}.b.c`,
+        `${dataToken.slice(0, -10)}AAAAAAAAAA`,
+      ]) {
         const res = await withAuthorization(`Bearer ${token}`);
         assertInvalidToken(res, token);
       }
@@ -191,7 +211,12 @@ for (const kind of STORE_KINDS) {
     it('checks the token before the body: no 400/413/422 to a caller without a usable token', async () => {
       const unrelated = await t.token(UNRELATED);
       const tooLarge = { personidentifikatorer: ['x'.repeat(t.config.http.bodyLimitBytes)] };
-      for (const body of ['{not json', { personidentifikatorer: [] }, { personidentifikatorer: ['12345678901'] }, tooLarge]) {
+      for (const body of [
+        '{not json',
+        { personidentifikatorer: [] },
+        { personidentifikatorer: ['12345678901'] },
+        tooLarge,
+      ]) {
         assertInvalidToken(await t.post(URL_V2, body));
         assertErrorAnswer(await t.post(URL_V2, body, unrelated), 403);
       }

@@ -68,7 +68,9 @@ export async function devKeyFromDatabase(db: Database): Promise<JWK> {
     SETTING,
     JSON.stringify(candidate),
   ]);
-  const [row] = await db.query<{ value: string }>('select value from register_setting where name = $1', [SETTING]);
+  const [row] = await db.query<{ value: string }>('select value from register_setting where name = $1', [
+    SETTING,
+  ]);
   return JSON.parse(row!.value) as JWK;
 }
 

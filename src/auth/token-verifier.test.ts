@@ -49,7 +49,13 @@ async function makeKeys(): Promise<Keys> {
     RS384: (await importJWK(privateJwk, 'RS384')) as CryptoKey,
     RS512: (await importJWK(privateJwk, 'RS512')) as CryptoKey,
   };
-  return { privateJwk, publicJwk: pub, spkiPem: await exportSPKI(trusted.publicKey), sign, untrusted: other.privateKey };
+  return {
+    privateJwk,
+    publicJwk: pub,
+    spkiPem: await exportSPKI(trusted.publicKey),
+    sign,
+    untrusted: other.privateKey,
+  };
 }
 
 let keys: Keys;
@@ -103,11 +109,18 @@ async function startIssuer(): Promise<FakeIssuer> {
     state.hits.push(path);
     const metadata = { issuer: `${base}/`, jwks_uri: `${base}/jwks`, token_endpoint: `${base}/token` };
     if (path === '/.well-known/oauth-authorization-server') {
-      return state.metadataStatus === 200 ? send(res, 200, metadata) : send(res, state.metadataStatus, { error: 'no' });
+      return state.metadataStatus === 200
+        ? send(res, 200, metadata)
+        : send(res, state.metadataStatus, { error: 'no' });
     }
-    if (path === '/.well-known/openid-configuration' && state.openidConfiguration) return send(res, 200, metadata);
+    if (path === '/.well-known/openid-configuration' && state.openidConfiguration)
+      return send(res, 200, metadata);
     if (path === '/jwks') {
-      return send(res, state.jwksStatus, state.jwksStatus === 200 ? (state.jwksBody ?? jwks()) : { error: 'down' });
+      return send(
+        res,
+        state.jwksStatus,
+        state.jwksStatus === 200 ? (state.jwksBody ?? jwks()) : { error: 'down' },
+      );
     }
     return send(res, 404, { error: 'not found' });
   });
@@ -167,7 +180,8 @@ async function signed(
 }
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const decodePart = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as JWTPayload;
+const decodePart = (part: string) =>
+  JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as JWTPayload;
 
 /** The token with its payload replaced by `edit(payload)`, signature kept. */
 function withPayload(token: string, edit: (p: JWTPayload) => JWTPayload): string {
@@ -188,7 +202,11 @@ function assertErrorClean(err: KrrError, token: string): void {
   for (const item of err.items) assertNoTokenPart(item.detail, token);
 }
 
-async function assertInvalid(verifier: TokenVerifier, token: string, messageLike?: RegExp): Promise<InvalidTokenError> {
+async function assertInvalid(
+  verifier: TokenVerifier,
+  token: string,
+  messageLike?: RegExp,
+): Promise<InvalidTokenError> {
   let caught: unknown;
   try {
     await verifier.verify(token);
@@ -210,7 +228,10 @@ async function assertUnavailable(verifier: TokenVerifier, token: string): Promis
   } catch (err) {
     caught = err;
   }
-  assert.ok(caught instanceof IssuerUnavailableError, `expected IssuerUnavailableError, got ${String(caught)}`);
+  assert.ok(
+    caught instanceof IssuerUnavailableError,
+    `expected IssuerUnavailableError, got ${String(caught)}`,
+  );
   assert.equal(caught.status, 503);
   assertErrorClean(caught, token);
   return caught;
@@ -262,7 +283,10 @@ describe('TokenVerifier: accepted tokens', () => {
     const token = await signed(claims(idp.issuer));
     await viaMetadata.verify(token);
     assert.ok(idp.hits.includes('/.well-known/oauth-authorization-server'));
-    assert.ok(!idp.hits.some((h) => h.startsWith('//')), `a double slash was requested: ${idp.hits.join(', ')}`);
+    assert.ok(
+      !idp.hits.some((h) => h.startsWith('//')),
+      `a double slash was requested: ${idp.hits.join(', ')}`,
+    );
     assert.ok(idp.hits.includes('/jwks'));
   });
 
@@ -293,7 +317,14 @@ describe('TokenVerifier: accepted tokens', () => {
   });
 
   it('gives null for absent client_id/consumer and no scopes for an absent scope', async () => {
-    const token = await signed(claims(idp.issuer, { client_id: undefined, consumer: undefined, supplier: undefined, scope: undefined }));
+    const token = await signed(
+      claims(idp.issuer, {
+        client_id: undefined,
+        consumer: undefined,
+        supplier: undefined,
+        scope: undefined,
+      }),
+    );
     assert.deepEqual(await viaMetadata.verify(token), {
       issuer: idp.issuer,
       clientId: null,
@@ -327,7 +358,10 @@ describe('TokenVerifier: accepted tokens', () => {
     const base = await signed(claims(idp.issuer, { padding: '' }));
     const padding = 'x'.repeat(Math.floor(((MAX_TOKEN_BYTES - base.length) * 3) / 4) - 64);
     const token = await signed(claims(idp.issuer, { padding }));
-    assert.ok(token.length <= MAX_TOKEN_BYTES && token.length > MAX_TOKEN_BYTES - 200, `length ${token.length}`);
+    assert.ok(
+      token.length <= MAX_TOKEN_BYTES && token.length > MAX_TOKEN_BYTES - 200,
+      `length ${token.length}`,
+    );
     assert.deepEqual(await viaMetadata.verify(token), expected(idp.issuer));
   });
 });
@@ -353,7 +387,10 @@ describe('TokenVerifier: refused tokens (401, never echoing the token)', () => {
   it('refuses a good signature from a key the issuer does not publish, under a kid it does', async () => {
     const token = await signed(claims(idp.issuer), { kid: 'rs256', key: keys.untrusted });
     await assertInvalid(viaMetadata, token, /signature/);
-    await assertInvalid(withAudience, await signed(claims(idp.issuer, { aud: AUDIENCE }), { kid: 'rs256', key: keys.untrusted }));
+    await assertInvalid(
+      withAudience,
+      await signed(claims(idp.issuer, { aud: AUDIENCE }), { kid: 'rs256', key: keys.untrusted }),
+    );
   });
 
   it('refuses an algorithm other than the one the key is published for', async () => {
@@ -367,7 +404,13 @@ describe('TokenVerifier: refused tokens (401, never echoing the token)', () => {
   });
 
   it('refuses a wrong, differently written or missing iss', async () => {
-    for (const iss of ['https://maskinporten.no/', idp.base, `${idp.issuer}/`, idp.issuer.toUpperCase(), undefined]) {
+    for (const iss of [
+      'https://maskinporten.no/',
+      idp.base,
+      `${idp.issuer}/`,
+      idp.issuer.toUpperCase(),
+      undefined,
+    ]) {
       const token = await signed(claims(idp.issuer, { iss }));
       await assertInvalid(viaMetadata, token, /issuer/);
     }
@@ -384,7 +427,10 @@ describe('TokenVerifier: refused tokens (401, never echoing the token)', () => {
 
   it('refuses a token without exp, or with a non-numeric exp', async () => {
     await assertInvalid(viaMetadata, await signed(claims(idp.issuer, { exp: undefined })));
-    await assertInvalid(viaMetadata, await signed(claims(idp.issuer, { exp: String(now() + 60) as unknown as number })));
+    await assertInvalid(
+      viaMetadata,
+      await signed(claims(idp.issuer, { exp: String(now() + 60) as unknown as number })),
+    );
   });
 
   it('refuses nbf in the future beyond the skew', async () => {
@@ -394,14 +440,20 @@ describe('TokenVerifier: refused tokens (401, never echoing the token)', () => {
 
   it('refuses a tampered payload (the signature kept)', async () => {
     const token = await signed(claims(idp.issuer));
-    const tampered = withPayload(token, (p) => ({ ...p, consumer: { authority: 'iso6523-actorid-upis', ID: '0192:123456785' } }));
+    const tampered = withPayload(token, (p) => ({
+      ...p,
+      consumer: { authority: 'iso6523-actorid-upis', ID: '0192:123456785' },
+    }));
     await assertInvalid(viaMetadata, tampered, /signature/);
     assertNoTokenPart('', tampered);
   });
 
   it('refuses a scope widened after signing', async () => {
     const token = await signed(claims(idp.issuer, { scope: 'openid' }));
-    const widened = withPayload(token, (p) => ({ ...p, scope: `openid ${DATA_SCOPE} krr:global/digitalpost.read` }));
+    const widened = withPayload(token, (p) => ({
+      ...p,
+      scope: `openid ${DATA_SCOPE} krr:global/digitalpost.read`,
+    }));
     await assertInvalid(viaMetadata, widened, /signature/);
   });
 
@@ -469,7 +521,10 @@ describe('TokenVerifier: refused tokens (401, never echoing the token)', () => {
     const dev = new TokenVerifier({
       trustedIssuers: [{ issuer: idp.issuer }],
       clockSkewSeconds: SKEW,
-      dev: { issuer: 'https://krr-dev.invalid/', publicJwk: { ...keys.publicJwk, kid: 'rs256', alg: 'RS256' } },
+      dev: {
+        issuer: 'https://krr-dev.invalid/',
+        publicJwk: { ...keys.publicJwk, kid: 'rs256', alg: 'RS256' },
+      },
     });
     // Signed by the untrusted key but claiming the dev issuer: the dev key rejects it.
     const forged = await signed(claims('https://krr-dev.invalid/'), { key: keys.untrusted });
@@ -501,14 +556,20 @@ describe('TokenVerifier: issuer availability', () => {
 
   it('checks the issuer before fetching anything: a token from an unknown issuer is 401 even when all issuers are down', async () => {
     const port = await closedPort();
-    const verifier = new TokenVerifier({ trustedIssuers: [{ issuer: `http://127.0.0.1:${port}/` }], clockSkewSeconds: SKEW });
+    const verifier = new TokenVerifier({
+      trustedIssuers: [{ issuer: `http://127.0.0.1:${port}/` }],
+      clockSkewSeconds: SKEW,
+    });
     await assertInvalid(verifier, await signed(claims('https://maskinporten.no/')), /issuer/);
   });
 
   it('gives 503 (not 401) when the issuer answers with errors, and recovers when it is back', async () => {
     const other = await startIssuer();
     try {
-      const verifier = new TokenVerifier({ trustedIssuers: [{ issuer: other.issuer }], clockSkewSeconds: SKEW });
+      const verifier = new TokenVerifier({
+        trustedIssuers: [{ issuer: other.issuer }],
+        clockSkewSeconds: SKEW,
+      });
       const token = await signed(claims(other.issuer));
       other.metadataStatus = 503;
       await assertUnavailable(verifier, token);
@@ -548,7 +609,10 @@ describe('TokenVerifier: issuer availability', () => {
     try {
       oidc.metadataStatus = 404;
       oidc.openidConfiguration = true;
-      const verifier = new TokenVerifier({ trustedIssuers: [{ issuer: oidc.issuer }], clockSkewSeconds: SKEW });
+      const verifier = new TokenVerifier({
+        trustedIssuers: [{ issuer: oidc.issuer }],
+        clockSkewSeconds: SKEW,
+      });
       const token = await signed(claims(oidc.issuer));
       assert.deepEqual(await verifier.verify(token), expected(oidc.issuer));
       assert.ok(oidc.hits.includes('/.well-known/openid-configuration'));
@@ -563,7 +627,9 @@ describe('TokenVerifier: issuer availability', () => {
       oidc.metadataStatus = 404;
       oidc.openidConfiguration = true;
       const verifier = new TokenVerifier({
-        trustedIssuers: [{ issuer: oidc.issuer, metadataUrl: `${oidc.base}/.well-known/openid-configuration` }],
+        trustedIssuers: [
+          { issuer: oidc.issuer, metadataUrl: `${oidc.base}/.well-known/openid-configuration` },
+        ],
         clockSkewSeconds: SKEW,
       });
       assert.deepEqual(await verifier.verify(await signed(claims(oidc.issuer))), expected(oidc.issuer));
@@ -576,7 +642,10 @@ describe('TokenVerifier: issuer availability', () => {
   it('fetches the metadata once for concurrent first requests', async () => {
     const fresh = await startIssuer();
     try {
-      const verifier = new TokenVerifier({ trustedIssuers: [{ issuer: fresh.issuer }], clockSkewSeconds: SKEW });
+      const verifier = new TokenVerifier({
+        trustedIssuers: [{ issuer: fresh.issuer }],
+        clockSkewSeconds: SKEW,
+      });
       const token = await signed(claims(fresh.issuer));
       await Promise.all(Array.from({ length: 10 }, () => verifier.verify(token)));
       await verifier.verify(token);
@@ -604,7 +673,8 @@ describe('dev issuer', () => {
     assert.ok(again.d, 'the stored key is private');
     assert.equal(again.alg, 'RS256');
     assert.match(again.kid ?? '', /^krr-dev-/);
-    if (process.platform !== 'win32') assert.equal((await stat(join(dir, 'dev-issuer-key.json'))).mode & 0o777, 0o600);
+    if (process.platform !== 'win32')
+      assert.equal((await stat(join(dir, 'dev-issuer-key.json'))).mode & 0o777, 0o600);
     assert.deepEqual(await readdir(dir), ['dev-issuer-key.json'], 'no temporary files are left behind');
   });
 
@@ -617,7 +687,11 @@ describe('dev issuer', () => {
   it('mints Maskinporten-shaped tokens the verifier accepts, and nothing signed with another key', async () => {
     const key = await devKeyFromDataDir(dir);
     const issuer = 'http://localhost:8080/dev-issuer/';
-    const verifier = new TokenVerifier({ trustedIssuers: [], clockSkewSeconds: SKEW, dev: { issuer, publicJwk: publicJwk(key) } });
+    const verifier = new TokenVerifier({
+      trustedIssuers: [],
+      clockSkewSeconds: SKEW,
+      dev: { issuer, publicJwk: publicJwk(key) },
+    });
     const token = await mintDevToken(key, {
       issuer,
       scopes: ['openid', DATA_SCOPE],
@@ -626,7 +700,10 @@ describe('dev issuer', () => {
       pid: '11117900000',
       audience: AUDIENCE,
     });
-    const [header, payload] = token.split('.').slice(0, 2).map(decodePart) as [Record<string, unknown>, JWTPayload];
+    const [header, payload] = token.split('.').slice(0, 2).map(decodePart) as [
+      Record<string, unknown>,
+      JWTPayload,
+    ];
     assert.deepEqual(header, { alg: 'RS256', kid: key.kid, typ: 'at+jwt' });
     assert.deepEqual(payload.consumer, { authority: 'iso6523-actorid-upis', ID: '0192:991825827' });
     assert.equal(payload.token_type, 'Bearer');
@@ -642,7 +719,12 @@ describe('dev issuer', () => {
       pid: '11117900000',
     });
 
-    const expired = await mintDevToken(key, { issuer, scopes: [DATA_SCOPE], consumer: '991825827', expiresInSeconds: -120 });
+    const expired = await mintDevToken(key, {
+      issuer,
+      scopes: [DATA_SCOPE],
+      consumer: '991825827',
+      expiresInSeconds: -120,
+    });
     await assertInvalid(verifier, expired, /expired/);
 
     const otherKey = { ...(await exportJWK(keys.untrusted)), kid: key.kid, alg: 'RS256' };

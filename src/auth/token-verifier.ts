@@ -67,7 +67,8 @@ function remoteKeys(jwksUri: string): JWTVerifyGetKey {
     try {
       return await remote(protectedHeader, token);
     } catch (err) {
-      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err;
+      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys)
+        throw err;
       if (err instanceof errors.JOSENotSupported) throw err;
       throw new KeysUnavailable('the issuer keys cannot be fetched', { cause: err });
     }
@@ -111,7 +112,10 @@ export class TokenVerifier {
     this.clockSkewSeconds = options.clockSkewSeconds;
     for (const trusted of options.trustedIssuers) this.issuers.set(trusted.issuer, remoteIssuer(trusted));
     if (options.dev) {
-      this.issuers.set(options.dev.issuer, localIssuer(options.dev.issuer, { keys: [options.dev.publicJwk] }));
+      this.issuers.set(
+        options.dev.issuer,
+        localIssuer(options.dev.issuer, { keys: [options.dev.publicJwk] }),
+      );
     }
   }
 
@@ -158,7 +162,8 @@ export class TokenVerifier {
 }
 
 function describeFailure(err: unknown): Error {
-  if (err instanceof KeysUnavailable) return new IssuerUnavailableError("the token issuer's keys cannot be fetched");
+  if (err instanceof KeysUnavailable)
+    return new IssuerUnavailableError("the token issuer's keys cannot be fetched");
   if (err instanceof errors.JWTExpired) return new InvalidTokenError('the access token has expired');
   if (err instanceof errors.JWTClaimValidationFailed) {
     return new InvalidTokenError(`the access token's "${err.claim}" claim is not valid`);
@@ -169,7 +174,8 @@ function describeFailure(err: unknown): Error {
   if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) {
     return new InvalidTokenError('the access token is signed with a key the issuer does not publish');
   }
-  if (err instanceof errors.JOSEAlgNotAllowed) return new InvalidTokenError("the access token's algorithm is not allowed");
+  if (err instanceof errors.JOSEAlgNotAllowed)
+    return new InvalidTokenError("the access token's algorithm is not allowed");
   if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) {
     return new IssuerUnavailableError("the token issuer's keys cannot be fetched");
   }

@@ -33,7 +33,9 @@ function config(values: CliValues): KrrConfig {
 
 function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Command {
   const program = new Command('krr')
-    .description("Kontakt- og reservasjonsregisteret: a register and lookup service compatible with Digdir's KRR")
+    .description(
+      "Kontakt- og reservasjonsregisteret: a register and lookup service compatible with Digdir's KRR",
+    )
     .exitOverride()
     .configureOutput({ writeOut: (s) => out.write(s), writeErr: (s) => err.write(s) })
     .showHelpAfterError();
@@ -68,10 +70,13 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
       const total = fromStdin ? 0 : statSync(file).size;
       const tty = Boolean((err as NodeJS.WriteStream).isTTY);
       const summary = await withStore(cfg, async (db) => {
-        // The input is opened only now that the store is open: a stream read earlier would flow
-        // (and end) before readline listens, and the import would see no lines at all.
+        // The input is opened only now that the store is open, and read through an iterator made at
+        // once: readline drops the lines it reads before its iterator exists, and the import starts
+        // iterating only after it has begun its transaction.
         const input = fromStdin ? process.stdin : createReadStream(file);
-        const lines = createInterface({ input, crlfDelay: Infinity });
+        const rl = createInterface({ input, crlfDelay: Infinity });
+        const iterator = rl[Symbol.asyncIterator]();
+        const lines: AsyncIterable<string> = { [Symbol.asyncIterator]: () => iterator };
         let bytes = 0;
         input.on('data', (chunk: Buffer | string) => {
           bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
@@ -79,7 +84,10 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
         const bar =
           tty && total > 0
             ? new cliProgress.SingleBar(
-                { format: 'importing [{bar}] {percentage}% | {persons} persons | ETA {eta}s', stream: err as NodeJS.WriteStream },
+                {
+                  format: 'importing [{bar}] {percentage}% | {persons} persons | ETA {eta}s',
+                  stream: err as NodeJS.WriteStream,
+                },
                 cliProgress.Presets.shades_classic,
               )
             : undefined;
@@ -96,7 +104,8 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
           },
         }).finally(() => {
           bar?.stop();
-          lines.close();
+          if (lastTick) err.write('\n'); // end the `\r` progress line before the summary or the error
+          rl.close();
           if (!fromStdin) input.destroy();
         });
       });
@@ -105,7 +114,9 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
         err.write(`note: fields the register does not know were ignored: ${fields}\n`);
       }
       const rate = summary.seconds > 0 ? Math.round(summary.persons / summary.seconds) : summary.persons;
-      out.write(`imported ${summary.persons} persons from ${summary.lines} lines in ${summary.seconds.toFixed(1)} s (${rate} persons/s)\n`);
+      out.write(
+        `imported ${summary.persons} persons from ${summary.lines} lines in ${summary.seconds.toFixed(1)} s (${rate} persons/s)\n`,
+      );
     });
 
   storeOptions(program.command('export').description('write the register as JSON Lines'))
@@ -116,13 +127,14 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
       await withStore(cfg, (db) => pipeline(exportPersons(db), target as Writable, { end: target !== out }));
     });
 
-  storeOptions(program.command('seed').description('add the demo persons to the register'))
-    .action(async (opts) => {
+  storeOptions(program.command('seed').description('add the demo persons to the register')).action(
+    async (opts) => {
       const cfg = config(opts);
       const persons = demoPersons(Date.now());
       await withStore(cfg, (db) => new PersonWriter(db).write(persons.map((p) => p.person)));
       for (const p of persons) out.write(`${p.person.personidentifikator}  ${p.label}\n`);
-    });
+    },
+  );
 
   program
     .command('generate')
@@ -132,7 +144,8 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
     .action(async (opts) => {
       const count = Number(opts.persons);
       const seed = Number(opts.seed);
-      if (!Number.isInteger(count) || count < 1) throw new ConfigError('--persons must be a positive whole number');
+      if (!Number.isInteger(count) || count < 1)
+        throw new ConfigError('--persons must be a positive whole number');
       if (!Number.isInteger(seed)) throw new ConfigError('--seed must be a whole number');
       async function* lines() {
         let chunk = '';
@@ -159,7 +172,8 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
     .action(async (opts) => {
       const cfg = config(opts);
       const expiresIn = Number(opts.expiresIn);
-      if (!Number.isInteger(expiresIn) || expiresIn <= 0) throw new ConfigError('--expires-in must be a positive number of seconds');
+      if (!Number.isInteger(expiresIn) || expiresIn <= 0)
+        throw new ConfigError('--expires-in must be a positive number of seconds');
       // The embedded store's key is a file beside the database, read without opening the database,
       // so a token can be made while a server holds the store.
       const jwk =

@@ -64,12 +64,16 @@ export async function startServer(config: KrrConfig, options: ServeOptions): Pro
 }
 
 function storeArgs(config: KrrConfig): string {
-  return config.store.kind === 'embedded' ? `--data-dir ${config.store.dataDir}` : '--database "$KRR_DATABASE_URL"';
+  return config.store.kind === 'embedded'
+    ? `--data-dir ${config.store.dataDir}`
+    : '--database "$KRR_DATABASE_URL"';
 }
 
 /** What a person who just ran `npm start` needs: where it is, how to get a token, a lookup to paste. */
 export function startupBanner(config: KrrConfig, server: RunningServer, demo: boolean): string {
-  const lines = [`krr is serving ${server.url} (store: ${config.store.kind}${config.dev ? ', dev mode' : ''})`];
+  const lines = [
+    `krr is serving ${server.url} (store: ${config.store.kind}${config.dev ? ', dev mode' : ''})`,
+  ];
   if (config.clock !== undefined) lines.push(`the clock is frozen at ${formatOslo(config.clock)}`);
   lines.push(`  OpenAPI: ${server.url}/v3/api-docs   Swagger UI: ${server.url}/swagger-ui/`);
   if (config.dev) {

@@ -27,13 +27,22 @@ describe('loadConfig', () => {
   });
 
   it('takes the database from --database or KRR_DATABASE_URL, the command line first', () => {
-    assert.deepEqual(loadConfig({}, { KRR_DATABASE_URL: 'postgres://a@h/db' }).store, { kind: 'postgres', url: 'postgres://a@h/db' });
-    assert.deepEqual(loadConfig({ database: 'postgresql://b@h/db' }, { KRR_DATABASE_URL: 'postgres://a@h/db' }).store, {
+    assert.deepEqual(loadConfig({}, { KRR_DATABASE_URL: 'postgres://a@h/db' }).store, {
       kind: 'postgres',
-      url: 'postgresql://b@h/db',
+      url: 'postgres://a@h/db',
     });
+    assert.deepEqual(
+      loadConfig({ database: 'postgresql://b@h/db' }, { KRR_DATABASE_URL: 'postgres://a@h/db' }).store,
+      {
+        kind: 'postgres',
+        url: 'postgresql://b@h/db',
+      },
+    );
     // --data-dir on the command line wins over a database URL from the environment.
-    assert.equal(loadConfig({ dataDir: 'x' }, { KRR_DATABASE_URL: 'postgres://a@h/db' }).store.kind, 'embedded');
+    assert.equal(
+      loadConfig({ dataDir: 'x' }, { KRR_DATABASE_URL: 'postgres://a@h/db' }).store.kind,
+      'embedded',
+    );
   });
 
   it('freezes the clock from --clock or KRR_CLOCK', () => {
@@ -47,10 +56,16 @@ describe('loadConfig', () => {
 
   it('reads trusted issuers from KRR_TRUSTED_ISSUERS and from a config file', () => {
     const issuers = [{ issuer: 'https://maskinporten.no/', audience: 'https://krr.example/' }];
-    assert.deepEqual(loadConfig({}, { KRR_TRUSTED_ISSUERS: JSON.stringify(issuers) }).auth.trustedIssuers, issuers);
+    assert.deepEqual(
+      loadConfig({}, { KRR_TRUSTED_ISSUERS: JSON.stringify(issuers) }).auth.trustedIssuers,
+      issuers,
+    );
     const dir = mkdtempSync(join(tmpdir(), 'krr-config-'));
     const file = join(dir, 'krr.json');
-    writeFileSync(file, JSON.stringify({ trustedIssuers: issuers, port: 9090, allowSyntheticIdentifiers: false }));
+    writeFileSync(
+      file,
+      JSON.stringify({ trustedIssuers: issuers, port: 9090, allowSyntheticIdentifiers: false }),
+    );
     const c = loadConfig({ config: file }, {});
     assert.deepEqual(c.auth.trustedIssuers, issuers);
     assert.equal(c.http.port, 9090);
@@ -62,17 +77,30 @@ describe('loadConfig', () => {
     ['a clock without an offset', { clock: '2018-06-01T12:00:00' }, {}, /--clock/],
     ['a port out of range', { port: '70000' }, {}, /--port/],
     ['a port that is not a number', { port: 'http' }, {}, /--port/],
-    ['both --database and --data-dir', { database: 'postgres://h/db', dataDir: 'x' }, {}, /either --database or --data-dir/],
+    [
+      'both --database and --data-dir',
+      { database: 'postgres://h/db', dataDir: 'x' },
+      {},
+      /either --database or --data-dir/,
+    ],
     ['a database URL of another kind', { database: 'mysql://h/db' }, {}, /postgres:\/\//],
     ['an unknown log level', {}, { KRR_LOG_LEVEL: 'loud' }, /log level/],
     ['trusted issuers that are not JSON', {}, { KRR_TRUSTED_ISSUERS: '[{' }, /KRR_TRUSTED_ISSUERS/],
-    ['a trusted issuer without issuer', {}, { KRR_TRUSTED_ISSUERS: '[{"jwksUri":"https://x/jwks"}]' }, /KRR_TRUSTED_ISSUERS/],
+    [
+      'a trusted issuer without issuer',
+      {},
+      { KRR_TRUSTED_ISSUERS: '[{"jwksUri":"https://x/jwks"}]' },
+      /KRR_TRUSTED_ISSUERS/,
+    ],
     ['a bad boolean', {}, { KRR_ALLOW_SYNTHETIC_IDENTIFIERS: 'maybe' }, /true or false/],
     ['a missing config file', { config: '/nonexistent/krr.json' }, {}, /cannot read the config file/],
   ];
   for (const [what, cli, env, message] of bad) {
     it(`refuses ${what} with a ConfigError`, () => {
-      assert.throws(() => loadConfig(cli, env), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+      assert.throws(
+        () => loadConfig(cli, env),
+        (err: unknown) => err instanceof ConfigError && message.test(err.message),
+      );
     });
   }
 
@@ -80,6 +108,9 @@ describe('loadConfig', () => {
     const dir = mkdtempSync(join(tmpdir(), 'krr-config-'));
     const file = join(dir, 'krr.json');
     writeFileSync(file, JSON.stringify({ prot: 8080 }));
-    assert.throws(() => loadConfig({ config: file }, {}), (err: unknown) => err instanceof ConfigError && /not valid/.test(err.message));
+    assert.throws(
+      () => loadConfig({ config: file }, {}),
+      (err: unknown) => err instanceof ConfigError && /not valid/.test(err.message),
+    );
   });
 });

@@ -89,7 +89,9 @@ function readConfigFile(path: string): FileConfig {
     throw new ConfigError(`cannot read the config file ${path}: ${(err as Error).message}`);
   }
   if (!Value.Check(FileConfigSchema, json)) {
-    const problems = [...Value.Errors(FileConfigSchema, json)].slice(0, 5).map((e) => `${e.path || '/'}: ${e.message}`);
+    const problems = [...Value.Errors(FileConfigSchema, json)]
+      .slice(0, 5)
+      .map((e) => `${e.path || '/'}: ${e.message}`);
     throw new ConfigError(`the config file ${path} is not valid: ${problems.join('; ')}`);
   }
   return json;
@@ -108,11 +110,15 @@ function parseIssuersEnv(value: string | undefined): TrustedIssuer[] | undefined
   try {
     json = JSON.parse(value);
   } catch {
-    throw new ConfigError('KRR_TRUSTED_ISSUERS must be a JSON array of {issuer, jwksUri?, metadataUrl?, audience?}');
+    throw new ConfigError(
+      'KRR_TRUSTED_ISSUERS must be a JSON array of {issuer, jwksUri?, metadataUrl?, audience?}',
+    );
   }
   const schema = Type.Array(TrustedIssuerSchema);
   if (!Value.Check(schema, json)) {
-    throw new ConfigError('KRR_TRUSTED_ISSUERS must be a JSON array of {issuer, jwksUri?, metadataUrl?, audience?}');
+    throw new ConfigError(
+      'KRR_TRUSTED_ISSUERS must be a JSON array of {issuer, jwksUri?, metadataUrl?, audience?}',
+    );
   }
   return json;
 }
@@ -120,7 +126,9 @@ function parseIssuersEnv(value: string | undefined): TrustedIssuer[] | undefined
 export function parseClock(value: string): EpochMs {
   const t = parseInstant(value);
   if (t === undefined) {
-    throw new ConfigError(`--clock / KRR_CLOCK must be an ISO-8601 date-time with an offset, e.g. 2018-06-01T12:00:00+02:00`);
+    throw new ConfigError(
+      `--clock / KRR_CLOCK must be an ISO-8601 date-time with an offset, e.g. 2018-06-01T12:00:00+02:00`,
+    );
   }
   return t;
 }
@@ -153,7 +161,8 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
 
   const portValue = cli.port ?? env.KRR_PORT ?? file.port ?? 8080;
   const port = Number(portValue);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('--port must be a port number (0 to 65535)');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError('--port must be a port number (0 to 65535)');
 
   const clockText = cli.clock ?? env.KRR_CLOCK;
   const logLevel = (cli.logLevel ?? env.KRR_LOG_LEVEL ?? file.logLevel ?? 'info').toLowerCase();

@@ -26,10 +26,14 @@ const DAY = 86_400_000;
  * Yields `count` distinct persons with synthetic (Tenor, month + 80) identifiers in ascending
  * order. `now` anchors the timestamps: about 70% of persons have fresh contact data.
  */
-export function* syntheticPersons(count: number, options: { seed?: number; now?: EpochMs } = {}): Generator<Person> {
+export function* syntheticPersons(
+  count: number,
+  options: { seed?: number; now?: EpochMs } = {},
+): Generator<Person> {
   const random = prng(options.seed ?? 1);
   const now = Math.floor((options.now ?? Date.now()) / 1000) * 1000;
-  const when = (maxDaysAgo: number) => now - Math.floor(random() * maxDaysAgo) * DAY - Math.floor(random() * 86400) * 1000;
+  const when = (maxDaysAgo: number) =>
+    now - Math.floor(random() * maxDaysAgo) * DAY - Math.floor(random() * 86400) * 1000;
   let produced = 0;
   // Walk dates and individual numbers; about 1 in 3 candidates lacks valid check digits.
   for (let year = 0; year < 100 && produced < count; year++) {
@@ -48,7 +52,12 @@ export function* syntheticPersons(count: number, options: { seed?: number; now?:
   if (produced < count) throw new Error(`at most ${produced} synthetic identifiers of this kind exist`);
 }
 
-function synthetic(id: string, random: () => number, when: (maxDaysAgo: number) => EpochMs, n: number): Person {
+function synthetic(
+  id: string,
+  random: () => number,
+  when: (maxDaysAgo: number) => EpochMs,
+  n: number,
+): Person {
   const r = random();
   if (r < 0.02) return { personidentifikator: id, status: 'SLETTET', reservasjon: 'NEI' };
   const reserved = r < 0.1;
@@ -71,10 +80,18 @@ function synthetic(id: string, random: () => number, when: (maxDaysAgo: number) 
       ? {
           kontaktinformasjon: {
             ...(hasEmail
-              ? { epostadresse: `person${n}@example.no`, epostadresse_oppdatert: when(3000), epostadresse_sist_verifisert: confirmed }
+              ? {
+                  epostadresse: `person${n}@example.no`,
+                  epostadresse_oppdatert: when(3000),
+                  epostadresse_sist_verifisert: confirmed,
+                }
               : {}),
             ...(hasMobile
-              ? { mobiltelefonnummer: mobile, mobiltelefonnummer_oppdatert: when(3000), mobiltelefonnummer_sist_verifisert: confirmed }
+              ? {
+                  mobiltelefonnummer: mobile,
+                  mobiltelefonnummer_oppdatert: when(3000),
+                  mobiltelefonnummer_sist_verifisert: confirmed,
+                }
               : {}),
           },
         }

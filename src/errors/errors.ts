@@ -31,7 +31,6 @@ export class InvalidValueError extends KrrError {
   readonly status = 422;
 }
 
-
 /** No usable access token. The message never contains the token. */
 export class InvalidTokenError extends KrrError {
   readonly code = 'INVALID_TOKEN';

@@ -72,7 +72,11 @@ for (const kind of STORE_KINDS) {
       assert.ok(withReqId.length >= 8, 'log lines carry the request id');
       const secrets = [id, id.slice(0, 10), email, mobile, token, token.split('.')[1]!, token.split('.')[2]!];
       for (const line of logs.lines) {
-        for (const secret of secrets) assert.ok(!line.includes(secret), `a log line carries personal data or a token: ${line.slice(0, 200)}`);
+        for (const secret of secrets)
+          assert.ok(
+            !line.includes(secret),
+            `a log line carries personal data or a token: ${line.slice(0, 200)}`,
+          );
       }
     });
   });

@@ -9,7 +9,13 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { AuditRepository } from '../audit/audit.repository.js';
 import type { KrrConfig } from '../config/config.js';
-import { BadRequestError, KrrError, MethodNotAllowedError, NotFoundError, PayloadTooLargeError } from '../errors/errors.js';
+import {
+  BadRequestError,
+  KrrError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+} from '../errors/errors.js';
 import type { ErrorItem } from '../errors/errors.js';
 import { healthRoutes } from '../health/health.routes.js';
 import { lookupRoutes, PersonSchema } from '../lookup/lookup.routes.js';
@@ -44,12 +50,20 @@ function validationItems(error: FastifyError): ErrorItem[] {
 function toKrrError(error: FastifyError): KrrError | undefined {
   if (error instanceof KrrError) return error;
   if (error.validation) return new BadRequestError('the request body is not valid', validationItems(error));
-  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new PayloadTooLargeError('the request body is too large');
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new PayloadTooLargeError('the request body is too large');
   if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new BadRequestError('the request body is empty');
-  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
+  if (
+    error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ||
+    error.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH'
+  ) {
     return new BadRequestError('the request body could not be read');
   }
-  if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.statusCode === 400) {
+  if (
+    error instanceof SyntaxError ||
+    error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    error.statusCode === 400
+  ) {
     return new BadRequestError('the request body is not valid JSON');
   }
   return undefined;
@@ -71,7 +85,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         // Only the route's pattern is logged: a raw URL (query, unknown paths) may carry anything.
         req: (req: FastifyRequest) => ({ method: req.method, route: req.routeOptions?.url ?? '(no route)' }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-        err: (err: FastifyError) => ({ type: err.name, code: err.code, message: err.message, stack: err.stack ?? '' }),
+        err: (err: FastifyError) => ({
+          type: err.name,
+          code: err.code,
+          message: err.message,
+          stack: err.stack ?? '',
+        }),
       },
     },
     ajv: { customOptions: { coerceTypes: false, allErrors: true, removeAdditional: false } },
@@ -90,7 +109,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     if (known.status >= 500) request.log.warn({ code: known.code }, known.message);
     if (known.status === 401) {
-      reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${known.message.replace(/"/g, "'")}"`);
+      reply.header(
+        'www-authenticate',
+        `Bearer error="invalid_token", error_description="${known.message.replace(/"/g, "'")}"`,
+      );
     } else if (known.code === 'INSUFFICIENT_SCOPE') {
       reply.header('www-authenticate', 'Bearer error="insufficient_scope"');
     }
@@ -113,7 +135,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       openapi: '3.0.3',
       info: {
         title: 'krr: Kontakt- og reservasjonsregisteret',
-        description: "Oppslagstjenesten for kontakt- og reservasjonsregisteret, compatible with Digdir's KRR.",
+        description:
+          "Oppslagstjenesten for kontakt- og reservasjonsregisteret, compatible with Digdir's KRR.",
         version: '1',
       },
       components: {

@@ -86,7 +86,10 @@ const PERSONS: Person[] = [
     personidentifikator: MOBILE_ONLY,
     status: 'AKTIV',
     reservasjon: 'NEI',
-    kontaktinformasjon: { mobiltelefonnummer: '+47 912 34 567', mobiltelefonnummer_sist_verifisert: at('2018-01-01T00:00:00Z') },
+    kontaktinformasjon: {
+      mobiltelefonnummer: '+47 912 34 567',
+      mobiltelefonnummer_sist_verifisert: at('2018-01-01T00:00:00Z'),
+    },
   },
 ];
 
@@ -107,7 +110,10 @@ function personer(body: string): AnswerPerson[] {
   return parsed.personer;
 }
 
-function assertErrorBody(res: { statusCode: number; headers: Record<string, unknown>; body: string }, status: number) {
+function assertErrorBody(
+  res: { statusCode: number; headers: Record<string, unknown>; body: string },
+  status: number,
+) {
   assert.equal(res.statusCode, status, res.body);
   assert.equal(res.headers['content-type'], 'application/json');
   const body = JSON.parse(res.body) as { errors: Array<Record<string, unknown>> };
@@ -155,33 +161,74 @@ for (const kind of STORE_KINDS) {
 
       it('v2 leaves unknown identifiers out unless inkluderIkkeRegistrerte is true', async () => {
         const ids = [UNKNOWN, FULL, UNKNOWN_2];
-        const without = personer((await t.post('/rest/v2/personer', { personidentifikatorer: ids }, both)).body);
-        assert.deepEqual(without.map((p) => p.personidentifikator), [FULL]);
+        const without = personer(
+          (await t.post('/rest/v2/personer', { personidentifikatorer: ids }, both)).body,
+        );
+        assert.deepEqual(
+          without.map((p) => p.personidentifikator),
+          [FULL],
+        );
         const explicitFalse = personer(
-          (await t.post('/rest/v2/personer', { personidentifikatorer: ids, inkluderIkkeRegistrerte: false }, both)).body,
+          (
+            await t.post(
+              '/rest/v2/personer',
+              { personidentifikatorer: ids, inkluderIkkeRegistrerte: false },
+              both,
+            )
+          ).body,
         );
-        assert.deepEqual(explicitFalse.map((p) => p.personidentifikator), [FULL]);
+        assert.deepEqual(
+          explicitFalse.map((p) => p.personidentifikator),
+          [FULL],
+        );
         const withUnknown = personer(
-          (await t.post('/rest/v2/personer', { personidentifikatorer: ids, inkluderIkkeRegistrerte: true }, both)).body,
+          (
+            await t.post(
+              '/rest/v2/personer',
+              { personidentifikatorer: ids, inkluderIkkeRegistrerte: true },
+              both,
+            )
+          ).body,
         );
-        assert.deepEqual(withUnknown.map((p) => p.personidentifikator), [...ids].sort());
+        assert.deepEqual(
+          withUnknown.map((p) => p.personidentifikator),
+          [...ids].sort(),
+        );
         const unknown = withUnknown.find((p) => p.personidentifikator === UNKNOWN);
-        assert.deepEqual(unknown, { personidentifikator: UNKNOWN, status: 'IKKE_REGISTRERT', varslingsstatus: 'KAN_IKKE_VARSLES' });
+        assert.deepEqual(unknown, {
+          personidentifikator: UNKNOWN,
+          status: 'IKKE_REGISTRERT',
+          varslingsstatus: 'KAN_IKKE_VARSLES',
+        });
         assert.deepEqual(Object.keys(unknown!), ['personidentifikator', 'status', 'varslingsstatus']);
       });
 
       it('v1 always includes unknown identifiers, whatever inkluderIkkeRegistrerte says', async () => {
-        const res = await t.post('/rest/v1/personer', { personidentifikatorer: [UNKNOWN], inkluderIkkeRegistrerte: false }, both);
-        assert.equal(res.body, `{"personer":[{"personidentifikator":"${UNKNOWN}","status":"IKKE_REGISTRERT","varslingsstatus":"KAN_IKKE_VARSLES"}]}`);
+        const res = await t.post(
+          '/rest/v1/personer',
+          { personidentifikatorer: [UNKNOWN], inkluderIkkeRegistrerte: false },
+          both,
+        );
+        assert.equal(
+          res.body,
+          `{"personer":[{"personidentifikator":"${UNKNOWN}","status":"IKKE_REGISTRERT","varslingsstatus":"KAN_IKKE_VARSLES"}]}`,
+        );
       });
 
       it('answers a deleted person with identifier, status and varslingsstatus only', async () => {
         const res = await t.post('/rest/v2/personer', { personidentifikatorer: [DELETED] }, both);
-        assert.equal(res.body, `{"personer":[{"personidentifikator":"${DELETED}","status":"SLETTET","varslingsstatus":"KAN_IKKE_VARSLES"}]}`);
+        assert.equal(
+          res.body,
+          `{"personer":[{"personidentifikator":"${DELETED}","status":"SLETTET","varslingsstatus":"KAN_IKKE_VARSLES"}]}`,
+        );
       });
 
       it('leaves out empty objects and absent fields, and never sends null', async () => {
-        const res = await t.post('/rest/v2/personer', { personidentifikatorer: [NO_CONTACT, MOBILE_ONLY] }, both);
+        const res = await t.post(
+          '/rest/v2/personer',
+          { personidentifikatorer: [NO_CONTACT, MOBILE_ONLY] },
+          both,
+        );
         assert.ok(!res.body.includes('null'));
         const [none, mobile] = personer(res.body); // 0404... sorts before the D-nummer 4505...
         assert.deepEqual(none, {
@@ -194,11 +241,19 @@ for (const kind of STORE_KINDS) {
           mobiltelefonnummer: '+47 912 34 567',
           mobiltelefonnummer_sist_verifisert: '2018-01-01T01:00:00+01',
         });
-        assert.deepEqual(Object.keys(mobile!), ['personidentifikator', 'reservasjon', 'status', 'varslingsstatus', 'kontaktinformasjon']);
+        assert.deepEqual(Object.keys(mobile!), [
+          'personidentifikator',
+          'reservasjon',
+          'status',
+          'varslingsstatus',
+          'kontaktinformasjon',
+        ]);
       });
 
       it('shows reservasjonstidspunkt for a reserved person, who cannot be notified', async () => {
-        const [p] = personer((await t.post('/rest/v2/personer', { personidentifikatorer: [RESERVED] }, both)).body);
+        const [p] = personer(
+          (await t.post('/rest/v2/personer', { personidentifikatorer: [RESERVED] }, both)).body,
+        );
         assert.deepEqual(Object.keys(p!).slice(0, 6), [
           'personidentifikator',
           'reservasjon',
@@ -216,7 +271,10 @@ for (const kind of STORE_KINDS) {
 
       it('accepts 1000 identifiers in one request', async () => {
         const ids = Array.from({ length: 1000 }, (_, i) =>
-          makeIdentifier({ day: 1 + (i % 28), month: 1 + (Math.floor(i / 28) % 12), year: 50 + Math.floor(i / 336) }, (i * 7) % 900),
+          makeIdentifier(
+            { day: 1 + (i % 28), month: 1 + (Math.floor(i / 28) % 12), year: 50 + Math.floor(i / 336) },
+            (i * 7) % 900,
+          ),
         );
         ids[500] = FULL;
         const res = await t.post('/rest/v2/personer', { personidentifikatorer: ids }, both);
@@ -227,17 +285,25 @@ for (const kind of STORE_KINDS) {
       it('shows a write to the next lookup', async () => {
         const id = makeIdentifier({ day: 9, month: 9, year: 99 });
         await t.write([{ personidentifikator: id, status: 'AKTIV', reservasjon: 'NEI', spraak: 'nn' }]);
-        const first = personer((await t.post('/rest/v2/personer', { personidentifikatorer: [id] }, both)).body);
+        const first = personer(
+          (await t.post('/rest/v2/personer', { personidentifikatorer: [id] }, both)).body,
+        );
         assert.equal(first[0]!.spraak, 'nn');
         await t.write([{ personidentifikator: id, status: 'AKTIV', reservasjon: 'NEI', spraak: 'se' }]);
-        const second = personer((await t.post('/rest/v2/personer', { personidentifikatorer: [id] }, both)).body);
+        const second = personer(
+          (await t.post('/rest/v2/personer', { personidentifikatorer: [id] }, both)).body,
+        );
         assert.equal(second[0]!.spraak, 'se');
       });
     });
 
     describe('the 18-month rule', () => {
       it('counts a channel confirmed exactly at the boundary as fresh, one second earlier as stale', async () => {
-        const res = await t.post('/rest/v2/personer', { personidentifikatorer: [AT_BOUNDARY, JUST_STALE] }, both);
+        const res = await t.post(
+          '/rest/v2/personer',
+          { personidentifikatorer: [AT_BOUNDARY, JUST_STALE] },
+          both,
+        );
         const [edge, stale] = personer(res.body);
         assert.equal(edge!.varslingsstatus, 'KAN_VARSLES');
         assert.equal(stale!.varslingsstatus, 'KAN_IKKE_VARSLES');
@@ -251,10 +317,14 @@ for (const kind of STORE_KINDS) {
       it('flips when the clock moves', async () => {
         t.setNow(NOW + 1000);
         try {
-          const [edge] = personer((await t.post('/rest/v2/personer', { personidentifikatorer: [AT_BOUNDARY] }, both)).body);
+          const [edge] = personer(
+            (await t.post('/rest/v2/personer', { personidentifikatorer: [AT_BOUNDARY] }, both)).body,
+          );
           assert.equal(edge!.varslingsstatus, 'KAN_IKKE_VARSLES');
           t.setNow(NOW - 1000);
-          const [stale] = personer((await t.post('/rest/v2/personer', { personidentifikatorer: [JUST_STALE] }, both)).body);
+          const [stale] = personer(
+            (await t.post('/rest/v2/personer', { personidentifikatorer: [JUST_STALE] }, both)).body,
+          );
           assert.equal(stale!.varslingsstatus, 'KAN_VARSLES');
         } finally {
           t.setNow(NOW);
@@ -264,8 +334,14 @@ for (const kind of STORE_KINDS) {
 
     describe('scopes', () => {
       const cases: Array<[string[], string[]]> = [
-        [['krr:global/kontaktinformasjon.read'], ['varslingsstatus', 'kontaktinformasjon', 'spraak', 'spraak_oppdatert']],
-        [['krr:global/kontaktinfo.read'], ['varslingsstatus', 'kontaktinformasjon', 'spraak', 'spraak_oppdatert']],
+        [
+          ['krr:global/kontaktinformasjon.read'],
+          ['varslingsstatus', 'kontaktinformasjon', 'spraak', 'spraak_oppdatert'],
+        ],
+        [
+          ['krr:global/kontaktinfo.read'],
+          ['varslingsstatus', 'kontaktinformasjon', 'spraak', 'spraak_oppdatert'],
+        ],
         [['krr:global/digitalpost.read'], ['digital_post', 'sertifikat']],
         [['krr:global/postkasse.read'], ['digital_post', 'sertifikat']],
         [['global/kontaktinformasjon.read'], ['kontaktinformasjon']],
@@ -273,7 +349,10 @@ for (const kind of STORE_KINDS) {
         [['global/spraak.read'], ['spraak', 'spraak_oppdatert']],
         [['global/sikkerdigitalpost.read'], ['digital_post']],
         [['global/sertifikat.read'], ['sertifikat']],
-        [['global/sikkerdigitalpost.read', 'global/spraak.read', 'openid'], ['digital_post', 'spraak', 'spraak_oppdatert']],
+        [
+          ['global/sikkerdigitalpost.read', 'global/spraak.read', 'openid'],
+          ['digital_post', 'spraak', 'spraak_oppdatert'],
+        ],
       ];
       const basic = ['personidentifikator', 'reservasjon', 'reservasjon_oppdatert', 'status'];
       const order = [
@@ -291,7 +370,9 @@ for (const kind of STORE_KINDS) {
       for (const [scopes, granted] of cases) {
         it(`${scopes.join(' ')} gives ${granted.join(', ')}`, async () => {
           const token = await t.token(scopes);
-          const [p] = personer((await t.post('/rest/v2/personer', { personidentifikatorer: [FULL] }, token)).body);
+          const [p] = personer(
+            (await t.post('/rest/v2/personer', { personidentifikatorer: [FULL] }, token)).body,
+          );
           const expected = order.filter((f) => basic.includes(f) || granted.includes(f));
           assert.deepEqual(Object.keys(p!), expected);
         });
@@ -300,13 +381,32 @@ for (const kind of STORE_KINDS) {
 
     describe('informasjonsbehov', () => {
       const ask = async (ids: string[], informasjonsbehov: unknown, scopes = BOTH) =>
-        personer((await t.post('/rest/v2/personer', { personidentifikatorer: ids, informasjonsbehov }, await t.token(scopes))).body);
+        personer(
+          (
+            await t.post(
+              '/rest/v2/personer',
+              { personidentifikatorer: ids, informasjonsbehov },
+              await t.token(scopes),
+            )
+          ).body,
+        );
 
       it('returns only the named groups (Person implied), unknown and repeated codes ignored', async () => {
         const [p] = await ask([FULL], ['Kontaktinfo', 'Kontaktinfo', 'Ukjent']);
-        assert.deepEqual(Object.keys(p!), ['personidentifikator', 'reservasjon', 'reservasjon_oppdatert', 'status', 'kontaktinformasjon']);
+        assert.deepEqual(Object.keys(p!), [
+          'personidentifikator',
+          'reservasjon',
+          'reservasjon_oppdatert',
+          'status',
+          'kontaktinformasjon',
+        ]);
         const [q] = await ask([FULL], ['Person']);
-        assert.deepEqual(Object.keys(q!), ['personidentifikator', 'reservasjon', 'reservasjon_oppdatert', 'status']);
+        assert.deepEqual(Object.keys(q!), [
+          'personidentifikator',
+          'reservasjon',
+          'reservasjon_oppdatert',
+          'status',
+        ]);
         const [r] = await ask([FULL], ['Kontaktinformasjon', 'Sertifikat', 'SikkerDigitalPost', 'Spraak']);
         assert.deepEqual(Object.keys(r!), [
           'personidentifikator',
@@ -322,8 +422,19 @@ for (const kind of STORE_KINDS) {
       });
 
       it('never gives more than the scopes allow', async () => {
-        const [p] = await ask([FULL], ['Kontaktinfo', 'Sertifikat', 'SikkerDigitalPost'], ['krr:global/digitalpost.read']);
-        assert.deepEqual(Object.keys(p!), ['personidentifikator', 'reservasjon', 'reservasjon_oppdatert', 'status', 'digital_post', 'sertifikat']);
+        const [p] = await ask(
+          [FULL],
+          ['Kontaktinfo', 'Sertifikat', 'SikkerDigitalPost'],
+          ['krr:global/digitalpost.read'],
+        );
+        assert.deepEqual(Object.keys(p!), [
+          'personidentifikator',
+          'reservasjon',
+          'reservasjon_oppdatert',
+          'status',
+          'digital_post',
+          'sertifikat',
+        ]);
       });
 
       it('with VarslingsStatus, withholds contact data, mailbox and certificate of persons who cannot be notified', async () => {
@@ -362,9 +473,16 @@ for (const kind of STORE_KINDS) {
         assert.equal(res.body, `{"personer":[${FULL_ANSWER}]}`);
       });
 
-      for (const contentType of ['APPLICATION/JSON', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded']) {
+      for (const contentType of [
+        'APPLICATION/JSON',
+        'application/json; charset=utf-8',
+        'text/plain',
+        'application/x-www-form-urlencoded',
+      ]) {
         it(`reads the body as JSON with Content-Type: ${contentType}`, async () => {
-          const res = await t.post('/rest/v2/personer', { personidentifikatorer: [FULL] }, both, { 'content-type': contentType });
+          const res = await t.post('/rest/v2/personer', { personidentifikatorer: [FULL] }, both, {
+            'content-type': contentType,
+          });
           assert.equal(res.statusCode, 200, res.body);
         });
       }
@@ -391,16 +509,31 @@ for (const kind of STORE_KINDS) {
       });
 
       it('400 with a pointer when personidentifikatorer is missing, empty, too long or not strings', async () => {
-        const missing = assertErrorBody(await t.post('/rest/v2/personer', { inkluderIkkeRegistrerte: true }, both), 400);
+        const missing = assertErrorBody(
+          await t.post('/rest/v2/personer', { inkluderIkkeRegistrerte: true }, both),
+          400,
+        );
         assert.deepEqual(missing[0]!.source, { pointer: '/personidentifikatorer' });
-        const empty = assertErrorBody(await t.post('/rest/v2/personer', { personidentifikatorer: [] }, both), 400);
+        const empty = assertErrorBody(
+          await t.post('/rest/v2/personer', { personidentifikatorer: [] }, both),
+          400,
+        );
         assert.deepEqual(empty[0]!.source, { pointer: '/personidentifikatorer' });
         const tooMany = Array.from({ length: 1001 }, () => FULL);
-        const long = assertErrorBody(await t.post('/rest/v2/personer', { personidentifikatorer: tooMany }, both), 400);
+        const long = assertErrorBody(
+          await t.post('/rest/v2/personer', { personidentifikatorer: tooMany }, both),
+          400,
+        );
         assert.deepEqual(long[0]!.source, { pointer: '/personidentifikatorer' });
-        const notStrings = assertErrorBody(await t.post('/rest/v1/personer', { personidentifikatorer: [FULL, 27129324169] }, both), 400);
+        const notStrings = assertErrorBody(
+          await t.post('/rest/v1/personer', { personidentifikatorer: [FULL, 27129324169] }, both),
+          400,
+        );
         assert.deepEqual(notStrings[0]!.source, { pointer: '/personidentifikatorer/1' });
-        const notArray = assertErrorBody(await t.post('/rest/v1/personer', { personidentifikatorer: FULL }, both), 400);
+        const notArray = assertErrorBody(
+          await t.post('/rest/v1/personer', { personidentifikatorer: FULL }, both),
+          400,
+        );
         assert.deepEqual(notArray[0]!.source, { pointer: '/personidentifikatorer' });
       });
 
@@ -408,7 +541,11 @@ for (const kind of STORE_KINDS) {
         assertErrorBody(await t.post('/rest/v2/personer', '[]', both), 400);
         assertErrorBody(await t.post('/rest/v2/personer', '"x"', both), 400);
         const wrong = assertErrorBody(
-          await t.post('/rest/v2/personer', { personidentifikatorer: [FULL], inkluderIkkeRegistrerte: 'true' }, both),
+          await t.post(
+            '/rest/v2/personer',
+            { personidentifikatorer: [FULL], inkluderIkkeRegistrerte: 'true' },
+            both,
+          ),
           400,
         );
         assert.deepEqual(wrong[0]!.source, { pointer: '/inkluderIkkeRegistrerte' });
@@ -421,14 +558,22 @@ for (const kind of STORE_KINDS) {
         const errors = assertErrorBody(res, 422);
         assert.deepEqual(
           errors.map((e) => (e.source as { pointer: string }).pointer),
-          ['/personidentifikatorer/1', '/personidentifikatorer/2', '/personidentifikatorer/3', '/personidentifikatorer/4'],
+          [
+            '/personidentifikatorer/1',
+            '/personidentifikatorer/2',
+            '/personidentifikatorer/3',
+            '/personidentifikatorer/4',
+          ],
         );
         assert.equal(errors[0]!.title, 'Invalid value');
         assert.ok(!res.body.includes(badCheck) && !res.body.includes('1234567890'));
       });
 
       it('413 for a body over the size limit', async () => {
-        const huge = JSON.stringify({ personidentifikatorer: [FULL], padding: 'x'.repeat(t.config.http.bodyLimitBytes) });
+        const huge = JSON.stringify({
+          personidentifikatorer: [FULL],
+          padding: 'x'.repeat(t.config.http.bodyLimitBytes),
+        });
         assertErrorBody(await t.post('/rest/v2/personer', huge, both), 413);
       });
 
@@ -449,7 +594,11 @@ for (const kind of STORE_KINDS) {
 
     describe('audit', () => {
       it('records every lookup with the caller, the identifiers asked and the status', async () => {
-        const token = await t.token(BOTH, { clientId: 'audit-client', consumer: '0192:974761076', supplier: '0192:991825827' });
+        const token = await t.token(BOTH, {
+          clientId: 'audit-client',
+          consumer: '0192:974761076',
+          supplier: '0192:991825827',
+        });
         await t.post('/rest/v2/personer', { personidentifikatorer: [FULL, UNKNOWN, FULL] }, token);
         const [ok] = await new AuditRepository(t.store.db).latest(1);
         assert.equal(ok!.clientId, 'audit-client');

@@ -23,7 +23,9 @@ const LookupBody = Type.Object(
 type LookupBody = Static<typeof LookupBody>;
 
 const Organisation = Type.String({ pattern: '^[0-9]{9}$' });
-const Timestamp = Type.String({ description: 'Europe/Oslo local time, hours-only offset: 2017-11-07T09:48:38+01' });
+const Timestamp = Type.String({
+  description: 'Europe/Oslo local time, hours-only offset: 2017-11-07T09:48:38+01',
+});
 export const PersonSchema = Type.Object(
   {
     personidentifikator: Type.String({ pattern: '^[0-9]{11}$' }),
@@ -31,7 +33,9 @@ export const PersonSchema = Type.Object(
     reservasjonstidspunkt: Type.Optional(Timestamp),
     reservasjon_oppdatert: Type.Optional(Timestamp),
     status: Type.Union([Type.Literal('AKTIV'), Type.Literal('SLETTET'), Type.Literal('IKKE_REGISTRERT')]),
-    varslingsstatus: Type.Optional(Type.Union([Type.Literal('KAN_VARSLES'), Type.Literal('KAN_IKKE_VARSLES')])),
+    varslingsstatus: Type.Optional(
+      Type.Union([Type.Literal('KAN_VARSLES'), Type.Literal('KAN_IKKE_VARSLES')]),
+    ),
     kontaktinformasjon: Type.Optional(
       Type.Object({
         epostadresse: Type.Optional(Type.String()),
@@ -64,7 +68,10 @@ const ErrorResponse = Type.Object({
   ),
 });
 
-export function lookupRoutes(app: FastifyInstance, deps: { service: LookupService; verifier: TokenVerifier }) {
+export function lookupRoutes(
+  app: FastifyInstance,
+  deps: { service: LookupService; verifier: TokenVerifier },
+) {
   const authenticate = requireToken(deps.verifier, DATA_SCOPES);
   for (const version of ['v1', 'v2'] as const) {
     const path = `/rest/${version}/personer`;

@@ -36,7 +36,11 @@ export class LookupService {
     const problems: ErrorItem[] = [];
     query.identifiers.forEach((id, i) => {
       const check = checkPersonIdentifier(id, this.deps.identifierRules);
-      if (!check.valid) problems.push({ pointer: `/personidentifikatorer/${i}`, detail: IDENTIFIER_PROBLEM_TEXT[check.problem] });
+      if (!check.valid)
+        problems.push({
+          pointer: `/personidentifikatorer/${i}`,
+          detail: IDENTIFIER_PROBLEM_TEXT[check.problem],
+        });
     });
     const unique = [...new Set(query.identifiers)].sort();
     if (problems.length > 0) {

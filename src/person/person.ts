@@ -1,7 +1,11 @@
 // The register's record of one person (contract section 1) and the rules a record must satisfy.
 // Pure domain code: it knows nothing of HTTP, SQL or files.
 
-import { checkPersonIdentifier, IDENTIFIER_PROBLEM_TEXT, isValidOrganisationNumber } from '../identifier/identifier.js';
+import {
+  checkPersonIdentifier,
+  IDENTIFIER_PROBLEM_TEXT,
+  isValidOrganisationNumber,
+} from '../identifier/identifier.js';
 import type { IdentifierRules } from '../identifier/identifier.js';
 import { parseInstant } from '../time/oslo-time.js';
 import type { EpochMs } from '../time/oslo-time.js';
@@ -140,7 +144,12 @@ class Reader {
     return t;
   }
 
-  oneOf<T extends string>(obj: Record<string, unknown>, key: string, base: string, values: readonly T[]): T | undefined {
+  oneOf<T extends string>(
+    obj: Record<string, unknown>,
+    key: string,
+    base: string,
+    values: readonly T[],
+  ): T | undefined {
     const s = this.string(obj, key, base);
     if (s === undefined) return undefined;
     if (!(values as readonly string[]).includes(s)) {
@@ -181,10 +190,12 @@ export function parsePerson(input: unknown, rules: PersonRules): ParseResult<Per
 
   const pid = r.string(input, 'personidentifikator', '');
   if (pid === undefined) {
-    if (!r.problems.length) r.problems.push({ pointer: '/personidentifikator', detail: 'personidentifikator is required' });
+    if (!r.problems.length)
+      r.problems.push({ pointer: '/personidentifikator', detail: 'personidentifikator is required' });
   } else {
     const check = checkPersonIdentifier(pid, rules);
-    if (!check.valid) r.problems.push({ pointer: '/personidentifikator', detail: IDENTIFIER_PROBLEM_TEXT[check.problem] });
+    if (!check.valid)
+      r.problems.push({ pointer: '/personidentifikator', detail: IDENTIFIER_PROBLEM_TEXT[check.problem] });
   }
   const status = r.oneOf(input, 'status', '', PERSON_STATUSES);
   if (input.status === undefined || input.status === null) {
@@ -201,11 +212,17 @@ export function parsePerson(input: unknown, rules: PersonRules): ParseResult<Per
     r.unknownFields(k, CONTACT_FIELDS, DERIVED_CONTACT_FIELDS, base);
     const epost = r.string(k, 'epostadresse', base);
     if (epost && !isValidEmail(epost)) {
-      r.problems.push({ pointer: `${base}/epostadresse`, detail: 'epostadresse is not a valid e-mail address of at most 50 characters' });
+      r.problems.push({
+        pointer: `${base}/epostadresse`,
+        detail: 'epostadresse is not a valid e-mail address of at most 50 characters',
+      });
     }
     const mobil = r.string(k, 'mobiltelefonnummer', base);
     if (mobil && !isValidMobile(mobil)) {
-      r.problems.push({ pointer: `${base}/mobiltelefonnummer`, detail: 'mobiltelefonnummer is not a valid mobile number' });
+      r.problems.push({
+        pointer: `${base}/mobiltelefonnummer`,
+        detail: 'mobiltelefonnummer is not a valid mobile number',
+      });
     }
     kontaktinformasjon = compact({
       epostadresse: epost || undefined,
@@ -225,7 +242,10 @@ export function parsePerson(input: unknown, rules: PersonRules): ParseResult<Per
     const adresse = r.string(d, 'postkasseadresse', base);
     const leverandoer = r.string(d, 'postkasseleverandoeradresse', base);
     if (adresse === undefined || adresse.length < 8 || adresse.length > 100) {
-      r.problems.push({ pointer: `${base}/postkasseadresse`, detail: 'postkasseadresse must be 8 to 100 characters' });
+      r.problems.push({
+        pointer: `${base}/postkasseadresse`,
+        detail: 'postkasseadresse must be 8 to 100 characters',
+      });
     }
     if (leverandoer === undefined || !isValidOrganisationNumber(leverandoer)) {
       r.problems.push({
@@ -240,7 +260,10 @@ export function parsePerson(input: unknown, rules: PersonRules): ParseResult<Per
 
   const sertifikat = r.string(input, 'sertifikat', '');
   if (sertifikat && !rules.isCertificate(sertifikat)) {
-    r.problems.push({ pointer: '/sertifikat', detail: 'sertifikat must be base64 of a DER X.509 certificate' });
+    r.problems.push({
+      pointer: '/sertifikat',
+      detail: 'sertifikat must be base64 of a DER X.509 certificate',
+    });
   }
   const spraak = r.oneOf(input, 'spraak', '', LANGUAGES);
   const spraakOppdatert = r.instant(input, 'spraak_oppdatert', '');
@@ -249,7 +272,11 @@ export function parsePerson(input: unknown, rules: PersonRules): ParseResult<Per
     return { ok: false, problems: r.problems };
   }
   if (status === 'SLETTET') {
-    return { ok: true, value: { personidentifikator: pid, status, reservasjon: 'NEI' }, ignoredFields: r.ignored };
+    return {
+      ok: true,
+      value: { personidentifikator: pid, status, reservasjon: 'NEI' },
+      ignoredFields: r.ignored,
+    };
   }
   const person = compact<Person>({
     personidentifikator: pid,

@@ -11,7 +11,8 @@ import postgres from 'postgres';
 import type { Database, StoreConfig, StoreKind } from '../store/database.js';
 import { openStore } from '../store/open-store.js';
 
-export const TEST_DATABASE_URL = process.env.KRR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_DATABASE_URL =
+  process.env.KRR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const POSTGRES_REQUIRED = process.env.CI === 'true' || process.env.KRR_TEST_DATABASE_URL !== undefined;
 
 export interface TestStore {
@@ -41,7 +42,9 @@ export function postgresUnavailableReason(): Promise<string | undefined> {
 }
 
 /** A config for a fresh store of `kind` (not opened). */
-export async function freshStoreConfig(kind: StoreKind): Promise<{ config: StoreConfig; cleanup(): Promise<void> }> {
+export async function freshStoreConfig(
+  kind: StoreKind,
+): Promise<{ config: StoreConfig; cleanup(): Promise<void> }> {
   if (kind === 'embedded') {
     const dir = await mkdtemp(join(tmpdir(), 'krr-test-'));
     return { config: { kind, dataDir: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) };

@@ -27,7 +27,12 @@ export interface TestApp {
   setNow(at: EpochMs): void;
   token(scopes: readonly string[], extra?: Partial<DevTokenRequest>): Promise<string>;
   /** POSTs JSON (or raw text) to `url` with the token, if any. */
-  post(url: string, body: unknown, token?: string, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  post(
+    url: string,
+    body: unknown,
+    token?: string,
+    headers?: Record<string, string>,
+  ): Promise<LightMyRequestResponse>;
   write(persons: readonly Person[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -54,7 +59,11 @@ export async function startTestApp(
   const store = await openTestStore(kind);
   const key = await testKey();
   const config = loadConfig(
-    { dev: true, syntheticIdentifiers: options.allowSynthetic ?? true, logLevel: options.logLevel ?? 'silent' },
+    {
+      dev: true,
+      syntheticIdentifiers: options.allowSynthetic ?? true,
+      logLevel: options.logLevel ?? 'silent',
+    },
     { KRR_DEV_ISSUER: TEST_ISSUER, ...options.env },
   );
   let now = options.now ?? Date.now();

@@ -97,7 +97,8 @@ export function parseInstant(text: string): EpochMs | undefined {
     number,
   ];
   const second = m[6] === undefined ? 0 : Number(m[6]);
-  if (year < 1900 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month - 1)) return undefined;
+  if (year < 1900 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month - 1))
+    return undefined;
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   let offsetMinutes = 0;
   const zone = m[8]!;

@@ -40,6 +40,11 @@ export async function importPersons(
   let lineNo = 0;
   let persons = 0;
 
+  // Listen before the transaction begins: a readline interface drops the lines it reads before
+  // its iterator exists, and beginning the transaction takes a round trip to the store.
+  const iterator = lines[Symbol.asyncIterator]();
+  const source: AsyncIterable<string> = { [Symbol.asyncIterator]: () => iterator };
+
   await writer.session(async (session) => {
     let batch: Person[] = [];
     // One batch is written while the next is parsed: the store and the parser overlap.
@@ -52,7 +57,7 @@ export async function importPersons(
       options.onProgress?.({ lines: lineNo, persons });
     };
     try {
-      for await (const raw of lines) {
+      for await (const raw of source) {
         lineNo++;
         const line = raw.trim();
         if (line === '') continue;

@@ -4,6 +4,8 @@
 // by hand from sections 1 and 2 (field order, Oslo `+HH` timestamps, no derived fields).
 
 import { after, before, describe, it } from 'node:test';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import assert from 'node:assert/strict';
 import { isDerCertificate } from '../certificate/certificate.js';
 import { DEMO_DIGIPOST_CERTIFICATE } from '../demo/demo-certificates.js';
@@ -94,7 +96,10 @@ const DELETED_INPUT = line({
   status: 'SLETTET',
   reservasjon: 'JA',
   reservasjonstidspunkt: '2017-11-07T09:48:38+01',
-  kontaktinformasjon: { epostadresse: 'slettet@example.no', epostadresse_oppdatert: '2017-11-07T09:48:38+01' },
+  kontaktinformasjon: {
+    epostadresse: 'slettet@example.no',
+    epostadresse_oppdatert: '2017-11-07T09:48:38+01',
+  },
   digital_post: { postkasseadresse: 'slettet#ABCD', postkasseleverandoeradresse: '984661185' },
   sertifikat: CERT,
   spraak: 'en',
@@ -125,13 +130,19 @@ const SYNTHETIC_EXPORT =
 
 // Deliberately not in identifier order.
 const ALL_INPUT = [SYNTHETIC_INPUT, FULL_INPUT, MINIMAL_INPUT, DELETED_INPUT, DST_INPUT];
-const ALL_EXPORT = [DST_EXPORT, FULL_EXPORT, DELETED_EXPORT, SYNTHETIC_EXPORT, MINIMAL_EXPORT].map((l) => `${l}\n`).join('');
+const ALL_EXPORT = [DST_EXPORT, FULL_EXPORT, DELETED_EXPORT, SYNTHETIC_EXPORT, MINIMAL_EXPORT]
+  .map((l) => `${l}\n`)
+  .join('');
 
 async function* linesOf(lines: readonly string[]): AsyncGenerator<string> {
   for (const l of lines) yield l;
 }
 
-function runImport(db: Database, lines: readonly string[], options: Partial<ImportOptions> = {}): Promise<ImportSummary> {
+function runImport(
+  db: Database,
+  lines: readonly string[],
+  options: Partial<ImportOptions> = {},
+): Promise<ImportSummary> {
   return importPersons(new PersonWriter(db), linesOf(lines), { rules: RULES, ...options });
 }
 
@@ -197,16 +208,24 @@ for (const kind of STORE_KINDS) {
     it('exports in identifier order across pages and batches', async () => {
       const db = await fresh();
       const ids: string[] = [];
-      for (let i = 0; i < 120; i++) ids.push(makeIdentifier({ day: 1 + (i % 28), month: 1 + (i % 12), year: 50 + (i % 40) }, i * 7));
+      for (let i = 0; i < 120; i++)
+        ids.push(makeIdentifier({ day: 1 + (i % 28), month: 1 + (i % 12), year: 50 + (i % 40) }, i * 7));
       const unique = [...new Set(ids)];
       const shuffled = [...unique].reverse();
-      await runImport(db, shuffled.map((pid) => line({ personidentifikator: pid, status: 'AKTIV' })), { batchSize: 7 });
+      await runImport(
+        db,
+        shuffled.map((pid) => line({ personidentifikator: pid, status: 'AKTIV' })),
+        { batchSize: 7 },
+      );
       const exported = (await exportText(db)).trimEnd().split('\n');
-      const order = exported.map((l) => (JSON.parse(l) as { personidentifikator: string }).personidentifikator);
+      const order = exported.map(
+        (l) => (JSON.parse(l) as { personidentifikator: string }).personidentifikator,
+      );
       assert.deepEqual(order, [...unique].sort());
       // scan() pages through the register; a small page size must give the same order.
       const paged: string[] = [];
-      for await (const page of new PersonRepository(db).scan(11)) paged.push(...page.map((p) => p.personidentifikator));
+      for await (const page of new PersonRepository(db).scan(11))
+        paged.push(...page.map((p) => p.personidentifikator));
       assert.deepEqual(paged, order);
     });
 
@@ -231,20 +250,41 @@ for (const kind of STORE_KINDS) {
         },
         {
           name: 'a bad email',
-          bad: line({ personidentifikator: P_C, status: 'AKTIV', kontaktinformasjon: { epostadresse: 'ikke en adresse' } }),
+          bad: line({
+            personidentifikator: P_C,
+            status: 'AKTIV',
+            kontaktinformasjon: { epostadresse: 'ikke en adresse' },
+          }),
           reason: /epostadresse/,
         },
-        { name: 'an unknown status', bad: line({ personidentifikator: P_C, status: 'IKKE_REGISTRERT' }), reason: /status/ },
+        {
+          name: 'an unknown status',
+          bad: line({ personidentifikator: P_C, status: 'IKKE_REGISTRERT' }),
+          reason: /status/,
+        },
         { name: 'a missing status', bad: line({ personidentifikator: P_C }), reason: /status/ },
-        { name: 'an unknown spraak', bad: line({ personidentifikator: P_C, status: 'AKTIV', spraak: 'de' }), reason: /spraak/ },
+        {
+          name: 'an unknown spraak',
+          bad: line({ personidentifikator: P_C, status: 'AKTIV', spraak: 'de' }),
+          reason: /spraak/,
+        },
         {
           name: 'a timestamp without an offset',
-          bad: line({ personidentifikator: P_C, status: 'AKTIV', spraak: 'nb', spraak_oppdatert: '2020-11-12T11:00:58' }),
+          bad: line({
+            personidentifikator: P_C,
+            status: 'AKTIV',
+            spraak: 'nb',
+            spraak_oppdatert: '2020-11-12T11:00:58',
+          }),
           reason: /spraak_oppdatert/,
         },
         {
           name: 'a bad mobile number',
-          bad: line({ personidentifikator: P_C, status: 'AKTIV', kontaktinformasjon: { mobiltelefonnummer: '12345678' } }),
+          bad: line({
+            personidentifikator: P_C,
+            status: 'AKTIV',
+            kontaktinformasjon: { mobiltelefonnummer: '12345678' },
+          }),
           reason: /mobiltelefonnummer/,
         },
         {
@@ -259,7 +299,10 @@ for (const kind of STORE_KINDS) {
         it(`${c.name}: nothing is written to an empty store`, async () => {
           const db = await fresh();
           // batchSize 1: the good lines before the bad one are already sent to the store, in the transaction.
-          const err = await rejectsWithImportError(runImport(db, [...good, c.bad, ...after3], { batchSize: 1 }), /^line 3: /);
+          const err = await rejectsWithImportError(
+            runImport(db, [...good, c.bad, ...after3], { batchSize: 1 }),
+            /^line 3: /,
+          );
           assert.match(err.message, c.reason);
           assert.equal(await count(db), 0);
           assert.equal(await exportText(db), '');
@@ -283,7 +326,10 @@ for (const kind of STORE_KINDS) {
 
       it('line numbers count blank lines', async () => {
         const db = await fresh();
-        await rejectsWithImportError(runImport(db, [FULL_INPUT, '', '', 'not json']), /^line 4: not valid JSON/);
+        await rejectsWithImportError(
+          runImport(db, [FULL_INPUT, '', '', 'not json']),
+          /^line 4: not valid JSON/,
+        );
         assert.equal(await count(db), 0);
       });
 
@@ -291,7 +337,9 @@ for (const kind of STORE_KINDS) {
         const db = await fresh();
         const pid = badCheckDigit(P_C);
         const err = await rejectsWithImportError(
-          runImport(db, [line({ personidentifikator: pid, status: 'AKTIV', kontaktinformasjon: { epostadresse: 'x@y' } })]),
+          runImport(db, [
+            line({ personidentifikator: pid, status: 'AKTIV', kontaktinformasjon: { epostadresse: 'x@y' } }),
+          ]),
           /^line 1: /,
         );
         assert.ok(!err.message.includes(pid));
@@ -302,7 +350,10 @@ for (const kind of STORE_KINDS) {
     it('a duplicated identifier fails, naming both lines, and writes nothing', async () => {
       const db = await fresh();
       const again = line({ personidentifikator: P_B, status: 'SLETTET' });
-      const err = await rejectsWithImportError(runImport(db, [FULL_INPUT, DST_INPUT, MINIMAL_INPUT, again], { batchSize: 1 }), /line 4/);
+      const err = await rejectsWithImportError(
+        runImport(db, [FULL_INPUT, DST_INPUT, MINIMAL_INPUT, again], { batchSize: 1 }),
+        /line 4/,
+      );
       assert.match(err.message, /line 1\b/);
       assert.equal(await count(db), 0);
     });
@@ -318,7 +369,10 @@ for (const kind of STORE_KINDS) {
       await runImport(db, [FULL_INPUT, MINIMAL_INPUT]);
       await runImport(db, [line({ personidentifikator: P_B, status: 'SLETTET' })]);
       assert.equal(await count(db), 2);
-      assert.equal(await exportText(db), `{"personidentifikator":"${P_B}","status":"SLETTET"}\n${MINIMAL_EXPORT}\n`);
+      assert.equal(
+        await exportText(db),
+        `{"personidentifikator":"${P_B}","status":"SLETTET"}\n${MINIMAL_EXPORT}\n`,
+      );
       // ... and back to a minimal AKTIV person: nothing of the old record comes back.
       await runImport(db, [line({ personidentifikator: P_B, status: 'AKTIV' })]);
       assert.equal(
@@ -331,9 +385,10 @@ for (const kind of STORE_KINDS) {
       const db = await fresh();
       await runImport(db, ALL_INPUT);
       const first = await exportText(db);
-      const changeIds = () => db.query<{ personidentifikator: string; change_id: number }>(
-        'select personidentifikator, change_id from person order by personidentifikator',
-      );
+      const changeIds = () =>
+        db.query<{ personidentifikator: string; change_id: number }>(
+          'select personidentifikator, change_id from person order by personidentifikator',
+        );
       const idsBefore = await changeIds();
       const summary = await runImport(db, ALL_INPUT);
       assert.equal(summary.persons, 5);
@@ -353,8 +408,16 @@ for (const kind of STORE_KINDS) {
           status: 'AKTIV',
           varslingsstatus: 'KAN_VARSLES', // derived: recomputed, not reported
           fornavn: 'Ola',
-          kontaktinformasjon: { epostadresse: 'ola@example.no', epostadresse_duplisert: 'NEI', telefaks: '22222222' },
-          digital_post: { postkasseadresse: 'ola.nordmann#9YDT', postkasseleverandoeradresse: '984661185', extra: 1 },
+          kontaktinformasjon: {
+            epostadresse: 'ola@example.no',
+            epostadresse_duplisert: 'NEI',
+            telefaks: '22222222',
+          },
+          digital_post: {
+            postkasseadresse: 'ola.nordmann#9YDT',
+            postkasseleverandoeradresse: '984661185',
+            extra: 1,
+          },
         }),
         line({ personidentifikator: P_D, status: 'AKTIV', fornavn: 'Kari' }),
       ]);
@@ -373,6 +436,21 @@ for (const kind of STORE_KINDS) {
           `"digital_post":{"postkasseadresse":"ola.nordmann#9YDT","postkasseleverandoeradresse":"984661185"}}\n${MINIMAL_EXPORT}\n`,
       );
     });
+
+    it(
+      'reads every line of a readline interface over a stream, also those read while the transaction begins',
+      { timeout: 10_000 },
+      async () => {
+        const db = await fresh();
+        const rl = createInterface({
+          input: Readable.from([`${ALL_INPUT.join('\n')}\n`]),
+          crlfDelay: Infinity,
+        });
+        const summary = await importPersons(new PersonWriter(db), rl, { rules: RULES });
+        assert.equal(summary.persons, 5);
+        assert.equal(await exportText(db), ALL_EXPORT);
+      },
+    );
 
     it('reports progress with the lines and persons read so far', async () => {
       const db = await fresh();
