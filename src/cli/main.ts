@@ -12,7 +12,7 @@ import type { CliValues, KrrConfig } from '../config/config.js';
 import { demoPersons } from '../demo/demo-data.js';
 import { syntheticPersons } from '../demo/synthetic-persons.js';
 import { renderExportLine, renderPerson } from '../person/person.render.js';
-import { ConfigError, KrrError } from '../errors/errors.js';
+import { ConfigError, ImportError, KrrError } from '../errors/errors.js';
 import { PersonWriter } from '../person/person.writer.js';
 import { exportPersons } from '../transfer/export.service.js';
 import { importPersons } from '../transfer/import.service.js';
@@ -67,7 +67,14 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
     .action(async (file: string | undefined, opts) => {
       const cfg = config(opts);
       const fromStdin = file === undefined || file === '-';
-      const total = fromStdin ? 0 : statSync(file).size;
+      let total = 0;
+      if (!fromStdin) {
+        try {
+          total = statSync(file).size;
+        } catch {
+          throw new ImportError(`cannot read ${file}: no such file`);
+        }
+      }
       const tty = Boolean((err as NodeJS.WriteStream).isTTY);
       const summary = await withStore(cfg, async (db) => {
         // The input is opened only now that the store is open, and read through an iterator made at
