@@ -487,6 +487,15 @@ for (const kind of STORE_KINDS) {
         });
       }
 
+      it('treats null inkluderIkkeRegistrerte and informasjonsbehov as absent (Java clients send them)', async () => {
+        const res = await t.post(
+          '/rest/v2/personer',
+          { personidentifikatorer: [FULL, UNKNOWN], inkluderIkkeRegistrerte: null, informasjonsbehov: null },
+          both,
+        );
+        assert.equal(res.body, `{"personer":[${FULL_ANSWER}]}`);
+      });
+
       it('reads a body sent without a Content-Type', async () => {
         const res = await t.app.inject({
           method: 'POST',

@@ -15,8 +15,9 @@ export const MAX_IDENTIFIERS = 1000;
 const LookupBody = Type.Object(
   {
     personidentifikatorer: Type.Array(Type.String(), { minItems: 1, maxItems: MAX_IDENTIFIERS }),
-    inkluderIkkeRegistrerte: Type.Optional(Type.Boolean()),
-    informasjonsbehov: Type.Optional(Type.Array(Type.String(), { maxItems: 100 })),
+    // null as absent: Java clients serialise unset Boolean and List fields as null.
+    inkluderIkkeRegistrerte: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+    informasjonsbehov: Type.Optional(Type.Union([Type.Array(Type.String(), { maxItems: 100 }), Type.Null()])),
   },
   { additionalProperties: true },
 );
@@ -100,7 +101,7 @@ export function lookupRoutes(
       async (request, reply) => {
         const token = request.accessToken!;
         const body = request.body;
-        const view = viewFor(groupsForScopes(token.scopes) ?? 0, body.informasjonsbehov);
+        const view = viewFor(groupsForScopes(token.scopes) ?? 0, body.informasjonsbehov ?? undefined);
         const answer = await deps.service.lookup(
           {
             endpoint: path,

@@ -346,6 +346,7 @@ describe('isValidEmail', () => {
       'first_last-1@ex-ample.org',
       `${'a'.repeat(41)}@test.no`, // 41 + 1 + 7 = 49
       `${'a'.repeat(42)}@test.no`, // exactly 50
+      'øyvind.ås@blåbær.no', // Norwegian letters in both parts
     ]) {
       assert.equal(isValidEmail(ok), true, ok);
     }

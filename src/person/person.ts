@@ -53,10 +53,11 @@ export type ParseResult<T> =
   | { readonly ok: true; readonly value: T; readonly ignoredFields: readonly string[] }
   | { readonly ok: false; readonly problems: readonly FieldProblem[] };
 
-// A pragmatic address check (the WHATWG "valid e-mail address" production): one @, a dot-free-or-
-// dotted local part of permitted characters, and a domain of DNS labels.
+// A deliberately tolerant address check: one @, a local part without spaces or @, and a domain of
+// at least two labels of letters (any script), digits and hyphens. The register must not refuse an
+// address that Digdir's register holds; the 50-character limit is the contract's.
 const EMAIL =
-  /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+$/;
+  /^[^\s@]{1,64}@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u;
 
 export function isValidEmail(value: string): boolean {
   return value.length <= 50 && EMAIL.test(value);
