@@ -17,6 +17,9 @@ import {
   PayloadTooLargeError,
 } from '../errors/errors.js';
 import type { ErrorItem } from '../errors/errors.js';
+import { ChangesRepository } from '../changes/changes.repository.js';
+import { changesRoutes } from '../changes/changes.routes.js';
+import { ChangesService } from '../changes/changes.service.js';
 import { healthRoutes } from '../health/health.routes.js';
 import { lookupRoutes, PersonSchema } from '../lookup/lookup.routes.js';
 import { LookupService } from '../lookup/lookup.service.js';
@@ -161,5 +164,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/v3/api-docs', { schema: { hide: true } }, async () => app.swagger());
   healthRoutes(app, { db });
   lookupRoutes(app, { service, verifier: deps.verifier });
+  changesRoutes(app, {
+    service: new ChangesService({ changes: new ChangesRepository(db), audit, clock: deps.clock }),
+    verifier: deps.verifier,
+  });
   return app;
 }

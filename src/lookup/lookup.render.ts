@@ -1,5 +1,6 @@
 // Assembles lookup answers from a person's pre-rendered fragments (contract section 2).
 
+import { kontaktinformasjonMember } from '../person/person.render.js';
 import type { RenderedPerson } from '../person/person.render.js';
 import type { EpochMs } from '../time/oslo-time.js';
 import { Group } from './lookup.view.js';
@@ -19,15 +20,26 @@ export function varslingsstatus(
   return p.varslingBasis !== null && p.varslingBasis >= boundary ? 'KAN_VARSLES' : 'KAN_IKKE_VARSLES';
 }
 
-/** One registered person as a JSON object, in the contract's field order. */
-export function renderPersonAnswer(p: RenderedPerson, view: View, boundary: EpochMs): string {
+/**
+ * One registered person as a JSON object, in the contract's field order. With `duplicates` (the
+ * change feed), `kontaktinformasjon` carries `epostadresse_duplisert` / `mobiltelefonnummer_duplisert`.
+ */
+export function renderPersonAnswer(
+  p: RenderedPerson,
+  view: View,
+  boundary: EpochMs,
+  duplicates?: { readonly epost: boolean; readonly mobil: boolean },
+): string {
   const status = varslingsstatus(p, boundary);
   const g = view.groups;
   let out = `{${p.base}`;
   if (g & Group.varslingsstatus) out += `,"varslingsstatus":"${status}"`;
   const withhold = view.withholdUnreachable && status === 'KAN_IKKE_VARSLES';
   if (!withhold) {
-    if (g & Group.kontaktinformasjon && p.kontaktinformasjon !== null) out += `,${p.kontaktinformasjon}`;
+    if (g & Group.kontaktinformasjon) {
+      const k = kontaktinformasjonMember(p, duplicates);
+      if (k !== null) out += `,${k}`;
+    }
     if (g & Group.digitalPost && p.digitalPost !== null) out += `,${p.digitalPost}`;
     if (g & Group.sertifikat && p.sertifikat !== null) out += `,${p.sertifikat}`;
   }

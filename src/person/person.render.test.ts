@@ -3,7 +3,13 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderExportLine, renderPerson } from './person.render.js';
+import {
+  emailKey,
+  kontaktinformasjonMember,
+  mobileKey,
+  renderExportLine,
+  renderPerson,
+} from './person.render.js';
 import { parsePerson } from './person.js';
 import type { Person, PersonRules } from './person.js';
 
@@ -238,7 +244,9 @@ describe('renderPerson: the facts a lookup needs', () => {
     const plain = renderPerson({ personidentifikator: '24079412372', status: 'AKTIV', reservasjon: 'NEI' });
     assert.equal(plain.reserved, false);
     assert.equal(plain.varslingBasis, null);
-    assert.equal(plain.kontaktinformasjon, null);
+    assert.equal(kontaktinformasjonMember(plain), null);
+    assert.equal(plain.epost, null);
+    assert.equal(plain.mobil, null);
     assert.equal(plain.digitalPost, null);
     assert.equal(plain.sertifikat, null);
     assert.equal(plain.spraak, null);
@@ -248,7 +256,9 @@ describe('renderPerson: the facts a lookup needs', () => {
     const r = renderPerson({ ...FULL, status: 'SLETTET' });
     assert.equal(r.status, 'SLETTET');
     assert.equal(r.varslingBasis, null);
-    assert.equal(r.kontaktinformasjon, null);
+    assert.equal(kontaktinformasjonMember(r), null);
+    assert.equal(r.epostKey, null);
+    assert.equal(r.mobilKey, null);
     assert.equal(r.digitalPost, null);
     assert.equal(r.sertifikat, null);
     assert.equal(r.spraak, null);
@@ -256,7 +266,15 @@ describe('renderPerson: the facts a lookup needs', () => {
 
   it('renders each fragment as members that parse inside braces', () => {
     const r = renderPerson(FULL);
-    for (const part of [r.base, r.kontaktinformasjon, r.digitalPost, r.sertifikat, r.spraak]) {
+    for (const part of [
+      r.base,
+      kontaktinformasjonMember(r),
+      r.epost,
+      r.mobil,
+      r.digitalPost,
+      r.sertifikat,
+      r.spraak,
+    ]) {
       assert.notEqual(part, null);
       JSON.parse(`{${part}}`);
     }
@@ -271,5 +289,48 @@ describe('renderPerson: the facts a lookup needs', () => {
       spraak: 'nb',
       spraak_oppdatert: '2020-11-12T11:00:58+01',
     });
+  });
+});
+
+describe("the change feed's duplicate flags", () => {
+  it('compares e-mail without letter case and mobile numbers as digits with the country code', () => {
+    assert.equal(emailKey('Ola.Nordmann@Example.NO'), 'ola.nordmann@example.no');
+    assert.equal(mobileKey('+47 912 34 567'), '+4791234567');
+    assert.equal(mobileKey('004791234567'), '+4791234567');
+    assert.equal(mobileKey('91234567'), '+4791234567');
+    assert.equal(mobileKey('+46701234567'), '+46701234567');
+  });
+
+  it('adds epostadresse_duplisert and mobiltelefonnummer_duplisert after each channel that has an address', () => {
+    const r = renderPerson(FULL);
+    const k = JSON.parse(
+      `{${kontaktinformasjonMember(r, { epost: true, mobil: false })}}`,
+    ).kontaktinformasjon;
+    assert.deepEqual(Object.keys(k), [
+      'epostadresse',
+      'epostadresse_oppdatert',
+      'epostadresse_sist_verifisert',
+      'epostadresse_duplisert',
+      'mobiltelefonnummer',
+      'mobiltelefonnummer_oppdatert',
+      'mobiltelefonnummer_sist_verifisert',
+      'mobiltelefonnummer_duplisert',
+    ]);
+    assert.equal(k.epostadresse_duplisert, 'JA');
+    assert.equal(k.mobiltelefonnummer_duplisert, 'NEI');
+    const mobileOnly = renderPerson({
+      personidentifikator: '24079412372',
+      status: 'AKTIV',
+      reservasjon: 'NEI',
+      kontaktinformasjon: { mobiltelefonnummer: '+4791234567', epostadresse_oppdatert: Date.UTC(2020, 0, 1) },
+    });
+    const m = JSON.parse(
+      `{${kontaktinformasjonMember(mobileOnly, { epost: true, mobil: true })}}`,
+    ).kontaktinformasjon;
+    assert.deepEqual(Object.keys(m), [
+      'epostadresse_oppdatert',
+      'mobiltelefonnummer',
+      'mobiltelefonnummer_duplisert',
+    ]);
   });
 });

@@ -19,7 +19,14 @@ export interface RenderedPerson {
   readonly varslingBasis: EpochMs | null;
   /** personidentifikator, reservasjon, reservasjonstidspunkt, reservasjon_oppdatert, status. */
   readonly base: string;
-  readonly kontaktinformasjon: string | null;
+  /** The e-mail channel's members inside `kontaktinformasjon` (address and its timestamps). */
+  readonly epost: string | null;
+  /** The mobile channel's members inside `kontaktinformasjon`. */
+  readonly mobil: string | null;
+  /** The address in the form compared for `epostadresse_duplisert`; null without an address. */
+  readonly epostKey: string | null;
+  /** The number in the form compared for `mobiltelefonnummer_duplisert`; null without a number. */
+  readonly mobilKey: string | null;
   readonly digitalPost: string | null;
   readonly sertifikat: string | null;
   /** spraak, spraak_oppdatert. */
@@ -63,7 +70,10 @@ export function renderPerson(p: Person): RenderedPerson {
       reserved: false,
       varslingBasis: null,
       base,
-      kontaktinformasjon: null,
+      epost: null,
+      mobil: null,
+      epostKey: null,
+      mobilKey: null,
       digitalPost: null,
       sertifikat: null,
       spraak: null,
@@ -77,19 +87,22 @@ export function renderPerson(p: Person): RenderedPerson {
     reserved: p.reservasjon === 'JA',
     varslingBasis: latestChannelConfirmation(k) ?? null,
     base,
-    kontaktinformasjon: objectMember(
-      'kontaktinformasjon',
-      k
-        ? members([
-            ['epostadresse', k.epostadresse],
-            ['epostadresse_oppdatert', k.epostadresse_oppdatert],
-            ['epostadresse_sist_verifisert', k.epostadresse_sist_verifisert],
-            ['mobiltelefonnummer', k.mobiltelefonnummer],
-            ['mobiltelefonnummer_oppdatert', k.mobiltelefonnummer_oppdatert],
-            ['mobiltelefonnummer_sist_verifisert', k.mobiltelefonnummer_sist_verifisert],
-          ])
-        : null,
-    ),
+    epost: k
+      ? members([
+          ['epostadresse', k.epostadresse],
+          ['epostadresse_oppdatert', k.epostadresse_oppdatert],
+          ['epostadresse_sist_verifisert', k.epostadresse_sist_verifisert],
+        ])
+      : null,
+    mobil: k
+      ? members([
+          ['mobiltelefonnummer', k.mobiltelefonnummer],
+          ['mobiltelefonnummer_oppdatert', k.mobiltelefonnummer_oppdatert],
+          ['mobiltelefonnummer_sist_verifisert', k.mobiltelefonnummer_sist_verifisert],
+        ])
+      : null,
+    epostKey: k?.epostadresse ? emailKey(k.epostadresse) : null,
+    mobilKey: k?.mobiltelefonnummer ? mobileKey(k.mobiltelefonnummer) : null,
     digitalPost: objectMember(
       'digital_post',
       d
@@ -107,10 +120,42 @@ export function renderPerson(p: Person): RenderedPerson {
   };
 }
 
+/** E-mail addresses compare without regard to letter case. */
+export function emailKey(address: string): string {
+  return address.toLowerCase();
+}
+
+/** Mobile numbers compare as digits with the country code: `+47 912 34 567`, `004791234567` and `91234567` are one number. */
+export function mobileKey(number: string): string {
+  const digits = number.replace(/[- _]/g, '');
+  if (digits.startsWith('00')) return `+${digits.slice(2)}`;
+  if (/^[0-9]{8}$/.test(digits)) return `+47${digits}`;
+  return digits;
+}
+
+/**
+ * `"kontaktinformasjon":{...}` or null when the person has no contact members. The feed adds
+ * `epostadresse_duplisert` / `mobiltelefonnummer_duplisert` after each channel that has an address.
+ */
+export function kontaktinformasjonMember(
+  r: Pick<RenderedPerson, 'epost' | 'mobil' | 'epostKey' | 'mobilKey'>,
+  duplicates?: { readonly epost: boolean; readonly mobil: boolean },
+): string | null {
+  let epost = r.epost;
+  let mobil = r.mobil;
+  if (duplicates) {
+    if (r.epostKey !== null) epost = `${epost},"epostadresse_duplisert":"${duplicates.epost ? 'JA' : 'NEI'}"`;
+    if (r.mobilKey !== null)
+      mobil = `${mobil},"mobiltelefonnummer_duplisert":"${duplicates.mobil ? 'JA' : 'NEI'}"`;
+  }
+  if (epost === null) return mobil === null ? null : `"kontaktinformasjon":{${mobil}}`;
+  return mobil === null ? `"kontaktinformasjon":{${epost}}` : `"kontaktinformasjon":{${epost},${mobil}}`;
+}
+
 /** The import/export line (contract section 10): every stored field, no derived ones. */
 export function renderExportLine(r: RenderedPerson): string {
   let out = `{${r.base}`;
-  for (const part of [r.kontaktinformasjon, r.digitalPost, r.sertifikat, r.spraak]) {
+  for (const part of [kontaktinformasjonMember(r), r.digitalPost, r.sertifikat, r.spraak]) {
     if (part !== null) out += `,${part}`;
   }
   return `${out}}`;

@@ -1,29 +1,36 @@
 import type { Database, Queryable } from '../store/database.js';
 import type { RenderedPerson } from './person.render.js';
 
-interface PersonRow {
+export interface PersonRow {
   personidentifikator: string;
   status: 'AKTIV' | 'SLETTET';
   reserved: boolean;
   varsling_basis: number | null;
   base: string;
-  kontaktinformasjon: string | null;
+  epost: string | null;
+  mobil: string | null;
+  epost_key: string | null;
+  mobil_key: string | null;
   digital_post: string | null;
   sertifikat: string | null;
   spraak: string | null;
 }
 
-const COLUMNS =
-  'personidentifikator, status, reserved, varsling_basis, base, kontaktinformasjon, digital_post, sertifikat, spraak';
+export const PERSON_COLUMNS =
+  'personidentifikator, status, reserved, varsling_basis, base, epost, mobil, epost_key, mobil_key, digital_post, sertifikat, spraak';
+const COLUMNS = PERSON_COLUMNS;
 
-function fromRow(row: PersonRow): RenderedPerson {
+export function personFromRow(row: PersonRow): RenderedPerson {
   return {
     personidentifikator: row.personidentifikator,
     status: row.status,
     reserved: row.reserved,
     varslingBasis: row.varsling_basis,
     base: row.base,
-    kontaktinformasjon: row.kontaktinformasjon,
+    epost: row.epost,
+    mobil: row.mobil,
+    epostKey: row.epost_key,
+    mobilKey: row.mobil_key,
     digitalPost: row.digital_post,
     sertifikat: row.sertifikat,
     spraak: row.spraak,
@@ -34,17 +41,18 @@ function fromRow(row: PersonRow): RenderedPerson {
 // A person whose rendering did not change keeps its change id, so re-importing is not a change.
 const UPSERT = `
   insert into person (${COLUMNS})
-  select p, s, r, v, b, k, d, c, l
-  from json_to_recordset(($1::text)::json) as t(p text, s text, r boolean, v bigint, b text, k text, d text, c text, l text)
+  select p, s, r, v, b, e, m, ek, mk, d, c, l
+  from json_to_recordset(($1::text)::json)
+    as t(p text, s text, r boolean, v bigint, b text, e text, m text, ek text, mk text, d text, c text, l text)
   on conflict (personidentifikator) do update set
     status = excluded.status, reserved = excluded.reserved, varsling_basis = excluded.varsling_basis,
-    base = excluded.base, kontaktinformasjon = excluded.kontaktinformasjon, digital_post = excluded.digital_post,
-    sertifikat = excluded.sertifikat, spraak = excluded.spraak,
-    change_id = nextval('person_change_id'), updated_at = now()
-  where (person.status, person.reserved, person.varsling_basis, person.base, person.kontaktinformasjon,
+    base = excluded.base, epost = excluded.epost, mobil = excluded.mobil, epost_key = excluded.epost_key,
+    mobil_key = excluded.mobil_key, digital_post = excluded.digital_post, sertifikat = excluded.sertifikat,
+    spraak = excluded.spraak, change_id = nextval('person_change_id'), updated_at = now()
+  where (person.status, person.reserved, person.varsling_basis, person.base, person.epost, person.mobil,
          person.digital_post, person.sertifikat, person.spraak)
     is distinct from
-        (excluded.status, excluded.reserved, excluded.varsling_basis, excluded.base, excluded.kontaktinformasjon,
+        (excluded.status, excluded.reserved, excluded.varsling_basis, excluded.base, excluded.epost, excluded.mobil,
          excluded.digital_post, excluded.sertifikat, excluded.spraak)`;
 
 export class PersonRepository {
@@ -57,7 +65,7 @@ export class PersonRepository {
       `select ${COLUMNS} from person where personidentifikator = any($1::text[]) order by personidentifikator`,
       [identifiers],
     );
-    return rows.map(fromRow);
+    return rows.map(personFromRow);
   }
 
   async count(): Promise<number> {
@@ -74,7 +82,7 @@ export class PersonRepository {
         [after, pageSize],
       );
       if (rows.length === 0) return;
-      yield rows.map(fromRow);
+      yield rows.map(personFromRow);
       after = rows[rows.length - 1]!.personidentifikator;
       if (rows.length < pageSize) return;
     }
@@ -92,7 +100,10 @@ export class PersonRepository {
       r: p.reserved,
       v: p.varslingBasis,
       b: p.base,
-      k: p.kontaktinformasjon,
+      e: p.epost,
+      m: p.mobil,
+      ek: p.epostKey,
+      mk: p.mobilKey,
       d: p.digitalPost,
       c: p.sertifikat,
       l: p.spraak,

@@ -24,14 +24,22 @@ const MIGRATIONS: readonly Migration[] = [
         varsling_basis bigint,
         -- the person's answer, rendered at write time as JSON fragments (see person.render.ts)
         base text not null,
-        kontaktinformasjon text,
+        -- the e-mail and mobile members of kontaktinformasjon, kept apart so the change feed can add
+        -- epostadresse_duplisert / mobiltelefonnummer_duplisert after each
+        epost text,
+        mobil text,
+        -- the address and number in the form compared for those flags
+        epost_key text,
+        mobil_key text,
         digital_post text,
         sertifikat text,
         spraak text,
         change_id bigint not null default nextval('person_change_id'),
         updated_at timestamptz not null default now()
       );
-      create index person_change_id_idx on person (change_id);
+      create unique index person_change_id_idx on person (change_id);
+      create index person_epost_key_idx on person (epost_key) where status = 'AKTIV';
+      create index person_mobil_key_idx on person (mobil_key) where status = 'AKTIV';
 
       create table audit_log (
         id bigserial primary key,

@@ -1,0 +1,42 @@
+import type { AccessToken } from '../auth/access-token.js';
+import type { AuditRepository } from '../audit/audit.repository.js';
+import { renderPersonAnswer } from '../lookup/lookup.render.js';
+import type { View } from '../lookup/lookup.view.js';
+import type { Clock } from '../time/clock.js';
+import { eighteenMonthBoundary } from '../time/oslo-time.js';
+import type { ChangesRepository } from './changes.repository.js';
+
+/** At most this many persons per page (contract section 5). */
+export const FEED_PAGE_SIZE = 1000;
+
+export interface ChangesDeps {
+  readonly changes: ChangesRepository;
+  readonly audit: AuditRepository;
+  readonly clock: Clock;
+}
+
+export class ChangesService {
+  constructor(private readonly deps: ChangesDeps) {}
+
+  /**
+   * One page of the change feed as JSON text: `{list, fraEndringsId, tilEndringsId, sisteEndringsId}`.
+   * `tilEndringsId` is the last listed person's change id, or `sisteEndringsId` when none is listed.
+   */
+  async page(fraEndringsId: number, view: View, caller: AccessToken, endpoint: string): Promise<string> {
+    const page = await this.deps.changes.page(fraEndringsId, FEED_PAGE_SIZE);
+    const boundary = eighteenMonthBoundary(this.deps.clock.now());
+    const list = page.persons.map((c) => renderPersonAnswer(c.person, view, boundary, c.duplicates));
+    const last = page.persons[page.persons.length - 1];
+    const tilEndringsId = last ? last.changeId : page.latestChangeId;
+    await this.deps.audit.record({
+      at: new Date(),
+      clientId: caller.clientId,
+      consumer: caller.consumer,
+      supplier: caller.supplier,
+      endpoint,
+      identifiers: page.persons.map((c) => c.person.personidentifikator),
+      status: 200,
+    });
+    return `{"list":[${list.join(',')}],"fraEndringsId":${fraEndringsId},"tilEndringsId":${tilEndringsId},"sisteEndringsId":${page.latestChangeId}}`;
+  }
+}
