@@ -1,4 +1,4 @@
-import { PERSON_COLUMNS, personFromRow } from '../person/person.repository.js';
+import { PERSON_FROM, PERSON_SELECT, personFromRow } from '../person/person.repository.js';
 import type { PersonRow } from '../person/person.repository.js';
 import type { RenderedPerson } from '../person/person.render.js';
 import type { Database } from '../store/database.js';
@@ -34,7 +34,7 @@ export class ChangesRepository {
       `select s.latest, p.*
        from (select coalesce(max(change_id), ${NO_CHANGE_ID}) as latest from person) s
        left join lateral (
-         select change_id, ${PERSON_COLUMNS} from person where change_id > $1 order by change_id limit $2
+         select p.change_id, ${PERSON_SELECT} from ${PERSON_FROM} where p.change_id > $1 order by p.change_id limit $2
        ) p on true
        order by p.change_id`,
       [after, limit],

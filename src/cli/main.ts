@@ -9,13 +9,16 @@ import cliProgress from 'cli-progress';
 import { devKeyFor, mintDevToken } from '../auth/dev-issuer.js';
 import { loadConfig } from '../config/config.js';
 import type { CliValues, KrrConfig } from '../config/config.js';
-import { demoPersons } from '../demo/demo-data.js';
+import { seedDemo } from '../demo/demo-seed.js';
 import { syntheticPersons } from '../demo/synthetic-persons.js';
 import { renderExportLine, renderPerson } from '../person/person.render.js';
 import { ConfigError, ImportError, KrrError } from '../errors/errors.js';
 import { PersonWriter } from '../person/person.writer.js';
 import { exportPersons } from '../transfer/export.service.js';
 import { importPersons } from '../transfer/import.service.js';
+import { DEFAULT_SYNC_SCOPES } from '../sync/maskinporten.client.js';
+import { runSync } from '../sync/sync.command.js';
+import { addProviderCommands } from './providers.command.js';
 import { personRules, withStore } from './runtime.js';
 import { startServer, startupBanner } from './serve.command.js';
 
@@ -134,11 +137,37 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
       await withStore(cfg, (db) => pipeline(exportPersons(db), target as Writable, { end: target !== out }));
     });
 
+  storeOptions(program.command('sync').description("follow another register's change feed into this one"))
+    .requiredOption(
+      '--from <url>',
+      "the source register's base URL (its feed: <url>/rest/v2/krr/hentEndringer)",
+    )
+    .addOption(new Option('--token <token>', 'a bearer token for the source, as given').env('KRR_SYNC_TOKEN'))
+    .option(
+      '--maskinporten-issuer <url>',
+      'get tokens from this Maskinporten issuer, e.g. https://maskinporten.no/',
+    )
+    .option('--maskinporten-metadata <url>', "Maskinporten's metadata URL, when not under the issuer")
+    .option('--client-id <id>', 'the Maskinporten client id')
+    .option('--key <file>', "the client's private key: a JWK file (with kid), or a PEM file with --kid")
+    .option('--kid <kid>', 'the id the key is registered under (needed with a PEM key)')
+    .option(
+      '--scope <scopes>',
+      `Maskinporten scopes, space-separated (default "${DEFAULT_SYNC_SCOPES.join(' ')}")`,
+    )
+    .option('--resource <url>', 'the resource claim for an audience-restricted token')
+    .option('--audience <aud>', "the assertion's aud, when not the issuer")
+    .option('--once', 'stop when caught up, instead of following')
+    .option('--restart', 'start from change id 0 instead of the stored position')
+    .action(async (opts) => {
+      const cfg = config(opts);
+      await runSync(cfg, opts, out, err);
+    });
+
   storeOptions(program.command('seed').description('add the demo persons to the register')).action(
     async (opts) => {
       const cfg = config(opts);
-      const persons = demoPersons(Date.now());
-      await withStore(cfg, (db) => new PersonWriter(db).write(persons.map((p) => p.person)));
+      const persons = await withStore(cfg, (db) => seedDemo(db, Date.now()));
       for (const p of persons) out.write(`${p.person.personidentifikator}  ${p.label}\n`);
     },
   );
@@ -200,6 +229,7 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
       out.write(`${token}\n`);
     });
 
+  addProviderCommands(program, storeOptions, out);
   return program;
 }
 

@@ -3,10 +3,10 @@ import { devKeyFor, publicJwk } from '../auth/dev-issuer.js';
 import { TokenVerifier } from '../auth/token-verifier.js';
 import type { KrrConfig } from '../config/config.js';
 import { demoPersons } from '../demo/demo-data.js';
+import { seedDemo } from '../demo/demo-seed.js';
 import { ConfigError } from '../errors/errors.js';
 import { buildApp } from '../http/app.js';
 import { PersonRepository } from '../person/person.repository.js';
-import { PersonWriter } from '../person/person.writer.js';
 import type { Database } from '../store/database.js';
 import { openStore } from '../store/open-store.js';
 import { frozenClock, systemClock } from '../time/clock.js';
@@ -34,7 +34,7 @@ export async function startServer(config: KrrConfig, options: ServeOptions): Pro
   const db = await openStore(config.store);
   try {
     if (options.demo && (await new PersonRepository(db).count()) === 0) {
-      await new PersonWriter(db).write(demoPersons(Date.now()).map((d) => d.person));
+      await seedDemo(db, Date.now());
     }
     const devJwk = config.dev ? await devKeyFor(config.store, db) : undefined;
     const verifier = new TokenVerifier({

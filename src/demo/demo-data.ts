@@ -4,10 +4,15 @@
 import { makeIdentifier } from '../identifier/identifier.generate.js';
 import type { Person } from '../person/person.js';
 import type { EpochMs } from '../time/oslo-time.js';
-import { DEMO_DIGIPOST_CERTIFICATE, DEMO_EBOKS_CERTIFICATE } from './demo-certificates.js';
+import { DEMO_DIGIPOST_CERTIFICATE } from './demo-certificates.js';
 
 export const DIGIPOST_ORGNO = '984661185';
 export const EBOKS_ORGNO = '996460320';
+
+export const DEMO_PROVIDERS = [
+  { orgno: DIGIPOST_ORGNO, name: 'Digipost (demo)' },
+  { orgno: EBOKS_ORGNO, name: 'e-Boks (demo)' },
+] as const;
 
 export interface DemoPerson {
   readonly label: string;
@@ -43,7 +48,6 @@ export function demoPersons(now: EpochMs): DemoPerson[] {
           mobiltelefonnummer_sist_verifisert: recent,
         },
         digital_post: { postkasseadresse: 'kari.nordmann#4KX2', postkasseleverandoeradresse: DIGIPOST_ORGNO },
-        sertifikat: DEMO_DIGIPOST_CERTIFICATE,
         spraak: 'nb',
         spraak_oppdatert: ago(now, 700),
       },
@@ -60,7 +64,6 @@ export function demoPersons(now: EpochMs): DemoPerson[] {
           mobiltelefonnummer_sist_verifisert: ago(now, 100),
         },
         digital_post: { postkasseadresse: 'ola.nordmann#9YDT', postkasseleverandoeradresse: EBOKS_ORGNO },
-        sertifikat: DEMO_EBOKS_CERTIFICATE,
         spraak: 'nn',
         spraak_oppdatert: ago(now, 100),
       },
@@ -105,7 +108,7 @@ export function demoPersons(now: EpochMs): DemoPerson[] {
       person: { personidentifikator: id(15, 5, 60), status: 'SLETTET', reservasjon: 'NEI' },
     },
     {
-      label: 'D-nummer, fresh e-mail, Digipost',
+      label: 'D-nummer, fresh e-mail, Digipost with a certificate of their own',
       person: {
         personidentifikator: id(3, 4, 88, { dNumber: true }),
         status: 'AKTIV',

@@ -94,3 +94,15 @@ export class IssuerUnavailableError extends KrrError {
   readonly code = 'ISSUER_UNAVAILABLE';
   readonly status = 503;
 }
+
+/** The request conflicts with what the register holds (a provider still in use). */
+export class ConflictError extends KrrError {
+  readonly code = 'CONFLICT';
+  readonly status = 409;
+}
+
+/** The caller is known but may not do this (a provider acting for another). */
+export class ForbiddenError extends KrrError {
+  readonly code = 'FORBIDDEN';
+  readonly status = 403;
+}

@@ -21,6 +21,11 @@ import { ChangesRepository } from '../changes/changes.repository.js';
 import { changesRoutes } from '../changes/changes.routes.js';
 import { ChangesService } from '../changes/changes.service.js';
 import { healthRoutes } from '../health/health.routes.js';
+import { mailboxRoutes } from '../mailbox/mailbox.routes.js';
+import { MailboxService } from '../mailbox/mailbox.service.js';
+import { PersonWriter } from '../person/person.writer.js';
+import { printRoutes } from '../provider/print.routes.js';
+import { ProviderRepository } from '../provider/provider.repository.js';
 import { lookupRoutes, PersonSchema } from '../lookup/lookup.routes.js';
 import { LookupService } from '../lookup/lookup.service.js';
 import { PersonRepository } from '../person/person.repository.js';
@@ -164,6 +169,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/v3/api-docs', { schema: { hide: true } }, async () => app.swagger());
   healthRoutes(app, { db });
   lookupRoutes(app, { service, verifier: deps.verifier });
+  const providers = new ProviderRepository(db);
+  mailboxRoutes(app, {
+    service: new MailboxService({
+      writer: new PersonWriter(db),
+      audit,
+      identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
+    }),
+    providers,
+    verifier: deps.verifier,
+  });
+  printRoutes(app, { providers });
   changesRoutes(app, {
     service: new ChangesService({ changes: new ChangesRepository(db), audit, clock: deps.clock }),
     verifier: deps.verifier,

@@ -31,6 +31,8 @@ export interface RenderedPerson {
   readonly sertifikat: string | null;
   /** spraak, spraak_oppdatert. */
   readonly spraak: string | null;
+  /** Organisation number of the mailbox's provider, whose certificate stands in for a missing own one. */
+  readonly mailboxProvider: string | null;
 }
 
 type Member = readonly [name: string, value: string | EpochMs | undefined];
@@ -77,6 +79,7 @@ export function renderPerson(p: Person): RenderedPerson {
       digitalPost: null,
       sertifikat: null,
       spraak: null,
+      mailboxProvider: null,
     };
   }
   const k = p.kontaktinformasjon;
@@ -117,6 +120,7 @@ export function renderPerson(p: Person): RenderedPerson {
       ['spraak', p.spraak],
       ['spraak_oppdatert', p.spraak_oppdatert],
     ]),
+    mailboxProvider: d ? d.postkasseleverandoeradresse : null,
   };
 }
 

@@ -14,11 +14,20 @@ export interface PersonRow {
   digital_post: string | null;
   sertifikat: string | null;
   spraak: string | null;
+  mailbox_provider: string | null;
 }
 
-export const PERSON_COLUMNS =
-  'personidentifikator, status, reserved, varsling_basis, base, epost, mobil, epost_key, mobil_key, digital_post, sertifikat, spraak';
-const COLUMNS = PERSON_COLUMNS;
+const COLUMNS =
+  'personidentifikator, status, reserved, varsling_basis, base, epost, mobil, epost_key, mobil_key, digital_post, sertifikat, spraak, mailbox_provider';
+
+/**
+ * A person as answers show it, from PERSON_FROM: the person's own certificate, else the one of the
+ * provider of its mailbox.
+ */
+export const PERSON_SELECT = `p.personidentifikator, p.status, p.reserved, p.varsling_basis, p.base, p.epost, p.mobil,
+  p.epost_key, p.mobil_key, p.digital_post, coalesce(p.sertifikat, mp.sertifikat_fragment) as sertifikat, p.spraak,
+  p.mailbox_provider`;
+export const PERSON_FROM = 'person p left join mailbox_provider mp on mp.orgno = p.mailbox_provider';
 
 export function personFromRow(row: PersonRow): RenderedPerson {
   return {
@@ -34,6 +43,7 @@ export function personFromRow(row: PersonRow): RenderedPerson {
     digitalPost: row.digital_post,
     sertifikat: row.sertifikat,
     spraak: row.spraak,
+    mailboxProvider: row.mailbox_provider,
   };
 }
 
@@ -41,28 +51,30 @@ export function personFromRow(row: PersonRow): RenderedPerson {
 // A person whose rendering did not change keeps its change id, so re-importing is not a change.
 const UPSERT = `
   insert into person (${COLUMNS})
-  select p, s, r, v, b, e, m, ek, mk, d, c, l
+  select p, s, r, v, b, e, m, ek, mk, d, c, l, mp
   from json_to_recordset(($1::text)::json)
-    as t(p text, s text, r boolean, v bigint, b text, e text, m text, ek text, mk text, d text, c text, l text)
+    as t(p text, s text, r boolean, v bigint, b text, e text, m text, ek text, mk text, d text, c text, l text, mp text)
   on conflict (personidentifikator) do update set
     status = excluded.status, reserved = excluded.reserved, varsling_basis = excluded.varsling_basis,
     base = excluded.base, epost = excluded.epost, mobil = excluded.mobil, epost_key = excluded.epost_key,
     mobil_key = excluded.mobil_key, digital_post = excluded.digital_post, sertifikat = excluded.sertifikat,
-    spraak = excluded.spraak, change_id = nextval('person_change_id'), updated_at = now()
+    spraak = excluded.spraak, mailbox_provider = excluded.mailbox_provider,
+    change_id = nextval('person_change_id'), updated_at = now()
   where (person.status, person.reserved, person.varsling_basis, person.base, person.epost, person.mobil,
-         person.digital_post, person.sertifikat, person.spraak)
+         person.digital_post, person.sertifikat, person.spraak, person.mailbox_provider)
     is distinct from
         (excluded.status, excluded.reserved, excluded.varsling_basis, excluded.base, excluded.epost, excluded.mobil,
-         excluded.digital_post, excluded.sertifikat, excluded.spraak)`;
+         excluded.digital_post, excluded.sertifikat, excluded.spraak, excluded.mailbox_provider)`;
 
 export class PersonRepository {
   constructor(private readonly db: Database) {}
 
   /** The registered persons among `identifiers`, in ascending identifier order. */
-  async findMany(identifiers: readonly string[]): Promise<RenderedPerson[]> {
+  async findMany(identifiers: readonly string[], q: Queryable = this.db): Promise<RenderedPerson[]> {
     if (identifiers.length === 0) return [];
-    const rows = await this.db.query<PersonRow>(
-      `select ${COLUMNS} from person where personidentifikator = any($1::text[]) order by personidentifikator`,
+    const rows = await q.query<PersonRow>(
+      `select ${PERSON_SELECT} from ${PERSON_FROM}
+       where p.personidentifikator = any($1::text[]) order by p.personidentifikator`,
       [identifiers],
     );
     return rows.map(personFromRow);
@@ -78,7 +90,8 @@ export class PersonRepository {
     let after = '';
     for (;;) {
       const rows = await this.db.query<PersonRow>(
-        `select ${COLUMNS} from person where personidentifikator > $1 order by personidentifikator limit $2`,
+        `select ${PERSON_SELECT} from ${PERSON_FROM}
+         where p.personidentifikator > $1 order by p.personidentifikator limit $2`,
         [after, pageSize],
       );
       if (rows.length === 0) return;
@@ -107,6 +120,7 @@ export class PersonRepository {
       d: p.digitalPost,
       c: p.sertifikat,
       l: p.spraak,
+      mp: p.mailboxProvider,
     }));
     await tx.query(UPSERT, [JSON.stringify(batch)]);
   }

@@ -1,11 +1,15 @@
 import type { Database, Queryable } from '../store/database.js';
+import { parsePerson } from './person.js';
 import type { Person } from './person.js';
-import { renderPerson } from './person.render.js';
+import { renderExportLine, renderPerson } from './person.render.js';
+import type { RenderedPerson } from './person.render.js';
 import { PersonRepository } from './person.repository.js';
 
 /** Writes inside one open transaction. */
 export interface PersonWriteSession {
   write(persons: readonly Person[]): Promise<void>;
+  /** A person as the register holds it now, read under the write lock (read, change, write). */
+  find(personidentifikator: string): Promise<Person | undefined>;
   /** The same transaction, for what must commit together with the persons (a sync cursor). */
   readonly tx: Queryable;
 }
@@ -41,7 +45,51 @@ export class PersonWriter {
   async session<T>(fn: (session: PersonWriteSession) => Promise<T>): Promise<T> {
     return this.db.transaction(async (tx: Queryable) => {
       await tx.query(`select pg_advisory_xact_lock(${WRITE_LOCK})`);
-      return fn({ tx, write: (persons) => this.repository.upsert(tx, persons.map(renderPerson)) });
+      let providerCertificates: Map<string, string> | undefined;
+      const certificates = async () =>
+        (providerCertificates ??= new Map(
+          (
+            await tx.query<{ orgno: string; certificate: string }>(
+              'select orgno, certificate from mailbox_provider',
+            )
+          ).map((r) => [r.orgno, r.certificate]),
+        ));
+      return fn({
+        tx,
+        write: async (persons) => {
+          const known = await certificates();
+          await this.repository.upsert(
+            tx,
+            persons.map((p) => renderPerson(withoutProviderCertificate(p, known))),
+          );
+        },
+        find: async (personidentifikator) => {
+          const [found] = await this.repository.findMany([personidentifikator], tx);
+          return found ? toPerson(found) : undefined;
+        },
+      });
     });
   }
+}
+
+/**
+ * A certificate equal to the current one of the person's mailbox provider is the provider's, not
+ * the person's own: it is not stored with the person, so the provider's next certificate shows
+ * for the person too. (Imports and synced feeds carry the effective certificate.)
+ */
+function withoutProviderCertificate(p: Person, providerCertificates: ReadonlyMap<string, string>): Person {
+  if (!p.sertifikat || !p.digital_post) return p;
+  if (providerCertificates.get(p.digital_post.postkasseleverandoeradresse) !== p.sertifikat) return p;
+  const { sertifikat: _inherited, ...rest } = p;
+  return rest;
+}
+
+/** The stored rendering back to a record (the fragments are the wire shape; they were checked on the way in). */
+function toPerson(r: RenderedPerson): Person {
+  const parsed = parsePerson(JSON.parse(renderExportLine(r)), {
+    allowSynthetic: true,
+    isCertificate: () => true,
+  });
+  if (!parsed.ok) throw new Error('a stored person does not parse');
+  return parsed.value;
 }

@@ -60,6 +60,34 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'mailbox providers and the print certificate',
+    sql: `
+      create table mailbox_provider (
+        orgno text primary key check (orgno ~ '^[0-9]{9}$'),
+        name text not null,
+        -- base64 DER
+        certificate text not null,
+        -- "sertifikat":"..." rendered once, for the persons who use the provider's certificate
+        sertifikat_fragment text not null,
+        updated_at timestamptz not null default now()
+      );
+
+      -- The provider of the person's mailbox (digital_post.postkasseleverandoeradresse). A person's
+      -- own certificate is in person.sertifikat; without one, answers show the provider's, joined
+      -- at read time, so a provider's new certificate shows for all its persons at once.
+      alter table person add column mailbox_provider text;
+      create index person_mailbox_provider_idx on person (mailbox_provider);
+
+      create table print_certificate (
+        singleton boolean primary key default true check (singleton),
+        orgno text not null check (orgno ~ '^[0-9]{9}$'),
+        certificate text not null,
+        updated_at timestamptz not null default now()
+      );
+    `,
+  },
 ];
 
 /** Brings the schema up to date. Safe when several processes start at once (advisory lock). */
