@@ -124,4 +124,15 @@ export class PersonRepository {
     }));
     await tx.query(UPSERT, [JSON.stringify(batch)]);
   }
+
+  /** New change ids for the persons who show the provider's certificate; their rows are not rewritten. */
+  async touchInheritingPersons(tx: Queryable, orgno: string): Promise<number> {
+    const rows = await tx.query(
+      `update person set change_id = nextval('person_change_id'), updated_at = now()
+       where mailbox_provider = $1 and sertifikat is null and status = 'AKTIV'
+       returning personidentifikator`,
+      [orgno],
+    );
+    return rows.length;
+  }
 }

@@ -8,6 +8,11 @@ import { PersonRepository } from './person.repository.js';
 /** Writes inside one open transaction. */
 export interface PersonWriteSession {
   write(persons: readonly Person[]): Promise<void>;
+  /**
+   * The persons who show `orgno`'s certificate (no certificate of their own) get new change ids,
+   * without being rewritten: their answers changed, so feed readers must get them again.
+   */
+  providerCertificateChanged(orgno: string): Promise<number>;
   /** A person as the register holds it now, read under the write lock (read, change, write). */
   find(personidentifikator: string): Promise<Person | undefined>;
   /** The same transaction, for what must commit together with the persons (a sync cursor). */
@@ -63,6 +68,7 @@ export class PersonWriter {
             persons.map((p) => renderPerson(withoutProviderCertificate(p, known))),
           );
         },
+        providerCertificateChanged: (orgno) => this.repository.touchInheritingPersons(tx, orgno),
         find: async (personidentifikator) => {
           const [found] = await this.repository.findMany([personidentifikator], tx);
           return found ? toPerson(found) : undefined;

@@ -1,6 +1,7 @@
 import { checkEncryptionCertificate } from '../certificate/certificate-check.js';
 import { ConflictError, InvalidValueError, NotFoundError } from '../errors/errors.js';
 import { isValidOrganisationNumber } from '../identifier/identifier.js';
+import { PersonWriter } from '../person/person.writer.js';
 import type { Database } from '../store/database.js';
 import { ProviderRepository } from './provider.repository.js';
 import type { MailboxProvider } from './provider.repository.js';
@@ -50,14 +51,18 @@ export class ProviderService {
     });
   }
 
-  /** A new certificate shows at once for every person who uses the provider's. */
+  /**
+   * A new certificate shows at once for every person who uses the provider's: they are not
+   * rewritten, but get new change ids in the same transaction, so the feed carries the new one.
+   */
   async updateCertificate(orgno: string, certificate: string, name?: string): Promise<void> {
     checkOrgno(orgno);
     checkCertificate(certificate);
-    await this.db.transaction(async (tx) => {
-      const existing = await this.providers.find(orgno, tx);
+    await new PersonWriter(this.db).session(async (session) => {
+      const existing = await this.providers.find(orgno, session.tx);
       if (!existing) throw new NotFoundError(`no provider ${orgno} is registered`);
-      await this.providers.save({ orgno, name: name ?? existing.name, certificate }, tx);
+      await this.providers.save({ orgno, name: name ?? existing.name, certificate }, session.tx);
+      if (certificate !== existing.certificate) await session.providerCertificateChanged(orgno);
     });
   }
 
