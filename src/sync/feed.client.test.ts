@@ -223,6 +223,23 @@ describe('FeedClient (one page of hentEndringer over HTTP)', () => {
     assert.match(down.message, /cannot reach the source http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
   });
 
+  it('a connection closed under the request is sent again once; closed again, it is retryable', async () => {
+    let closes = 1;
+    handler = (req, res) => {
+      if (closes-- > 0) res.socket?.destroy();
+      else json(res, 200, PAGE);
+    };
+    assert.deepEqual(await client().fetchPage(0), PAGE);
+    assert.equal(seen.length, 2);
+
+    seen = [];
+    handler = (_req, res) => res.socket?.destroy();
+    const err = await failure(client().fetchPage(0));
+    assert.ok(err instanceof SourceUnavailableError);
+    assert.equal(isRetryable(err), true);
+    assert.equal(seen.length, 2);
+  });
+
   it('--from must be a plain http(s) base URL; trailing slashes are dropped', () => {
     assert.equal(normalizeSourceUrl('https://krr.example.no/'), 'https://krr.example.no');
     assert.equal(normalizeSourceUrl('https://krr.example.no/base//'), 'https://krr.example.no/base');

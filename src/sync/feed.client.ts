@@ -56,6 +56,12 @@ export interface FeedClientOptions {
   readonly timeoutMs?: number;
 }
 
+function isConnectionReset(err: unknown): boolean {
+  const cause = err instanceof Error ? (err as Error & { cause?: { code?: unknown } }).cause : undefined;
+  const code = cause && typeof cause === 'object' ? cause.code : undefined;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET';
+}
+
 function isSafeId(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
@@ -95,6 +101,7 @@ export class FeedClient implements FeedSource {
   async fetchPage(fraEndringsId: number): Promise<FeedPage> {
     const { auth } = this.options;
     let renewed = false;
+    let resent = false;
     for (;;) {
       const token = await auth.token();
       let res: Response;
@@ -112,6 +119,12 @@ export class FeedClient implements FeedSource {
           signal: AbortSignal.timeout(this.timeoutMs),
         });
       } catch (err) {
+        // A kept-alive connection the source has just closed fails the request before it is
+        // sent; reading a page is safe to repeat, so it is sent again once, on a new connection.
+        if (!resent && isConnectionReset(err)) {
+          resent = true;
+          continue;
+        }
         throw new SourceUnavailableError(
           `cannot reach the source ${this.url}: ${networkReason(err, this.timeoutMs)}`,
         );

@@ -157,7 +157,7 @@ describe('krr sync (the command, in-process)', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.match(
       again.stdout,
-      new RegExp(`^synced 1 persons in 1 pages .*: change id ${siste} → ${siste + 1} of`),
+      new RegExp(`^synced 1 person in 1 page from .*: change id ${siste} → ${siste + 1} of`),
     );
     assert.equal((await krr(['export', '--data-dir', dir])).stdout, feed.expectedExport());
   });

@@ -85,11 +85,13 @@ function describeIds(p: SyncProgress | SyncSummary): string {
     : `change id ${p.cursor} / ${p.sisteEndringsId}`;
 }
 
+const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export function summaryLine(s: SyncSummary): string {
   const rate = s.seconds > 0 ? Math.round(s.persons / s.seconds) : s.persons;
   const state = s.caughtUp ? 'up to date' : 'not caught up';
   return (
-    `synced ${s.persons} persons in ${s.pages} pages from ${s.source} in ${s.seconds.toFixed(1)} s (${rate} persons/s): ` +
+    `synced ${count(s.persons, 'person')} in ${count(s.pages, 'page')} from ${s.source} in ${s.seconds.toFixed(1)} s (${rate} persons/s): ` +
     `change id ${s.startCursor} → ${s.cursor}${s.sisteEndringsId === undefined ? '' : ` of ${s.sisteEndringsId}`}, ${state}\n`
   );
 }
