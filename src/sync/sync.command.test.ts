@@ -72,7 +72,7 @@ function krrProcess(args: readonly string[]) {
   return { child, done };
 }
 
-async function until(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+async function until(what: string, condition: () => boolean, timeoutMs = 90_000): Promise<void> {
   const started = Date.now();
   while (!condition()) {
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
