@@ -8,17 +8,15 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import postgres from 'postgres';
 import { DEMO_DIGIPOST_CERTIFICATE } from '../demo/demo-certificates.js';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
 import type { StoreKind } from '../store/database.js';
-import { skipReason, STORE_KINDS, TEST_DATABASE_URL } from '../test-support/stores.js';
+import { freshDatabase, skipReason, STORE_KINDS } from '../test-support/stores.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CERT = DEMO_DIGIPOST_CERTIFICATE;
@@ -199,26 +197,8 @@ async function freshCliStore(kind: StoreKind, scratch: string): Promise<CliStore
     };
   }
   // The CLI has no schema option, so each PostgreSQL store is a database of its own.
-  const name = `krr_e2e_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`create database ${name}`);
-  } finally {
-    await admin.end({ timeout: 1 });
-  }
-  const url = new URL(TEST_DATABASE_URL);
-  url.pathname = `/${name}`;
-  return {
-    args: ['--database', url.toString()],
-    async cleanup() {
-      const sql = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
-      try {
-        await sql.unsafe(`drop database if exists ${name} with (force)`);
-      } finally {
-        await sql.end({ timeout: 1 });
-      }
-    },
-  };
+  const database = await freshDatabase('krr_e2e');
+  return { args: ['--database', database.url], cleanup: database.cleanup };
 }
 
 for (const kind of STORE_KINDS) {

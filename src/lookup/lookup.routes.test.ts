@@ -6,6 +6,7 @@ import { AuditRepository } from '../audit/audit.repository.js';
 import { DEMO_DIGIPOST_CERTIFICATE } from '../demo/demo-certificates.js';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
 import type { Person } from '../person/person.js';
+import { assertErrorBody } from '../test-support/error-body.js';
 import { skipReason, STORE_KINDS } from '../test-support/stores.js';
 import { startTestApp } from '../test-support/test-app.js';
 import type { TestApp } from '../test-support/test-app.js';
@@ -22,7 +23,6 @@ const NOW = at('2018-06-01T12:00:00+02:00');
 const BOUNDARY = at('2016-12-01T12:00:00+01:00');
 
 const BOTH = ['krr:global/kontaktinformasjon.read', 'krr:global/digitalpost.read'];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const FULL = makeIdentifier({ day: 27, month: 12, year: 93 });
 const RESERVED = makeIdentifier({ day: 24, month: 7, year: 94 });
@@ -108,23 +108,6 @@ function personer(body: string): AnswerPerson[] {
   const parsed = JSON.parse(body) as { personer: AnswerPerson[] };
   assert.deepEqual(Object.keys(parsed), ['personer']);
   return parsed.personer;
-}
-
-function assertErrorBody(
-  res: { statusCode: number; headers: Record<string, unknown>; body: string },
-  status: number,
-) {
-  assert.equal(res.statusCode, status, res.body);
-  assert.equal(res.headers['content-type'], 'application/json');
-  const body = JSON.parse(res.body) as { errors: Array<Record<string, unknown>> };
-  assert.ok(Array.isArray(body.errors) && body.errors.length > 0);
-  for (const e of body.errors) {
-    assert.match(String(e.id), UUID);
-    assert.equal(e.status, String(status));
-    assert.equal(typeof e.title, 'string');
-    assert.equal(typeof e.detail, 'string');
-  }
-  return body.errors;
 }
 
 for (const kind of STORE_KINDS) {

@@ -7,6 +7,7 @@ import { generateSelfSignedCertificate } from '../certificate/certificate-genera
 import { makeIdentifier } from '../identifier/identifier.generate.js';
 import type { Person } from '../person/person.js';
 import { ProviderService } from '../provider/provider.service.js';
+import { assertErrorBody } from '../test-support/error-body.js';
 import { skipReason, STORE_KINDS } from '../test-support/stores.js';
 import { startTestApp } from '../test-support/test-app.js';
 import type { TestApp } from '../test-support/test-app.js';
@@ -17,7 +18,6 @@ const PRINT_ORGNO = '991825827';
 const WRITE = 'krr:global/postkasse.write';
 const LOOKUP_SCOPES = ['krr:global/digitalpost.read'];
 const FEED_SCOPES = ['krr:global/hentendring.read', 'krr:global/digitalpost.read'];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 // RSA key generation is slow: a few certificates, made once and shared by both stores.
@@ -97,21 +97,6 @@ function assertAnswer(res: Res, expected: Json) {
   assert.equal(res.headers['content-type'], 'application/json');
   // Exactly this body: these keys in this order, nothing else.
   assert.equal(res.body, JSON.stringify(expected));
-}
-
-function assertErrorBody(res: Res, status: number) {
-  assert.equal(res.statusCode, status, res.body);
-  assert.equal(res.headers['content-type'], 'application/json');
-  const body = JSON.parse(res.body) as { errors: Json[] };
-  assert.deepEqual(Object.keys(body), ['errors']);
-  assert.ok(Array.isArray(body.errors) && body.errors.length > 0);
-  for (const e of body.errors) {
-    assert.match(String(e.id), UUID);
-    assert.equal(e.status, String(status));
-    assert.equal(typeof e.title, 'string');
-    assert.equal(typeof e.detail, 'string');
-  }
-  return body.errors;
 }
 
 for (const kind of STORE_KINDS) {

@@ -6,7 +6,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,11 +15,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLocalJWKSet, exportJWK, exportPKCS8, generateKeyPair, jwtVerify } from 'jose';
-import postgres from 'postgres';
 import { main } from '../cli/main.js';
 import type { StoreKind } from '../store/database.js';
 import { FakeFeed, FIRST_ID, persons, SOURCE_TOKEN } from '../test-support/fake-feed.js';
-import { skipReason, STORE_KINDS, TEST_DATABASE_URL } from '../test-support/stores.js';
+import { freshDatabase, skipReason, STORE_KINDS } from '../test-support/stores.js';
 import { DEFAULT_SYNC_SCOPES } from './maskinporten.client.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -89,26 +87,8 @@ async function freshCliStore(
     const dataDir = await mkdtemp(join(scratch, 'data-'));
     return { args: ['--data-dir', dataDir], cleanup: () => rm(dataDir, { recursive: true, force: true }) };
   }
-  const name = `krr_sync_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`create database ${name}`);
-  } finally {
-    await admin.end({ timeout: 1 });
-  }
-  const url = new URL(TEST_DATABASE_URL);
-  url.pathname = `/${name}`;
-  return {
-    args: ['--database', url.toString()],
-    async cleanup() {
-      const sql = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
-      try {
-        await sql.unsafe(`drop database if exists ${name} with (force)`);
-      } finally {
-        await sql.end({ timeout: 1 });
-      }
-    },
-  };
+  const database = await freshDatabase('krr_sync');
+  return { args: ['--database', database.url], cleanup: database.cleanup };
 }
 
 describe('krr sync (the command, in-process)', () => {

@@ -91,3 +91,30 @@ export async function skipReason(kind: StoreKind): Promise<string | false> {
   console.log(`# skipping the PostgreSQL tests: ${reason}`);
   return reason;
 }
+
+/**
+ * A PostgreSQL database of its own (for processes, whose CLI has no schema option), dropped by
+ * `cleanup` even while connections remain.
+ */
+export async function freshDatabase(prefix: string): Promise<{ url: string; cleanup(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${name}`);
+  } finally {
+    await admin.end({ timeout: 1 });
+  }
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async cleanup() {
+      const sql = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+      try {
+        await sql.unsafe(`drop database if exists ${name} with (force)`);
+      } finally {
+        await sql.end({ timeout: 1 });
+      }
+    },
+  };
+}
