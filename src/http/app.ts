@@ -173,6 +173,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   mailboxRoutes(app, {
     service: new MailboxService({
       writer: new PersonWriter(db),
+      persons,
       audit,
       identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
     }),

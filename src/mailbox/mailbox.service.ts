@@ -7,6 +7,8 @@ import { checkEncryptionCertificate } from '../certificate/certificate-check.js'
 import { checkPersonIdentifier, isValidOrganisationNumber } from '../identifier/identifier.js';
 import type { IdentifierRules } from '../identifier/identifier.js';
 import type { Person } from '../person/person.js';
+import { recordOf } from '../person/person.render.js';
+import type { PersonRepository } from '../person/person.repository.js';
 import type { PersonWriter, PersonWriteSession } from '../person/person.writer.js';
 
 export type Beskrivelse =
@@ -34,6 +36,7 @@ export interface MailboxRequest {
 
 export interface MailboxDeps {
   readonly writer: PersonWriter;
+  readonly persons: PersonRepository;
   readonly audit: AuditRepository;
   readonly identifierRules: IdentifierRules;
 }
@@ -64,7 +67,9 @@ export class MailboxService {
     await this.audit(caller, 'kanVelge', personidentifikator);
     if (!this.validIdentifier(personidentifikator))
       return { status: 'NEI', beskrivelse: 'UGYLDIG_PERSONNUMMER' };
-    const person = await this.deps.writer.session((s) => s.find(personidentifikator));
+    // A question only: read without the write lock, which would hold back every writer.
+    const [found] = await this.deps.persons.findMany([personidentifikator]);
+    const person = found ? recordOf(found) : undefined;
     const reason = cannotChoose(person, provider);
     // For a yes/no question, any existing mailbox means "already has one".
     if (reason === 'POSTKASSE_EKSISTERER_ALLEREDE') return { status: 'NEI', beskrivelse: 'ALLEREDE_AKTIV' };

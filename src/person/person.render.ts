@@ -4,7 +4,7 @@
 
 import { formatOslo } from '../time/oslo-time.js';
 import type { EpochMs } from '../time/oslo-time.js';
-import { latestChannelConfirmation } from './person.js';
+import { latestChannelConfirmation, parsePerson } from './person.js';
 import type { Person, PersonStatus } from './person.js';
 
 /**
@@ -163,4 +163,14 @@ export function renderExportLine(r: RenderedPerson): string {
     if (part !== null) out += `,${part}`;
   }
   return `${out}}`;
+}
+
+/** A stored rendering back to a record (the fragments are the wire shape, checked on the way in). */
+export function recordOf(r: RenderedPerson): Person {
+  const parsed = parsePerson(JSON.parse(renderExportLine(r)), {
+    allowSynthetic: true,
+    isCertificate: () => true,
+  });
+  if (!parsed.ok) throw new Error('a stored person does not parse');
+  return parsed.value;
 }

@@ -1,8 +1,6 @@
 import type { Database, Queryable } from '../store/database.js';
-import { parsePerson } from './person.js';
 import type { Person } from './person.js';
-import { renderExportLine, renderPerson } from './person.render.js';
-import type { RenderedPerson } from './person.render.js';
+import { recordOf, renderPerson } from './person.render.js';
 import { PersonRepository } from './person.repository.js';
 
 /** Writes inside one open transaction. */
@@ -71,7 +69,7 @@ export class PersonWriter {
         providerCertificateChanged: (orgno) => this.repository.touchInheritingPersons(tx, orgno),
         find: async (personidentifikator) => {
           const [found] = await this.repository.findMany([personidentifikator], tx);
-          return found ? toPerson(found) : undefined;
+          return found ? recordOf(found) : undefined;
         },
       });
     });
@@ -88,14 +86,4 @@ function withoutProviderCertificate(p: Person, providerCertificates: ReadonlyMap
   if (providerCertificates.get(p.digital_post.postkasseleverandoeradresse) !== p.sertifikat) return p;
   const { sertifikat: _inherited, ...rest } = p;
   return rest;
-}
-
-/** The stored rendering back to a record (the fragments are the wire shape; they were checked on the way in). */
-function toPerson(r: RenderedPerson): Person {
-  const parsed = parsePerson(JSON.parse(renderExportLine(r)), {
-    allowSynthetic: true,
-    isCertificate: () => true,
-  });
-  if (!parsed.ok) throw new Error('a stored person does not parse');
-  return parsed.value;
 }
