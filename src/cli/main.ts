@@ -16,8 +16,10 @@ import { ConfigError, ImportError, KrrError } from '../errors/errors.js';
 import { PersonWriter } from '../person/person.writer.js';
 import { exportPersons } from '../transfer/export.service.js';
 import { importPersons } from '../transfer/import.service.js';
+import { devIssuerForToken } from '../maskinporten/dev-identity.js';
 import { DEFAULT_SYNC_SCOPES } from '../sync/maskinporten.client.js';
 import { runSync } from '../sync/sync.command.js';
+import { addClientCommands } from '../client/clients.command.js';
 import { addProviderCommands } from './providers.command.js';
 import { personRules, withStore } from './runtime.js';
 import { startServer, startupBanner } from './serve.command.js';
@@ -48,6 +50,10 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
     .option('--demo', 'seed demo persons when the register is empty')
     .option('--host <host>', 'address to listen on (default 127.0.0.1, or KRR_HOST)')
     .option('--port <port>', 'port to listen on (default 8080, or KRR_PORT)')
+    .option(
+      '--public-url <url>',
+      'the base URL clients reach the server at (default http://HOST:PORT, or KRR_PUBLIC_URL)',
+    )
     .option('--clock <iso>', 'freeze "now" for the 18-month rule (or KRR_CLOCK)')
     .addOption(new Option('--log-level <level>', 'log level (or KRR_LOG_LEVEL)'))
     .action(async (opts) => {
@@ -205,6 +211,9 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
     .option('--pid <identifier>', 'the logged-in person (an ID-porten-shaped token)')
     .option('--audience <aud>', 'aud claim')
     .option('--expires-in <seconds>', 'lifetime in seconds', '3600')
+    .option('--public-url <url>', "the dev server's base URL: the token's iss is <url>/ (or KRR_PUBLIC_URL)")
+    .option('--host <host>', "the dev server's host, when it is not 127.0.0.1 and no --public-url is given")
+    .option('--port <port>', "the dev server's port, when no --public-url is given")
     .action(async (opts) => {
       const cfg = config(opts);
       const expiresIn = Number(opts.expiresIn);
@@ -212,12 +221,16 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
         throw new ConfigError('--expires-in must be a positive number of seconds');
       // The embedded store's key is a file beside the database, read without opening the database,
       // so a token can be made while a server holds the store.
-      const jwk =
+      // Without host, port or public URL, the issuer is the one the dev server on the store recorded.
+      const [jwk, issuer] =
         cfg.store.kind === 'embedded'
-          ? await devKeyFor(cfg.store, undefined)
-          : await withStore(cfg, (db) => devKeyFor(cfg.store, db));
+          ? [await devKeyFor(cfg.store, undefined), await devIssuerForToken(cfg, undefined)]
+          : await withStore(
+              cfg,
+              async (db) => [await devKeyFor(cfg.store, db), await devIssuerForToken(cfg, db)] as const,
+            );
       const token = await mintDevToken(jwk, {
-        issuer: cfg.auth.devIssuer,
+        issuer,
         scopes: String(opts.scope).split(/\s+/).filter(Boolean),
         consumer: opts.consumer,
         supplier: opts.supplier,
@@ -230,6 +243,7 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
     });
 
   addProviderCommands(program, storeOptions, out);
+  addClientCommands(program, storeOptions, out);
   return program;
 }
 

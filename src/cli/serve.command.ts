@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { devKeyFor, publicJwk } from '../auth/dev-issuer.js';
 import { TokenVerifier } from '../auth/token-verifier.js';
+import { withListenPort } from '../config/config.js';
 import type { KrrConfig } from '../config/config.js';
+import { recordDevIdentity } from '../maskinporten/dev-identity.js';
+import { devTokenServiceOptions } from '../maskinporten/maskinporten.app.js';
+import { freePort } from '../maskinporten/free-port.js';
 import { demoPersons } from '../demo/demo-data.js';
 import { seedDemo } from '../demo/demo-seed.js';
 import { ConfigError } from '../errors/errors.js';
@@ -21,11 +25,16 @@ export interface RunningServer {
   readonly app: FastifyInstance;
   readonly db: Database;
   readonly url: string;
+  /** The config served with: with `--port 0`, the port chosen (and the public URL and issuer derived from it). */
+  readonly config: KrrConfig;
   close(): Promise<void>;
 }
 
 /** Opens the store and serves the API until `close()`. */
-export async function startServer(config: KrrConfig, options: ServeOptions): Promise<RunningServer> {
+export async function startServer(requested: KrrConfig, options: ServeOptions): Promise<RunningServer> {
+  // The issuer and the metadata name the server's URL, so a `--port 0` server picks its port first.
+  const config =
+    requested.http.port === 0 ? withListenPort(requested, await freePort(requested.http.host)) : requested;
   if (!config.dev && config.auth.trustedIssuers.length === 0) {
     throw new ConfigError(
       'no trusted token issuers are configured, so every request would be refused: set trustedIssuers in --config (or KRR_TRUSTED_ISSUERS), or run with --dev',
@@ -43,8 +52,20 @@ export async function startServer(config: KrrConfig, options: ServeOptions): Pro
       ...(devJwk ? { dev: { issuer: config.auth.devIssuer, publicJwk: publicJwk(devJwk) } } : {}),
     });
     const clock = config.clock === undefined ? systemClock : frozenClock(config.clock);
-    const app = await buildApp({ config, db, verifier, clock });
+    const app = await buildApp({
+      config,
+      db,
+      verifier,
+      clock,
+      ...(devJwk ? { maskinporten: devTokenServiceOptions(config, devJwk) } : {}),
+    });
     await app.listen({ host: config.http.host, port: config.http.port });
+    if (config.dev) {
+      await recordDevIdentity(config.store, db, {
+        publicUrl: config.publicUrl,
+        issuer: config.auth.devIssuer,
+      });
+    }
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.http.port;
     const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
@@ -52,6 +73,7 @@ export async function startServer(config: KrrConfig, options: ServeOptions): Pro
       app,
       db,
       url: `http://${host}:${port}`,
+      config,
       async close() {
         await app.close();
         await db.close();
@@ -70,7 +92,8 @@ function storeArgs(config: KrrConfig): string {
 }
 
 /** What a person who just ran `npm start` needs: where it is, how to get a token, a lookup to paste. */
-export function startupBanner(config: KrrConfig, server: RunningServer, demo: boolean): string {
+export function startupBanner(requested: KrrConfig, server: RunningServer, demo: boolean): string {
+  const config = server.config ?? requested;
   const lines = [
     `krr is serving ${server.url} (store: ${config.store.kind}${config.dev ? ', dev mode' : ''})`,
   ];
@@ -79,6 +102,12 @@ export function startupBanner(config: KrrConfig, server: RunningServer, demo: bo
   if (config.dev) {
     const tokenCmd = `npx krr token ${storeArgs(config)} --consumer 0192:991825827 --scope "krr:global/kontaktinformasjon.read krr:global/digitalpost.read"`;
     lines.push('', 'Get a token (dev issuer):', `  ${tokenCmd}`);
+    lines.push(
+      '',
+      `Maskinporten-like token service (JWT-bearer grant), issuer ${config.auth.devIssuer}:`,
+      `  metadata ${config.publicUrl}/.well-known/oauth-authorization-server   token POST ${config.publicUrl}/token   JWKS ${config.publicUrl}/jwk`,
+      `  register a client: npx krr clients add ${storeArgs(config)} --client-id ID --orgno ORGNO --scopes "krr:global/kontaktinformasjon.read" --jwk PUBLIC_JWK_FILE`,
+    );
     if (demo) {
       const persons = demoPersons(Date.now());
       lines.push('', 'Demo persons:');

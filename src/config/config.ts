@@ -3,7 +3,7 @@
 // the program before anything is served.
 
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -40,6 +40,9 @@ const FileConfigSchema = Type.Object(
     clockSkewSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 600 })),
     bodyLimitBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024 })),
     devIssuer: Type.Optional(Type.String({ minLength: 1 })),
+    publicUrl: Type.Optional(Type.String({ minLength: 1 })),
+    trustedClientCas: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    tokenExpiresInSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400 })),
   },
   { additionalProperties: false },
 );
@@ -59,8 +62,24 @@ export interface KrrConfig {
   readonly auth: {
     readonly trustedIssuers: readonly TrustedIssuer[];
     readonly clockSkewSeconds: number;
-    /** The dev issuer's `iss`. */
+    /** The dev issuer's `iss`: `devIssuer` / `KRR_DEV_ISSUER`, else `<publicUrl>/` (as Digdir's, with a slash). */
     readonly devIssuer: string;
+    /**
+     * Whether `devIssuer` follows only from defaults (no devIssuer, publicUrl, host or port given):
+     * `krr token` then takes the issuer a dev server on the same store recorded at its start.
+     */
+    readonly devIssuerDefaulted: boolean;
+  };
+  /** The server's base URL as its clients reach it, without a trailing slash (`publicUrl`). */
+  readonly publicUrl: string;
+  /** Whether `publicUrl` was configured (else it follows host and port). */
+  readonly publicUrlConfigured: boolean;
+  /** The dev-mode Maskinporten-like token service (`POST /token`). */
+  readonly maskinporten: {
+    /** `expires_in` of the access tokens it issues (Maskinporten's is 120 s). */
+    readonly tokenExpiresInSeconds: number;
+    /** PEM files of the CAs that client certificates (`x5c`) may be issued by. */
+    readonly trustedClientCas: readonly string[];
   };
   readonly logLevel: LogLevel;
 }
@@ -76,10 +95,53 @@ export interface CliValues {
   readonly dev?: boolean;
   readonly logLevel?: string;
   readonly syntheticIdentifiers?: boolean;
+  readonly publicUrl?: string;
 }
 
 export const DEFAULT_DATA_DIR = '.krr-data';
-export const DEFAULT_DEV_ISSUER = 'https://krr-dev.invalid/maskinporten/';
+export const DEFAULT_DEV_ISSUER = 'http://127.0.0.1:8080/';
+
+/** The base URL a server listening on `host`:`port` is reached at. */
+export function baseUrlFor(host: string, port: number): string {
+  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
+}
+
+/** The Maskinporten-like issuer at `publicUrl`: the base URL with a trailing slash, like Digdir's. */
+export function devIssuerAt(publicUrl: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/`;
+}
+
+function parsePublicUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('publicUrl (--public-url, KRR_PUBLIC_URL) must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError('publicUrl (--public-url, KRR_PUBLIC_URL) must be an http or https URL');
+  if (url.search || url.hash)
+    throw new ConfigError('publicUrl (--public-url, KRR_PUBLIC_URL) must have no query or fragment');
+  return url.toString().replace(/\/+$/, '');
+}
+
+/**
+ * The config of a server that listens on `port` (a `--port 0` server learns its port only when it
+ * binds): the derived public URL and dev issuer follow the port; configured ones stay.
+ */
+export function withListenPort(config: KrrConfig, port: number): KrrConfig {
+  if (port === config.http.port) return config;
+  const publicUrl = config.publicUrlConfigured ? config.publicUrl : baseUrlFor(config.http.host, port);
+  const devIssuer =
+    config.auth.devIssuer === devIssuerAt(config.publicUrl) ? devIssuerAt(publicUrl) : config.auth.devIssuer;
+  return deepFreeze({
+    ...config,
+    http: { ...config.http, port },
+    publicUrl,
+    auth: { ...config.auth, devIssuer },
+  });
+}
 
 function readConfigFile(path: string): FileConfig {
   let json: unknown;
@@ -170,10 +232,32 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
     throw new ConfigError(`the log level must be one of ${LOG_LEVELS.join(', ')}`);
   }
 
+  const host = cli.host ?? env.KRR_HOST ?? file.host ?? '127.0.0.1';
+  const publicUrlText = cli.publicUrl ?? env.KRR_PUBLIC_URL ?? file.publicUrl;
+  const publicUrl = publicUrlText ? parsePublicUrl(publicUrlText) : baseUrlFor(host, port);
+  const devIssuerText = env.KRR_DEV_ISSUER ?? file.devIssuer;
+  const trustedClientCasText = env.KRR_TRUSTED_CLIENT_CAS;
+  const tokenExpiresText = env.KRR_TOKEN_EXPIRES_IN;
+  const tokenExpiresInSeconds =
+    tokenExpiresText !== undefined && tokenExpiresText !== ''
+      ? Number(tokenExpiresText)
+      : (file.tokenExpiresInSeconds ?? 120);
+  if (!Number.isInteger(tokenExpiresInSeconds) || tokenExpiresInSeconds < 1 || tokenExpiresInSeconds > 86400)
+    throw new ConfigError('KRR_TOKEN_EXPIRES_IN must be a whole number of seconds (1 to 86400)');
+
   return deepFreeze({
     store,
+    publicUrl,
+    publicUrlConfigured: publicUrlText !== undefined,
+    maskinporten: {
+      tokenExpiresInSeconds,
+      trustedClientCas:
+        trustedClientCasText !== undefined && trustedClientCasText !== ''
+          ? trustedClientCasText.split(delimiter).filter(Boolean)
+          : (file.trustedClientCas ?? []),
+    },
     http: {
-      host: cli.host ?? env.KRR_HOST ?? file.host ?? '127.0.0.1',
+      host,
       port,
       bodyLimitBytes: file.bodyLimitBytes ?? 1024 * 1024,
     },
@@ -187,7 +271,16 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
     auth: {
       trustedIssuers: parseIssuersEnv(env.KRR_TRUSTED_ISSUERS) ?? file.trustedIssuers ?? [],
       clockSkewSeconds: file.clockSkewSeconds ?? 30,
-      devIssuer: env.KRR_DEV_ISSUER ?? file.devIssuer ?? DEFAULT_DEV_ISSUER,
+      devIssuer: devIssuerText ?? devIssuerAt(publicUrl),
+      devIssuerDefaulted:
+        devIssuerText === undefined &&
+        publicUrlText === undefined &&
+        cli.host === undefined &&
+        env.KRR_HOST === undefined &&
+        file.host === undefined &&
+        cli.port === undefined &&
+        env.KRR_PORT === undefined &&
+        file.port === undefined,
     },
     logLevel: logLevel as LogLevel,
   });

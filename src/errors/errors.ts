@@ -106,3 +106,19 @@ export class ForbiddenError extends KrrError {
   readonly code = 'FORBIDDEN';
   readonly status = 403;
 }
+
+/**
+ * An OAuth 2.0 token endpoint error (RFC 6749 section 5.2), answered as
+ * `{"error", "error_description"}` by the token service. The description never echoes the assertion.
+ */
+export class OAuthError extends KrrError {
+  readonly code = 'OAUTH';
+  constructor(
+    readonly error:
+      'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client' | 'server_error',
+    description: string,
+    readonly status: number = 400,
+  ) {
+    super(description);
+  }
+}

@@ -29,6 +29,8 @@ import { ProviderRepository } from '../provider/provider.repository.js';
 import { lookupRoutes, PersonSchema } from '../lookup/lookup.routes.js';
 import { LookupService } from '../lookup/lookup.service.js';
 import { PersonRepository } from '../person/person.repository.js';
+import { registerDevTokenService } from '../maskinporten/maskinporten.app.js';
+import type { DevTokenServiceOptions } from '../maskinporten/maskinporten.app.js';
 import type { Database } from '../store/database.js';
 import type { Clock } from '../time/clock.js';
 import { errorBody } from './error-body.js';
@@ -41,6 +43,8 @@ export interface AppDeps {
   readonly clock: Clock;
   /** Where operational logs go (default: standard output); tests read them. */
   readonly logDestination?: NodeJS.WritableStream;
+  /** Dev mode: the Maskinporten-like token service (POST /token, metadata, /jwk). */
+  readonly maskinporten?: DevTokenServiceOptions;
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -185,5 +189,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     service: new ChangesService({ changes: new ChangesRepository(db), audit, clock: deps.clock }),
     verifier: deps.verifier,
   });
+  if (deps.maskinporten) await registerDevTokenService(app, db, config, deps.maskinporten);
   return app;
 }

@@ -88,6 +88,42 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'maskinporten clients and used assertions',
+    sql: `
+      -- Clients of the dev-mode Maskinporten-like token service (krr clients add) on PostgreSQL;
+      -- the embedded store keeps them in a file beside its database (client-file.repository.ts).
+      create table maskinporten_client (
+        client_id text primary key check (length(client_id) between 1 and 200),
+        orgno text not null check (orgno ~ '^[0-9]{9}$'),
+        -- granted scopes, space-separated
+        scopes text not null,
+        created_at timestamptz not null default now()
+      );
+
+      -- A client's public keys, found by the assertion's kid. certificate: base64 DER when the key
+      -- was registered from a certificate.
+      create table maskinporten_client_key (
+        client_id text not null references maskinporten_client (client_id) on delete cascade,
+        kid text not null check (length(kid) between 1 and 200),
+        public_jwk text not null,
+        certificate text,
+        created_at timestamptz not null default now(),
+        primary key (client_id, kid)
+      );
+
+      -- Assertions already used (jti, per client), kept until they expire: a replay is refused
+      -- also by another process or after a restart.
+      create table used_assertion (
+        client_id text not null,
+        jti text not null,
+        expires_at timestamptz not null,
+        primary key (client_id, jti)
+      );
+      create index used_assertion_expires_at_idx on used_assertion (expires_at);
+    `,
+  },
 ];
 
 /** Brings the schema up to date. Safe when several processes start at once (advisory lock). */
