@@ -1,7 +1,7 @@
 // A business certificate chain (`x5c` of an assertion, RFC 7515 section 4.1.6), checked with
 // node:crypto's X509Certificate: every link signed by the next certificate (a CA), each within its
 // validity period, the last one issued by (or being) a CA the operator trusts. In dev mode a
-// self-signed certificate (or a chain ending in one) is accepted too, so that test setups need no CA.
+// self-signed certificate on its own is accepted too, so that test setups need no CA.
 
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
@@ -40,7 +40,7 @@ export function loadTrustedCas(paths: readonly string[]): X509Certificate[] {
 
 export interface ChainOptions {
   readonly trustedCas: readonly X509Certificate[];
-  /** Dev mode: a self-signed certificate at the end of the chain is accepted. */
+  /** Dev mode: a self-signed certificate alone (x5c of one) is accepted; a chain still needs a trusted CA. */
   readonly allowSelfSigned: boolean;
   readonly now: Date;
 }
@@ -83,6 +83,18 @@ function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
   }
 }
 
+/**
+ * Signed by its own key under its own name. (Not checkIssued(itself): OpenSSL wants keyCertSign
+ * there, which a self-signed signing certificate made for tests rightly lacks.)
+ */
+function selfSigned(cert: X509Certificate): boolean {
+  try {
+    return cert.subject === cert.issuer && cert.verify(cert.publicKey);
+  } catch {
+    return false;
+  }
+}
+
 export function verifyChain(x5c: unknown, options: ChainOptions): VerifiedChain {
   if (
     !Array.isArray(x5c) ||
@@ -118,7 +130,7 @@ export function verifyChain(x5c: unknown, options: ChainOptions): VerifiedChain 
       (ca) => ca.fingerprint256 === last.fingerprint256 && withinValidity(ca, options.now),
     ) ||
     options.trustedCas.some((ca) => ca.ca && withinValidity(ca, options.now) && signedBy(last, ca)) ||
-    (options.allowSelfSigned && signedBy(last, last));
+    (options.allowSelfSigned && chain.length === 1 && selfSigned(last));
   if (!anchored) throw refuse('the client certificate is not issued by a CA this service trusts');
   const leaf = chain[0]!;
   if (leaf.publicKey.asymmetricKeyType !== 'rsa') throw refuse('the client certificate must hold an RSA key');
