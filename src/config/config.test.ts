@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../errors/errors.js';
-import { DEFAULT_DEV_ISSUER, loadConfig } from './config.js';
+import { DEFAULT_DEV_ISSUER, loadConfig, withListenPort } from './config.js';
 
 describe('loadConfig', () => {
   it('defaults to the embedded store in ./.krr-data on 127.0.0.1:8080, system clock, synthetic identifiers on', () => {
@@ -112,5 +112,80 @@ describe('loadConfig', () => {
       () => loadConfig({ config: file }, {}),
       (err: unknown) => err instanceof ConfigError && /not valid/.test(err.message),
     );
+  });
+});
+
+describe('publicUrl and the dev issuer (issue 3)', () => {
+  it("default to the server's own base URL; the issuer carries a trailing slash, like Digdir's", () => {
+    const c = loadConfig({}, {});
+    assert.equal(c.publicUrl, 'http://127.0.0.1:8080');
+    assert.equal(c.auth.devIssuer, 'http://127.0.0.1:8080/');
+    assert.equal(c.auth.devIssuerDefaulted, true);
+    const onPort = loadConfig({ port: '18080', host: 'localhost' }, {});
+    assert.equal(onPort.publicUrl, 'http://localhost:18080');
+    assert.equal(onPort.auth.devIssuer, 'http://localhost:18080/');
+    assert.equal(onPort.auth.devIssuerDefaulted, false);
+    assert.equal(loadConfig({}, { KRR_PORT: '9000' }).auth.devIssuer, 'http://127.0.0.1:9000/');
+  });
+
+  it('take --public-url, KRR_PUBLIC_URL or publicUrl; devIssuer / KRR_DEV_ISSUER override the issuer', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'krr-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ publicUrl: 'https://file.example/krr/', tokenExpiresInSeconds: 60 }),
+    );
+    const fromFile = loadConfig({ config: file }, {});
+    assert.equal(fromFile.publicUrl, 'https://file.example/krr');
+    assert.equal(fromFile.auth.devIssuer, 'https://file.example/krr/');
+    assert.equal(fromFile.maskinporten.tokenExpiresInSeconds, 60);
+    assert.equal(
+      loadConfig({ config: file }, { KRR_PUBLIC_URL: 'https://env.example' }).publicUrl,
+      'https://env.example',
+    );
+    assert.equal(
+      loadConfig(
+        { config: file, publicUrl: 'http://cli.example:1234' },
+        { KRR_PUBLIC_URL: 'https://env.example' },
+      ).auth.devIssuer,
+      'http://cli.example:1234/',
+    );
+    const overridden = loadConfig(
+      { publicUrl: 'http://cli.example' },
+      { KRR_DEV_ISSUER: 'https://issuer.example/' },
+    );
+    assert.equal(overridden.auth.devIssuer, 'https://issuer.example/');
+    assert.equal(overridden.publicUrl, 'http://cli.example');
+    assert.throws(() => loadConfig({ publicUrl: 'not a url' }, {}), ConfigError);
+    assert.throws(() => loadConfig({ publicUrl: 'ftp://x.example' }, {}), ConfigError);
+    assert.throws(() => loadConfig({}, { KRR_TOKEN_EXPIRES_IN: '0' }), ConfigError);
+    assert.equal(loadConfig({}, {}).maskinporten.tokenExpiresInSeconds, 120);
+  });
+
+  it('a --port 0 server takes its chosen port into the derived URL and issuer, not into configured ones', () => {
+    const derived = withListenPort(loadConfig({ port: 0 }, {}), 41234);
+    assert.equal(derived.http.port, 41234);
+    assert.equal(derived.publicUrl, 'http://127.0.0.1:41234');
+    assert.equal(derived.auth.devIssuer, 'http://127.0.0.1:41234/');
+    assert.ok(Object.isFrozen(derived.auth));
+    const configured = withListenPort(loadConfig({ port: 0, publicUrl: 'https://krr.example' }, {}), 41234);
+    assert.equal(configured.publicUrl, 'https://krr.example');
+    assert.equal(configured.auth.devIssuer, 'https://krr.example/');
+    const issuer = withListenPort(loadConfig({ port: 0 }, { KRR_DEV_ISSUER: 'https://i.example/' }), 41234);
+    assert.equal(issuer.auth.devIssuer, 'https://i.example/');
+    assert.equal(issuer.publicUrl, 'http://127.0.0.1:41234');
+  });
+
+  it('trusted client CAs from trustedClientCas or KRR_TRUSTED_CLIENT_CAS (path list)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'krr-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ trustedClientCas: ['/etc/a.pem'] }));
+    assert.deepEqual(loadConfig({ config: file }, {}).maskinporten.trustedClientCas, ['/etc/a.pem']);
+    assert.deepEqual(
+      loadConfig({ config: file }, { KRR_TRUSTED_CLIENT_CAS: '/x/b.pem:/x/c.pem' }).maskinporten
+        .trustedClientCas,
+      ['/x/b.pem', '/x/c.pem'],
+    );
+    assert.deepEqual(loadConfig({}, {}).maskinporten.trustedClientCas, []);
   });
 });
