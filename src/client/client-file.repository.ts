@@ -5,8 +5,8 @@
 // see half a file, and two writers never lose each other's change.
 
 import { randomUUID } from 'node:crypto';
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { ConflictError, NotFoundError, StoreLockedError } from '../errors/errors.js';
 import type { ClientKey } from './client-key.js';
 import { conflictingKid } from './client.repository.js';
@@ -45,6 +45,8 @@ export class FileClientRepository implements ClientRepository {
   private async update(change: (clients: Client[]) => Client[]): Promise<void> {
     const lock = `${this.path}.lock`;
     const deadline = Date.now() + LOCK_WAIT_MS;
+    // The first command on a new data directory may be this one.
+    await mkdir(dirname(this.path), { recursive: true });
     for (;;) {
       try {
         await writeFile(lock, String(process.pid), { flag: 'wx' });
