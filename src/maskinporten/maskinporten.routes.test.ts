@@ -243,6 +243,7 @@ for (const kind of STORE_KINDS) {
       for (const url of [
         '/.well-known/oauth-authorization-server',
         '/.well-known/oauth-authorization-server/',
+        '//.well-known/oauth-authorization-server',
       ]) {
         const res = await app.inject({ method: 'GET', url });
         assert.equal(res.statusCode, 200);
@@ -298,7 +299,7 @@ for (const kind of STORE_KINDS) {
       for (const alg of ['RS256', 'RS384', 'RS512'] as const) {
         for (const typ of [undefined, 'JWT']) {
           const a = await assertion({ alg, header: { kid: 'k1', ...(typ ? { typ } : {}) } });
-          const url = i % 2 === 0 ? '/token' : '/token/';
+          const url = ['/token', '/token/', '//token'][i % 3]!;
           await issued(await grant(app, a, { url, contentType: contentTypes[i % contentTypes.length]! }));
           i++;
         }

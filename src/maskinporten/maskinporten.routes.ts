@@ -87,12 +87,14 @@ export async function maskinportenRoutes(app: FastifyInstance, deps: Maskinporte
       });
       return sendJson(noStore(reply), JSON.stringify(answer));
     };
-    for (const url of ['/token', '/token/']) scope.post(url, { schema: { hide: true } }, token);
+    // Clients that join the issuer (with its slash) and "/token" by hand ask for "//token".
+    for (const url of ['/token', '/token/', '//token']) scope.post(url, { schema: { hide: true } }, token);
 
     const sendMetadata = async (_request: FastifyRequest, reply: FastifyReply) => sendJson(reply, metadata);
     for (const url of [
       '/.well-known/oauth-authorization-server',
       '/.well-known/oauth-authorization-server/',
+      '//.well-known/oauth-authorization-server',
     ]) {
       scope.get(url, { schema: { hide: true } }, sendMetadata);
     }
