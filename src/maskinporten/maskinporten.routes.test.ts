@@ -10,6 +10,7 @@ import { createPublicKey, createSecretKey, generateKeyPairSync, randomUUID } fro
 import type { KeyObject } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import {
@@ -107,12 +108,16 @@ after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-async function startApp(store: TestStore, env: NodeJS.ProcessEnv = {}): Promise<App & { config: KrrConfig }> {
+async function startApp(
+  store: TestStore,
+  env: NodeJS.ProcessEnv = {},
+  logs?: NodeJS.WritableStream,
+): Promise<App & { config: KrrConfig }> {
   // The store as configured: the embedded store's clients are a file in its data directory.
   const storeOption =
     store.config.kind === 'embedded' ? { dataDir: store.config.dataDir } : { database: store.config.url };
   const config = loadConfig(
-    { dev: true, logLevel: 'silent', ...storeOption },
+    { dev: true, logLevel: logs ? 'trace' : 'silent', ...storeOption },
     { KRR_TRUSTED_CLIENT_CAS: join(scratch, 'ca.pem'), ...env },
   );
   const verifier = new TokenVerifier({
@@ -126,6 +131,7 @@ async function startApp(store: TestStore, env: NodeJS.ProcessEnv = {}): Promise<
     verifier,
     clock: { now: () => Date.now() },
     maskinporten: devTokenServiceOptions(config, devJwk),
+    ...(logs ? { logDestination: logs } : {}),
   });
   return { app, config, close: () => app.close() };
 }
@@ -480,6 +486,39 @@ for (const kind of STORE_KINDS) {
         payload: `grant_type=${encodeURIComponent(GRANT)}&assertion=a&assertion=b`,
       });
       assertRefused(twice, 'invalid_request', /more than once/);
+    });
+
+    it('logs no assertion, access token or certificate, also at trace level', async () => {
+      const lines: string[] = [];
+      const logs = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          lines.push(chunk.toString('utf8'));
+          done();
+        },
+      });
+      const traced = await startApp(store, {}, logs);
+      try {
+        const good = await assertion();
+        const { token } = await issued(await grant(traced.app, good));
+        const replay = await grant(traced.app, good);
+        const viaQuery = await assertion();
+        await traced.app.inject({
+          method: 'POST',
+          url: `/token?${new URLSearchParams({ grant_type: GRANT, assertion: viaQuery })}`,
+        });
+        const certificate = await assertion({ iss: CERT_CLIENT, key: caIssued.key, header: x5c(caIssued) });
+        await grant(traced.app, certificate);
+        assert.equal(replay.statusCode, 400);
+        const text = lines.join('');
+        assert.ok(lines.length > 0, 'something was logged');
+        for (const secret of [good, viaQuery, certificate, token]) {
+          for (const part of secret.split('.'))
+            assert.ok(!text.includes(part), 'a log line holds a token part');
+        }
+        assert.ok(!text.includes(caIssued.der.slice(200, 260)), 'a log line holds the certificate');
+      } finally {
+        await traced.close();
+      }
     });
 
     it('leaves the KRR endpoints reading JSON: a form body there is still a 400 with the contract error body', async () => {
