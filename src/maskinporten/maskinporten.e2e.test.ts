@@ -232,6 +232,42 @@ for (const kind of STORE_KINDS) {
       assert.match(listed.stdout, /^e2e-cert-client {2}991825827 {2}\(x5c only\)/m);
       assert.match(listed.stdout, /^e2e-client {2}991825827 {2}e2e-kid {2}krr:global/m);
 
+      const bad = await krr([
+        'clients',
+        'add',
+        ...storeArgs,
+        '--client-id',
+        'x',
+        '--orgno',
+        '991825828',
+        '--scopes',
+        'a:b',
+      ]);
+      assert.notEqual(bad.code, 0, 'a bad organisation number is refused');
+      assert.match(bad.stderr, /check digit/);
+      assert.doesNotMatch(bad.stderr, /^\s+at /m, 'a message, not a stack trace');
+      assertOk(
+        await krr(['clients', 'remove', ...storeArgs, '--client-id', 'e2e-cert-client']),
+        'clients remove',
+      );
+      const removed = await fetch(metadata.token_endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+          assertion: await new SignJWT({ scope: SCOPES })
+            .setProtectedHeader({ alg: 'RS256', x5c: [cert.der] })
+            .setAudience(metadata.issuer)
+            .setIssuer('e2e-cert-client')
+            .setIssuedAt()
+            .setExpirationTime('60s')
+            .setJti(randomUUID())
+            .sign(cert.key),
+        }),
+      });
+      assert.equal(removed.status, 400, 'a removed client gets no token');
+      assert.equal(((await removed.json()) as { error: string }).error, 'invalid_grant');
+
       server.kill('SIGTERM');
       assert.equal(await exited(server), 0, serverOut);
     });
