@@ -59,13 +59,14 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
       clock,
       ...(devJwk ? { maskinporten: devTokenServiceOptions(config, devJwk) } : {}),
     });
-    await app.listen({ host: config.http.host, port: config.http.port });
+    // Recorded before listening, so that nothing can fail once the server is up.
     if (config.dev) {
       await recordDevIdentity(config.store, db, {
         publicUrl: config.publicUrl,
         issuer: config.auth.devIssuer,
       });
     }
+    await app.listen({ host: config.http.host, port: config.http.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.http.port;
     const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
