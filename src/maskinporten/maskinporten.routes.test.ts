@@ -316,6 +316,9 @@ for (const kind of STORE_KINDS) {
       await issued(await grant(app, await assertion({ lifetime: 12 })));
       await issued(await grant(app, await assertion({ lifetime: 120 })));
       await issued(await grant(app, await assertion({ aud: ISSUER.replace(/\/$/, '') })));
+      // A client given http://localhost:8080 as its base URL names that: the same loopback server.
+      await issued(await grant(app, await assertion({ aud: 'http://localhost:8080/' })));
+      await issued(await grant(app, await assertion({ aud: 'http://[::1]:8080' })));
       const { payload } = await issued(
         await grant(app, await assertion({ scope: 'krr:global/hentendring.read' })),
       );
@@ -408,6 +411,8 @@ for (const kind of STORE_KINDS) {
         [await assertion({ iatOffset: 300, lifetime: 60 }), /future/],
         [await assertion({ aud: 'https://maskinporten.no/' }), /aud/],
         [await assertion({ aud: 'http://127.0.0.1:8080/other/' }), /aud/],
+        [await assertion({ aud: 'http://localhost:8081/' }), /aud/],
+        [await assertion({ aud: 'http://example.com:8080/' }), /aud/],
       ];
       for (const [a, why] of cases) assertRefused(await grant(app, a), 'invalid_grant', why, a);
       const once = await assertion();

@@ -76,6 +76,31 @@ function resourceOf(claim: unknown): string | string[] | undefined {
   throw refuse("the assertion's resource must be a URI or an array of URIs");
 }
 
+const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'];
+
+/**
+ * The aud values taken for `issuer`: itself and without its trailing slash (clients that strip it
+ * are met halfway); and for a dev server on loopback, the same URL under the other loopback names,
+ * since a client given `http://localhost:8080` as its base URL names that as the audience.
+ */
+export function acceptedAudiences(issuer: string): string[] {
+  const variants = [issuer];
+  let url: URL | undefined;
+  try {
+    url = new URL(issuer);
+  } catch {
+    url = undefined;
+  }
+  if (url && LOOPBACK.includes(url.hostname)) {
+    for (const host of LOOPBACK) {
+      const other = new URL(issuer);
+      other.hostname = host;
+      variants.push(other.toString());
+    }
+  }
+  return [...new Set(variants.flatMap((v) => [v, v.replace(/\/+$/, '')]))];
+}
+
 function describeFailure(err: unknown, issuer: string): OAuthError {
   if (err instanceof OAuthError) return err;
   if (err instanceof errors.JWTExpired) return refuse('the assertion has expired');
@@ -95,8 +120,11 @@ export class MaskinportenTokenService {
   private readonly now: () => number;
   private signingKey: ReturnType<typeof importJWK> | undefined;
 
+  private readonly audiences: string[];
+
   constructor(private readonly options: TokenServiceOptions) {
     this.now = options.now ?? Date.now;
+    this.audiences = acceptedAudiences(options.issuer);
   }
 
   async grant(request: TokenRequest): Promise<TokenAnswer> {
@@ -136,8 +164,7 @@ export class MaskinportenTokenService {
       ({ payload } = await jwtVerify(assertion, key, {
         algorithms: ASSERTION_ALGORITHMS,
         issuer: client.clientId,
-        // Clients that strip the issuer's trailing slash are met halfway.
-        audience: [issuer, issuer.replace(/\/+$/, '')],
+        audience: this.audiences,
         clockTolerance: skew,
         requiredClaims: ['exp', 'iat'],
         currentDate: new Date(nowMs),
