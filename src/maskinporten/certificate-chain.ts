@@ -43,6 +43,8 @@ export interface ChainOptions {
   /** Dev mode: a self-signed certificate alone (x5c of one) is accepted; a chain still needs a trusted CA. */
   readonly allowSelfSigned: boolean;
   readonly now: Date;
+  /** base64 DER of certificates registered for the client: such a leaf needs no trusted CA. */
+  readonly pinned?: readonly string[];
 }
 
 export interface VerifiedChain {
@@ -50,6 +52,8 @@ export interface VerifiedChain {
   readonly key: KeyObject;
   /** The organisation number in the leaf's subject, if any. */
   readonly orgno: string | undefined;
+  /** The leaf is a certificate registered for the client. */
+  readonly pinned: boolean;
 }
 
 function refuse(description: string): OAuthError {
@@ -124,6 +128,12 @@ export function verifyChain(x5c: unknown, options: ChainOptions): VerifiedChain 
       throw refuse('the x5c chain is broken: a certificate is not signed by the CA that follows it');
     }
   }
+  const leaf = chain[0]!;
+  if (leaf.publicKey.asymmetricKeyType !== 'rsa') throw refuse('the client certificate must hold an RSA key');
+  // A certificate the operator registered for the client (krr clients add --pem CERT) is trusted as is.
+  if (options.pinned?.includes(leaf.raw.toString('base64'))) {
+    return { key: leaf.publicKey, orgno: organisationNumberOf(leaf), pinned: true };
+  }
   const last = chain[chain.length - 1]!;
   const anchored =
     options.trustedCas.some(
@@ -132,7 +142,5 @@ export function verifyChain(x5c: unknown, options: ChainOptions): VerifiedChain 
     options.trustedCas.some((ca) => ca.ca && withinValidity(ca, options.now) && signedBy(last, ca)) ||
     (options.allowSelfSigned && chain.length === 1 && selfSigned(last));
   if (!anchored) throw refuse('the client certificate is not issued by a CA this service trusts');
-  const leaf = chain[0]!;
-  if (leaf.publicKey.asymmetricKeyType !== 'rsa') throw refuse('the client certificate must hold an RSA key');
-  return { key: leaf.publicKey, orgno: organisationNumberOf(leaf) };
+  return { key: leaf.publicKey, orgno: organisationNumberOf(leaf), pinned: false };
 }

@@ -386,6 +386,23 @@ for (const kind of STORE_KINDS) {
       }
     });
 
+    it('takes a certificate registered for the client (--pem CERT) without a trusted CA or organisation number', async () => {
+      const pinned = await makeBusinessCertificate({ commonName: 'Uten orgnr' }, untrustedCa);
+      const service = new ClientService(clientRepositoryFor(store.config, store.db));
+      await service.add({
+        clientId: 'client-pinned',
+        orgno: ORGNO,
+        scopes: SCOPES,
+        keys: parseClientKeys(pinned.pem, 'cert.pem', 'pinned-kid'),
+      });
+      for (const header of [x5c(pinned), x5c(pinned, untrustedCa), { kid: 'pinned-kid' }]) {
+        await issued(await grant(app, await assertion({ iss: 'client-pinned', key: pinned.key, header })));
+      }
+      // Pinned for that client only.
+      const other = await assertion({ iss: CERT_CLIENT, key: pinned.key, header: x5c(pinned) });
+      assertRefused(await grant(app, other), 'invalid_grant', /trust/, other);
+    });
+
     it('refuses certificates that are untrusted, broken, expired or of another organisation', async () => {
       const refusedChains: [TestCertificate, TestCertificate[], RegExp][] = [
         [untrustedIssued, [untrustedIssued], /trust/],

@@ -241,8 +241,10 @@ export class MaskinportenTokenService {
         trustedCas: this.options.trustedCas,
         allowSelfSigned: this.options.allowSelfSignedCertificates,
         now,
+        pinned: client.keys.flatMap((k) => (k.certificate ? [k.certificate] : [])),
       });
-      if (chain.orgno !== client.orgno) {
+      // The operator bound a registered certificate to the client; any other must name its organisation.
+      if (!chain.pinned && chain.orgno !== client.orgno) {
         throw refuse("the client certificate's organisation number is not the client's");
       }
       return { key: chain.key, amr: 'virksomhetssertifikat' };
