@@ -118,9 +118,8 @@ function describeFailure(err: unknown, issuer: string): OAuthError {
 
 export class MaskinportenTokenService {
   private readonly now: () => number;
-  private signingKey: ReturnType<typeof importJWK> | undefined;
-
   private readonly audiences: string[];
+  private signingKey: ReturnType<typeof importJWK> | undefined;
 
   constructor(private readonly options: TokenServiceOptions) {
     this.now = options.now ?? Date.now;
