@@ -19,6 +19,9 @@ import { importPersons } from '../transfer/import.service.js';
 import { DEFAULT_SYNC_SCOPES } from '../sync/maskinporten.client.js';
 import { runSync } from '../sync/sync.command.js';
 import { addProviderCommands } from './providers.command.js';
+import { idportenIssuerOf } from '../idporten/idporten-issuer.js';
+import { mintIdportenAccessToken } from '../idporten/idporten.tokens.js';
+import { checkPersonIdentifier } from '../identifier/identifier.js';
 import { personRules, withStore } from './runtime.js';
 import { startServer, startupBanner } from './serve.command.js';
 
@@ -202,7 +205,10 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
     .option('--consumer <org>', 'consumer organisation, 0192:<orgno>', '0192:991825827')
     .option('--supplier <org>', 'supplier organisation, 0192:<orgno>')
     .option('--client-id <id>', 'client_id claim', 'krr-dev-client')
-    .option('--pid <identifier>', 'the logged-in person (an ID-porten-shaped token)')
+    .option(
+      '--pid <identifier>',
+      'the logged-in person: an ID-porten-shaped token (iss <publicUrl>/idporten)',
+    )
     .option('--audience <aud>', 'aud claim')
     .option('--expires-in <seconds>', 'lifetime in seconds', '3600')
     .action(async (opts) => {
@@ -216,6 +222,22 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
         cfg.store.kind === 'embedded'
           ? await devKeyFor(cfg.store, undefined)
           : await withStore(cfg, (db) => devKeyFor(cfg.store, db));
+      if (opts.pid !== undefined) {
+        const pid = String(opts.pid);
+        if (!checkPersonIdentifier(pid, { allowSynthetic: cfg.allowSyntheticIdentifiers }).valid) {
+          throw new ConfigError('--pid must be a valid fødselsnummer or D-nummer');
+        }
+        const idportenToken = await mintIdportenAccessToken(jwk, {
+          issuer: idportenIssuerOf(cfg),
+          pid,
+          scopes: String(opts.scope).split(/\s+/).filter(Boolean),
+          clientId: opts.clientId,
+          acr: 'idporten-loa-high',
+          expiresInSeconds: expiresIn,
+        });
+        out.write(`${idportenToken}\n`);
+        return;
+      }
       const token = await mintDevToken(jwk, {
         issuer: cfg.auth.devIssuer,
         scopes: String(opts.scope).split(/\s+/).filter(Boolean),

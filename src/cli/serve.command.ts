@@ -6,6 +6,7 @@ import { demoPersons } from '../demo/demo-data.js';
 import { seedDemo } from '../demo/demo-seed.js';
 import { ConfigError } from '../errors/errors.js';
 import { buildApp } from '../http/app.js';
+import { idportenIssuerOf } from '../idporten/idporten-issuer.js';
 import { PersonRepository } from '../person/person.repository.js';
 import type { Database } from '../store/database.js';
 import { openStore } from '../store/open-store.js';
@@ -40,10 +41,12 @@ export async function startServer(config: KrrConfig, options: ServeOptions): Pro
     const verifier = new TokenVerifier({
       trustedIssuers: config.auth.trustedIssuers,
       clockSkewSeconds: config.auth.clockSkewSeconds,
-      ...(devJwk ? { dev: { issuer: config.auth.devIssuer, publicJwk: publicJwk(devJwk) } } : {}),
+      ...(devJwk
+        ? { dev: { issuer: [config.auth.devIssuer, idportenIssuerOf(config)], publicJwk: publicJwk(devJwk) } }
+        : {}),
     });
     const clock = config.clock === undefined ? systemClock : frozenClock(config.clock);
-    const app = await buildApp({ config, db, verifier, clock });
+    const app = await buildApp({ config, db, verifier, clock, ...(devJwk ? { devKey: devJwk } : {}) });
     await app.listen({ host: config.http.host, port: config.http.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.http.port;

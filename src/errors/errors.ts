@@ -106,3 +106,18 @@ export class ForbiddenError extends KrrError {
   readonly code = 'FORBIDDEN';
   readonly status = 403;
 }
+
+/**
+ * An OAuth 2.0 error (RFC 6749 section 5.2) at a token endpoint: rendered as
+ * `{"error", "error_description"}`, not as the KRR error body.
+ */
+export class OAuthError extends KrrError {
+  readonly code = 'OAUTH';
+  constructor(
+    readonly error: string,
+    description: string,
+    readonly status = 400,
+  ) {
+    super(description);
+  }
+}

@@ -32,6 +32,16 @@ import { PersonRepository } from '../person/person.repository.js';
 import type { Database } from '../store/database.js';
 import type { Clock } from '../time/clock.js';
 import { errorBody } from './error-body.js';
+import type { JWK } from 'jose';
+import { publicJwk } from '../auth/dev-issuer.js';
+import { demoPersons } from '../demo/demo-data.js';
+import { idportenIssuerOf } from '../idporten/idporten-issuer.js';
+import { idportenRoutes } from '../idporten/idporten.routes.js';
+import { IdportenService } from '../idporten/idporten.service.js';
+import { selfRoutes } from '../self/self.routes.js';
+import { SelfService } from '../self/self.service.js';
+import { answerSignerFromFiles, devAnswerSigner } from '../signing/answer-signer.js';
+import { signedAnswerHook } from '../signing/signed-answer.hook.js';
 import { sendJson } from './send-json.js';
 
 export interface AppDeps {
@@ -41,6 +51,8 @@ export interface AppDeps {
   readonly clock: Clock;
   /** Where operational logs go (default: standard output); tests read them. */
   readonly logDestination?: NodeJS.WritableStream;
+  /** Dev mode's private JWK: with it, the ID-porten-like sign-in is served under /idporten. */
+  readonly devKey?: JWK;
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -150,6 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       components: {
         securitySchemes: {
           maskinporten: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          idporten: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
         },
       },
     },
@@ -165,6 +178,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock: deps.clock,
     identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
   });
+
+  // Signed answers (Accept: application/jose) on the routes that ask for it; bad files stop the start.
+  const answerSigner = config.answerSigning
+    ? await answerSignerFromFiles(config.answerSigning)
+    : config.dev
+      ? await devAnswerSigner(db)
+      : undefined;
+  if (!answerSigner)
+    app.log.info('signed answers are off: no answerSigning key and certificate are configured');
+  app.addHook('onSend', signedAnswerHook(answerSigner));
 
   app.get('/v3/api-docs', { schema: { hide: true } }, async () => app.swagger());
   healthRoutes(app, { db });
@@ -185,5 +208,30 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     service: new ChangesService({ changes: new ChangesRepository(db), audit, clock: deps.clock }),
     verifier: deps.verifier,
   });
+  selfRoutes(app, {
+    service: new SelfService({
+      persons,
+      writer: new PersonWriter(db),
+      audit,
+      clock: deps.clock,
+      identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
+    }),
+    verifier: deps.verifier,
+  });
+  if (config.dev && deps.devKey) {
+    const testPersons = demoPersons(Date.now()).map((p) => ({
+      pid: p.person.personidentifikator,
+      label: p.label,
+    }));
+    await idportenRoutes(app, {
+      service: new IdportenService({
+        issuer: idportenIssuerOf(config),
+        privateJwk: deps.devKey,
+        identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
+      }),
+      publicJwk: publicJwk(deps.devKey),
+      persons: () => testPersons,
+    });
+  }
   return app;
 }
