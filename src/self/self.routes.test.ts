@@ -41,7 +41,7 @@ for (const kind of STORE_KINDS) {
           spraak: 'nn',
           spraak_oppdatert: parseInstant('2020-01-01T10:00:00+01:00')!,
         },
-        { personidentifikator: DELETED, status: 'SLETTET' },
+        { personidentifikator: DELETED, status: 'SLETTET', reservasjon: 'NEI' },
       ]);
     });
     after(async () => t?.close());
