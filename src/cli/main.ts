@@ -209,6 +209,8 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
       '--pid <identifier>',
       'the logged-in person: an ID-porten-shaped token (iss <publicUrl>/idporten)',
     )
+    .option('--host <host>', "the server's host, for the ID-porten-like issuer's URL (default 127.0.0.1)")
+    .option('--port <port>', "the server's port, for the ID-porten-like issuer's URL (default 8080)")
     .option('--audience <aud>', 'aud claim')
     .option('--expires-in <seconds>', 'lifetime in seconds', '3600')
     .action(async (opts) => {
