@@ -82,6 +82,11 @@ export function startupBanner(config: KrrConfig, server: RunningServer, demo: bo
   if (config.dev) {
     const tokenCmd = `npx krr token ${storeArgs(config)} --consumer 0192:991825827 --scope "krr:global/kontaktinformasjon.read krr:global/digitalpost.read"`;
     lines.push('', 'Get a token (dev issuer):', `  ${tokenCmd}`);
+    lines.push(
+      '',
+      `ID-porten-like sign-in: ${idportenIssuerOf(config)}/.well-known/openid-configuration`,
+      `  or a person's token: npx krr token ${storeArgs(config)} --port ${config.http.port} --pid <identifier> --scope "krr:user/kontaktinformasjon.read krr:user/spraak.write"`,
+    );
     if (demo) {
       const persons = demoPersons(Date.now());
       lines.push('', 'Demo persons:');
