@@ -40,7 +40,7 @@ import { idportenRoutes } from '../idporten/idporten.routes.js';
 import { IdportenService } from '../idporten/idporten.service.js';
 import { selfRoutes } from '../self/self.routes.js';
 import { SelfService } from '../self/self.service.js';
-import { answerSignerFromFiles, devAnswerSigner } from '../signing/answer-signer.js';
+import { answerSignerFromFiles, lazyDevAnswerSigner } from '../signing/answer-signer.js';
 import { signedAnswerHook } from '../signing/signed-answer.hook.js';
 import { sendJson } from './send-json.js';
 
@@ -91,6 +91,13 @@ function toKrrError(error: FastifyError): KrrError | undefined {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, db } = deps;
+  // The operator's key and certificate are read and checked now (bad files stop the start); dev
+  // mode's are made or read on the first signed answer, so a start makes no RSA key.
+  const answerSigner = config.answerSigning
+    ? await answerSignerFromFiles(config.answerSigning).then((signer) => async () => signer)
+    : config.dev
+      ? lazyDevAnswerSigner(db)
+      : undefined;
   const app = Fastify({
     bodyLimit: config.http.bodyLimitBytes,
     genReqId: () => randomUUID(),
@@ -179,12 +186,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
   });
 
-  // Signed answers (Accept: application/jose) on the routes that ask for it; bad files stop the start.
-  const answerSigner = config.answerSigning
-    ? await answerSignerFromFiles(config.answerSigning)
-    : config.dev
-      ? await devAnswerSigner(db)
-      : undefined;
+  // Signed answers (Accept: application/jose) on the routes that ask for it.
   if (!answerSigner)
     app.log.info('signed answers are off: no answerSigning key and certificate are configured');
   app.addHook('onSend', signedAnswerHook(answerSigner));

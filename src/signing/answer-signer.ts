@@ -116,3 +116,15 @@ export async function devAnswerSigner(db: Database): Promise<AnswerSigner> {
   const { keyPem, certificatePem } = JSON.parse(row!.value) as { keyPem: string; certificatePem: string };
   return answerSignerFromPem(keyPem, certificatePem, 'the dev answer signing key');
 }
+
+/** Dev mode's signer, made or read on first use; a failure is not kept, so the next use tries again. */
+export function lazyDevAnswerSigner(db: Database): () => Promise<AnswerSigner> {
+  let pending: Promise<AnswerSigner> | undefined;
+  return () => {
+    pending ??= devAnswerSigner(db).catch((err: unknown) => {
+      pending = undefined;
+      throw err;
+    });
+    return pending;
+  };
+}

@@ -27,7 +27,8 @@ export function acceptsJose(accept: string | undefined): boolean {
   return false;
 }
 
-export function signedAnswerHook(signer: AnswerSigner | undefined) {
+/** `signer` gives the signer when answers are signed at all (undefined: they are not). */
+export function signedAnswerHook(signer: (() => Promise<AnswerSigner>) | undefined) {
   return async function signAnswer(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -41,7 +42,7 @@ export function signedAnswerHook(signer: AnswerSigner | undefined) {
     if (typeof payload === 'string') bytes = Buffer.from(payload, 'utf8');
     else if (payload instanceof Uint8Array) bytes = payload;
     else return payload;
-    const jws = await signer.sign(bytes);
+    const jws = await (await signer()).sign(bytes);
     reply.header('content-type', JOSE_MEDIA_TYPE);
     return jws;
   };
