@@ -99,8 +99,8 @@ function remoteIssuer(config: TrustedIssuer): IssuerKeys {
 
 export interface TokenVerifierOptions {
   readonly trustedIssuers: readonly TrustedIssuer[];
-  /** Dev mode's own issuer and its public key. */
-  readonly dev?: { readonly issuer: string; readonly publicJwk: JWK };
+  /** Dev mode's own issuers (Maskinporten-like, ID-porten-like) and their one public key. */
+  readonly dev?: { readonly issuer: string | readonly string[]; readonly publicJwk: JWK };
   readonly clockSkewSeconds: number;
 }
 
@@ -112,10 +112,10 @@ export class TokenVerifier {
     this.clockSkewSeconds = options.clockSkewSeconds;
     for (const trusted of options.trustedIssuers) this.issuers.set(trusted.issuer, remoteIssuer(trusted));
     if (options.dev) {
-      this.issuers.set(
-        options.dev.issuer,
-        localIssuer(options.dev.issuer, { keys: [options.dev.publicJwk] }),
-      );
+      const devIssuers = typeof options.dev.issuer === 'string' ? [options.dev.issuer] : options.dev.issuer;
+      for (const issuer of devIssuers) {
+        this.issuers.set(issuer, localIssuer(issuer, { keys: [options.dev.publicJwk] }));
+      }
     }
   }
 

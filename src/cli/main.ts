@@ -16,11 +16,14 @@ import { ConfigError, ImportError, KrrError } from '../errors/errors.js';
 import { PersonWriter } from '../person/person.writer.js';
 import { exportPersons } from '../transfer/export.service.js';
 import { importPersons } from '../transfer/import.service.js';
-import { devIssuerForToken } from '../maskinporten/dev-identity.js';
+import { devIdentityForToken } from '../maskinporten/dev-identity.js';
 import { DEFAULT_SYNC_SCOPES } from '../sync/maskinporten.client.js';
 import { runSync } from '../sync/sync.command.js';
 import { addClientCommands } from '../client/clients.command.js';
 import { addProviderCommands } from './providers.command.js';
+import { idportenIssuerAt } from '../idporten/idporten-issuer.js';
+import { mintIdportenAccessToken } from '../idporten/idporten.tokens.js';
+import { checkPersonIdentifier } from '../identifier/identifier.js';
 import { personRules, withStore } from './runtime.js';
 import { startServer, startupBanner } from './serve.command.js';
 
@@ -208,7 +211,10 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
     .option('--consumer <org>', 'consumer organisation, 0192:<orgno>', '0192:991825827')
     .option('--supplier <org>', 'supplier organisation, 0192:<orgno>')
     .option('--client-id <id>', 'client_id claim', 'krr-dev-client')
-    .option('--pid <identifier>', 'the logged-in person (an ID-porten-shaped token)')
+    .option(
+      '--pid <identifier>',
+      'the logged-in person: an ID-porten-shaped token (iss <publicUrl>/idporten)',
+    )
     .option('--audience <aud>', 'aud claim')
     .option('--expires-in <seconds>', 'lifetime in seconds', '3600')
     .option('--public-url <url>', "the dev server's base URL: the token's iss is <url>/ (or KRR_PUBLIC_URL)")
@@ -222,15 +228,31 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
       // The embedded store's key is a file beside the database, read without opening the database,
       // so a token can be made while a server holds the store.
       // Without host, port or public URL, the issuer is the one the dev server on the store recorded.
-      const [jwk, issuer] =
+      const [jwk, identity] =
         cfg.store.kind === 'embedded'
-          ? [await devKeyFor(cfg.store, undefined), await devIssuerForToken(cfg, undefined)]
+          ? [await devKeyFor(cfg.store, undefined), await devIdentityForToken(cfg, undefined)]
           : await withStore(
               cfg,
-              async (db) => [await devKeyFor(cfg.store, db), await devIssuerForToken(cfg, db)] as const,
+              async (db) => [await devKeyFor(cfg.store, db), await devIdentityForToken(cfg, db)] as const,
             );
+      if (opts.pid !== undefined) {
+        const pid = String(opts.pid);
+        if (!checkPersonIdentifier(pid, { allowSynthetic: cfg.allowSyntheticIdentifiers }).valid) {
+          throw new ConfigError('--pid must be a valid fødselsnummer or D-nummer');
+        }
+        const idportenToken = await mintIdportenAccessToken(jwk, {
+          issuer: idportenIssuerAt(identity.publicUrl),
+          pid,
+          scopes: String(opts.scope).split(/\s+/).filter(Boolean),
+          clientId: opts.clientId,
+          acr: 'idporten-loa-high',
+          expiresInSeconds: expiresIn,
+        });
+        out.write(`${idportenToken}\n`);
+        return;
+      }
       const token = await mintDevToken(jwk, {
-        issuer,
+        issuer: identity.issuer,
         scopes: String(opts.scope).split(/\s+/).filter(Boolean),
         consumer: opts.consumer,
         supplier: opts.supplier,

@@ -10,6 +10,7 @@ import { demoPersons } from '../demo/demo-data.js';
 import { seedDemo } from '../demo/demo-seed.js';
 import { ConfigError } from '../errors/errors.js';
 import { buildApp } from '../http/app.js';
+import { idportenIssuerOf } from '../idporten/idporten-issuer.js';
 import { PersonRepository } from '../person/person.repository.js';
 import type { Database } from '../store/database.js';
 import { openStore } from '../store/open-store.js';
@@ -49,7 +50,9 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
     const verifier = new TokenVerifier({
       trustedIssuers: config.auth.trustedIssuers,
       clockSkewSeconds: config.auth.clockSkewSeconds,
-      ...(devJwk ? { dev: { issuer: config.auth.devIssuer, publicJwk: publicJwk(devJwk) } } : {}),
+      ...(devJwk
+        ? { dev: { issuer: [config.auth.devIssuer, idportenIssuerOf(config)], publicJwk: publicJwk(devJwk) } }
+        : {}),
     });
     const clock = config.clock === undefined ? systemClock : frozenClock(config.clock);
     const app = await buildApp({
@@ -57,7 +60,7 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
       db,
       verifier,
       clock,
-      ...(devJwk ? { maskinporten: devTokenServiceOptions(config, devJwk) } : {}),
+      ...(devJwk ? { maskinporten: devTokenServiceOptions(config, devJwk), devKey: devJwk } : {}),
     });
     // Recorded before listening, so that nothing can fail once the server is up.
     if (config.dev) {
@@ -108,6 +111,8 @@ export function startupBanner(requested: KrrConfig, server: RunningServer, demo:
       `Maskinporten-like token service (JWT-bearer grant), issuer ${config.auth.devIssuer}:`,
       `  metadata ${config.publicUrl}/.well-known/oauth-authorization-server   token POST ${config.publicUrl}/token   JWKS ${config.publicUrl}/jwk`,
       `  register a client: npx krr clients add ${storeArgs(config)} --client-id ID --orgno ORGNO --scopes "krr:global/kontaktinformasjon.read" --jwk PUBLIC_JWK_FILE`,
+      `ID-porten-like sign-in: ${idportenIssuerOf(config)}/.well-known/openid-configuration`,
+      `  or a person's token: npx krr token ${storeArgs(config)} --port ${config.http.port} --pid <identifier> --scope "krr:user/kontaktinformasjon.read krr:user/spraak.write"`,
     );
     if (demo) {
       const persons = demoPersons(Date.now());

@@ -3,7 +3,7 @@
 // the program before anything is served.
 
 import { readFileSync } from 'node:fs';
-import { delimiter, resolve } from 'node:path';
+import { delimiter, dirname, resolve } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -43,6 +43,13 @@ const FileConfigSchema = Type.Object(
     publicUrl: Type.Optional(Type.String({ minLength: 1 })),
     trustedClientCas: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     tokenExpiresInSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400 })),
+    /** Signed answers (Accept: application/jose): PEM files, paths relative to the config file. */
+    answerSigning: Type.Optional(
+      Type.Object(
+        { keyFile: Type.String({ minLength: 1 }), certificateFile: Type.String({ minLength: 1 }) },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -82,6 +89,8 @@ export interface KrrConfig {
     readonly trustedClientCas: readonly string[];
   };
   readonly logLevel: LogLevel;
+  /** The key (PEM) and certificate (chain, PEM) that sign answers; undefined: generated in dev mode, else none. */
+  readonly answerSigning: { readonly keyFile: string; readonly certificateFile: string } | undefined;
 }
 
 /** Command-line values; undefined where the option was not given. */
@@ -203,6 +212,27 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+function answerSigningFiles(
+  env: NodeJS.ProcessEnv,
+  file: FileConfig,
+  configPath: string | undefined,
+): KrrConfig['answerSigning'] {
+  const keyEnv = env.KRR_ANSWER_SIGNING_KEY_FILE;
+  const certEnv = env.KRR_ANSWER_SIGNING_CERTIFICATE_FILE;
+  if (keyEnv || certEnv) {
+    if (!keyEnv || !certEnv) {
+      throw new ConfigError('give both KRR_ANSWER_SIGNING_KEY_FILE and KRR_ANSWER_SIGNING_CERTIFICATE_FILE');
+    }
+    return { keyFile: resolve(keyEnv), certificateFile: resolve(certEnv) };
+  }
+  if (!file.answerSigning) return undefined;
+  const base = dirname(resolve(configPath!));
+  return {
+    keyFile: resolve(base, file.answerSigning.keyFile),
+    certificateFile: resolve(base, file.answerSigning.certificateFile),
+  };
+}
+
 /** Builds the frozen configuration. `env` is a parameter so that tests do not touch process.env. */
 export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env): KrrConfig {
   const configPath = cli.config ?? env.KRR_CONFIG;
@@ -283,5 +313,6 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
         file.port === undefined,
     },
     logLevel: logLevel as LogLevel,
+    answerSigning: answerSigningFiles(env, file, configPath),
   });
 }

@@ -115,7 +115,13 @@ export class OAuthError extends KrrError {
   readonly code = 'OAUTH';
   constructor(
     readonly error:
-      'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client' | 'server_error',
+      | 'invalid_request'
+      | 'invalid_grant'
+      | 'invalid_scope'
+      | 'unauthorized_client'
+      | 'unsupported_grant_type'
+      | 'invalid_client'
+      | 'server_error',
     description: string,
     readonly status: number = 400,
   ) {

@@ -34,6 +34,16 @@ import type { DevTokenServiceOptions } from '../maskinporten/maskinporten.app.js
 import type { Database } from '../store/database.js';
 import type { Clock } from '../time/clock.js';
 import { errorBody } from './error-body.js';
+import type { JWK } from 'jose';
+import { publicJwk } from '../auth/dev-issuer.js';
+import { demoPersons } from '../demo/demo-data.js';
+import { idportenIssuerOf } from '../idporten/idporten-issuer.js';
+import { idportenRoutes } from '../idporten/idporten.routes.js';
+import { IdportenService } from '../idporten/idporten.service.js';
+import { selfRoutes } from '../self/self.routes.js';
+import { SelfService } from '../self/self.service.js';
+import { answerSignerFromFiles, lazyDevAnswerSigner } from '../signing/answer-signer.js';
+import { signedAnswerHook } from '../signing/signed-answer.hook.js';
 import { sendJson } from './send-json.js';
 
 export interface AppDeps {
@@ -45,6 +55,8 @@ export interface AppDeps {
   readonly logDestination?: NodeJS.WritableStream;
   /** Dev mode: the Maskinporten-like token service (POST /token, metadata, /jwk). */
   readonly maskinporten?: DevTokenServiceOptions;
+  /** Dev mode's private JWK: with it, the ID-porten-like sign-in is served under /idporten. */
+  readonly devKey?: JWK;
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -83,6 +95,13 @@ function toKrrError(error: FastifyError): KrrError | undefined {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, db } = deps;
+  // The operator's key and certificate are read and checked now (bad files stop the start); dev
+  // mode's are made or read on the first signed answer, so a start makes no RSA key.
+  const answerSigner = config.answerSigning
+    ? await answerSignerFromFiles(config.answerSigning).then((signer) => async () => signer)
+    : config.dev
+      ? lazyDevAnswerSigner(db)
+      : undefined;
   const app = Fastify({
     bodyLimit: config.http.bodyLimitBytes,
     genReqId: () => randomUUID(),
@@ -154,6 +173,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       components: {
         securitySchemes: {
           maskinporten: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          idporten: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
         },
       },
     },
@@ -169,6 +189,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock: deps.clock,
     identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
   });
+
+  // Signed answers (Accept: application/jose) on the routes that ask for it.
+  if (!answerSigner)
+    app.log.info('signed answers are off: no answerSigning key and certificate are configured');
+  app.addHook('onSend', signedAnswerHook(answerSigner));
 
   app.get('/v3/api-docs', { schema: { hide: true } }, async () => app.swagger());
   healthRoutes(app, { db });
@@ -190,5 +215,30 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     verifier: deps.verifier,
   });
   if (deps.maskinporten) await registerDevTokenService(app, db, config, deps.maskinporten);
+  selfRoutes(app, {
+    service: new SelfService({
+      persons,
+      writer: new PersonWriter(db),
+      audit,
+      clock: deps.clock,
+      identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
+    }),
+    verifier: deps.verifier,
+  });
+  if (config.dev && deps.devKey) {
+    const testPersons = demoPersons(Date.now()).map((p) => ({
+      pid: p.person.personidentifikator,
+      label: p.label,
+    }));
+    await idportenRoutes(app, {
+      service: new IdportenService({
+        issuer: idportenIssuerOf(config),
+        privateJwk: deps.devKey,
+        identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
+      }),
+      publicJwk: publicJwk(deps.devKey),
+      persons: () => testPersons,
+    });
+  }
   return app;
 }

@@ -80,6 +80,7 @@ export function lookupRoutes(
       path,
       {
         onRequest: authenticate,
+        config: { signAnswer: true },
         schema: {
           summary: `Look persons up (${version})`,
           description:

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startServer } from '../cli/serve.command.js';
 import { loadConfig } from '../config/config.js';
 import { freshDatabase, skipReason, STORE_KINDS } from '../test-support/stores.js';
-import { devIssuerForToken, recordedDevIdentity } from './dev-identity.js';
+import { devIdentityForToken, recordedDevIdentity } from './dev-identity.js';
 
 for (const kind of STORE_KINDS) {
   describe(`a dev server on port 0 (${kind})`, { skip: await skipReason(kind) }, () => {
@@ -40,11 +40,11 @@ for (const kind of STORE_KINDS) {
           });
           // A bare `krr token` (nothing decides the issuer) takes the recorded one; a configured one wins.
           assert.equal(
-            await devIssuerForToken(loadConfig(store, {}), server.db),
+            (await devIdentityForToken(loadConfig(store, {}), server.db)).issuer,
             `http://127.0.0.1:${port}/`,
           );
           assert.equal(
-            await devIssuerForToken(loadConfig({ ...store, port: '9999' }, {}), server.db),
+            (await devIdentityForToken(loadConfig({ ...store, port: '9999' }, {}), server.db)).issuer,
             'http://127.0.0.1:9999/',
           );
         } finally {

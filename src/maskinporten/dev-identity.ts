@@ -68,10 +68,12 @@ export async function recordedDevIdentity(
 }
 
 /**
- * The issuer `krr token` mints for: the configured one; or, when nothing decides it (no devIssuer,
- * publicUrl, host or port), the one the last dev server on the store recorded.
+ * The server `krr token` mints for (its base URL and Maskinporten-like issuer): the configured one;
+ * or, when nothing decides it (no devIssuer, publicUrl, host or port), the one the last dev server
+ * on the store recorded.
  */
-export async function devIssuerForToken(config: KrrConfig, db: Database | undefined): Promise<string> {
-  if (!config.auth.devIssuerDefaulted) return config.auth.devIssuer;
-  return (await recordedDevIdentity(config.store, db))?.issuer ?? config.auth.devIssuer;
+export async function devIdentityForToken(config: KrrConfig, db: Database | undefined): Promise<DevIdentity> {
+  const configured = { publicUrl: config.publicUrl, issuer: config.auth.devIssuer };
+  if (!config.auth.devIssuerDefaulted) return configured;
+  return (await recordedDevIdentity(config.store, db)) ?? configured;
 }

@@ -9,6 +9,7 @@ import { TokenVerifier } from '../auth/token-verifier.js';
 import { loadConfig } from '../config/config.js';
 import type { KrrConfig } from '../config/config.js';
 import { buildApp } from '../http/app.js';
+import { idportenIssuerOf } from '../idporten/idporten-issuer.js';
 import type { Person } from '../person/person.js';
 import { PersonWriter } from '../person/person.writer.js';
 import type { StoreKind } from '../store/database.js';
@@ -71,13 +72,14 @@ export async function startTestApp(
   const verifier = new TokenVerifier({
     trustedIssuers: [],
     clockSkewSeconds: config.auth.clockSkewSeconds,
-    dev: { issuer: TEST_ISSUER, publicJwk: publicJwk(key) },
+    dev: { issuer: [TEST_ISSUER, idportenIssuerOf(config)], publicJwk: publicJwk(key) },
   });
   const app = await buildApp({
     config,
     db: store.db,
     verifier,
     clock,
+    devKey: key,
     ...(options.logDestination ? { logDestination: options.logDestination } : {}),
   });
   const writer = new PersonWriter(store.db);

@@ -1,0 +1,345 @@
+// The ID-porten-like sign-in of dev mode: OpenID Connect's authorization code flow with PKCE (S256
+// only, as ID-porten demands), a test person picked on a page instead of a real login, and tokens
+// signed with the one dev key. Pure of HTTP: the routes translate.
+//
+// Written by hand with jose rather than with oidc-provider: that is a Koa application to mount
+// inside fastify, with its own storage adapters, cookies and interaction model, far heavier than the
+// three endpoints a dev stand-in needs, and PKCE itself is one SHA-256 compare.
+
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { JWK } from 'jose';
+import { OAuthError } from '../errors/errors.js';
+import { checkPersonIdentifier, IDENTIFIER_PROBLEM_TEXT } from '../identifier/identifier.js';
+import type { IdentifierRules } from '../identifier/identifier.js';
+import { ACR_VALUES, mintIdportenAccessToken, mintIdToken } from './idporten.tokens.js';
+import type { Acr } from './idporten.tokens.js';
+
+/** The scopes this stand-in names in its metadata (any requested scope is granted in dev mode). */
+export const IDPORTEN_SCOPES = [
+  'openid',
+  'profile',
+  'krr:user/kontaktinformasjon.read',
+  'krr:user/digitalpost.read',
+  'krr:user/spraak.write',
+] as const;
+
+/** A validated authorization request, kept while the person picks who to be. */
+export interface AuthorizationRequest {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly scopes: readonly string[];
+  readonly state: string | undefined;
+  readonly nonce: string | undefined;
+  readonly codeChallenge: string;
+  readonly acr: Acr;
+}
+
+export type AuthorizeOutcome =
+  /** The redirect_uri cannot be trusted or used: the error is shown on the page, never redirected. */
+  | { readonly kind: 'page-error'; readonly message: string }
+  /** The redirect_uri is usable: the client gets the error as an OAuth error redirect. */
+  | { readonly kind: 'redirect'; readonly location: string }
+  | { readonly kind: 'sign-in'; readonly requestId: string; readonly request: AuthorizationRequest };
+
+export type CompleteOutcome =
+  | { readonly kind: 'redirect'; readonly location: string }
+  /** The typed identifier is not valid: show the page again with this message. */
+  | { readonly kind: 'invalid-person'; readonly message: string; readonly request: AuthorizationRequest }
+  | { readonly kind: 'expired' };
+
+export interface TokenAnswer {
+  readonly access_token: string;
+  readonly id_token: string;
+  readonly token_type: 'Bearer';
+  readonly expires_in: number;
+  readonly scope: string;
+}
+
+export interface IdportenOptions {
+  readonly issuer: string;
+  /** The dev issuer's private JWK (the one key of dev mode). */
+  readonly privateJwk: JWK;
+  readonly identifierRules: IdentifierRules;
+  /** Wall-clock milliseconds; tests move it to expire codes. */
+  readonly now?: () => number;
+  readonly codeTtlSeconds?: number;
+  readonly tokenTtlSeconds?: number;
+}
+
+interface IssuedCode {
+  readonly request: AuthorizationRequest;
+  readonly pid: string;
+  readonly authTime: number;
+  readonly expiresAt: number;
+}
+
+interface PendingRequest {
+  readonly request: AuthorizationRequest;
+  readonly expiresAt: number;
+}
+
+/** RFC 7636: 43 to 128 characters of the unreserved set. */
+const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+/** base64url of a SHA-256 digest. */
+const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+const PENDING_TTL_MS = 15 * 60_000;
+/** Bounds on what is held in memory, whatever a caller does. */
+const MAX_PENDING = 10_000;
+const MAX_CODES = 10_000;
+
+function single(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  return undefined;
+}
+
+function usableRedirectUri(value: string | undefined): string | undefined {
+  if (value === undefined || value.length === 0 || value.length > 2000) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.hash !== '' || value.includes('#')) return undefined;
+  return value;
+}
+
+function s256(verifier: string): string {
+  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Drops expired entries, then the oldest ones while over `max` (a Map iterates in insertion order). */
+function prune<T extends { expiresAt: number }>(map: Map<string, T>, now: number, max: number): void {
+  for (const [key, value] of map) if (value.expiresAt <= now) map.delete(key);
+  while (map.size >= max) map.delete(map.keys().next().value!);
+}
+
+export class IdportenService {
+  readonly issuer: string;
+  private readonly now: () => number;
+  private readonly codeTtlMs: number;
+  private readonly tokenTtlSeconds: number;
+  private readonly pending = new Map<string, PendingRequest>();
+  private readonly codes = new Map<string, IssuedCode>();
+
+  constructor(private readonly options: IdportenOptions) {
+    this.issuer = options.issuer;
+    this.now = options.now ?? Date.now;
+    this.codeTtlMs = (options.codeTtlSeconds ?? 60) * 1000;
+    this.tokenTtlSeconds = options.tokenTtlSeconds ?? 600;
+  }
+
+  /** The OpenID Connect discovery document. */
+  metadata(): Record<string, unknown> {
+    const issuer = this.issuer;
+    return {
+      issuer,
+      authorization_endpoint: `${issuer}/authorize`,
+      token_endpoint: `${issuer}/token`,
+      jwks_uri: `${issuer}/jwks.json`,
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
+      grant_types_supported: ['authorization_code'],
+      code_challenge_methods_supported: ['S256'],
+      token_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'client_secret_basic'],
+      scopes_supported: [...IDPORTEN_SCOPES],
+      acr_values_supported: [...ACR_VALUES],
+      subject_types_supported: ['pairwise'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      claims_supported: [
+        'iss',
+        'sub',
+        'aud',
+        'exp',
+        'iat',
+        'nonce',
+        'acr',
+        'amr',
+        'pid',
+        'auth_time',
+        'locale',
+      ],
+      authorization_response_iss_parameter_supported: true,
+      ui_locales_supported: ['nb', 'en'],
+    };
+  }
+
+  /** Checks an authorization request (`GET <issuer>/authorize`'s query). */
+  authorize(query: Record<string, unknown>): AuthorizeOutcome {
+    const clientId = single(query.client_id);
+    const rawRedirect = single(query.redirect_uri);
+    if (!clientId)
+      return { kind: 'page-error', message: 'The request names no client (client_id is missing).' };
+    const redirectUri = usableRedirectUri(rawRedirect);
+    if (!redirectUri) {
+      return {
+        kind: 'page-error',
+        message:
+          rawRedirect === undefined || rawRedirect === ''
+            ? 'The request names no redirect_uri.'
+            : 'The redirect_uri is not an absolute http(s) address without a fragment, so the answer cannot be sent back.',
+      };
+    }
+    const state = single(query.state);
+    const fail = (error: string, description: string): AuthorizeOutcome => ({
+      kind: 'redirect',
+      location: this.redirect(redirectUri, { error, error_description: description, state }),
+    });
+    for (const [name, value] of Object.entries(query)) {
+      if (Array.isArray(value)) return fail('invalid_request', `${name} is repeated`);
+    }
+    if (single(query.response_type) !== 'code') {
+      return fail('unsupported_response_type', 'response_type must be code');
+    }
+    const codeChallenge = single(query.code_challenge);
+    if (!codeChallenge) return fail('invalid_request', 'code_challenge is required (PKCE)');
+    if (single(query.code_challenge_method) !== 'S256') {
+      return fail('invalid_request', 'code_challenge_method must be S256');
+    }
+    if (!S256_CHALLENGE.test(codeChallenge)) {
+      return fail('invalid_request', 'code_challenge is not a base64url SHA-256 digest');
+    }
+    const scopes = (single(query.scope) ?? '').split(' ').filter((s) => s.length > 0);
+    if (!scopes.includes('openid')) return fail('invalid_scope', 'scope must include openid');
+    const wanted = (single(query.acr_values) ?? '').split(' ');
+    const acr = (ACR_VALUES as readonly string[]).find((a) => wanted.includes(a)) as Acr | undefined;
+    const request: AuthorizationRequest = {
+      clientId,
+      redirectUri,
+      scopes: [...new Set(scopes)],
+      state,
+      nonce: single(query.nonce),
+      codeChallenge,
+      acr: acr ?? 'idporten-loa-substantial',
+    };
+    const now = this.now();
+    prune(this.pending, now, MAX_PENDING);
+    const requestId = randomBytes(24).toString('base64url');
+    this.pending.set(requestId, { request, expiresAt: now + PENDING_TTL_MS });
+    return { kind: 'sign-in', requestId, request };
+  }
+
+  /** The person was picked (or the sign-in cancelled): a code (or an error) goes back to the client. */
+  complete(requestId: string | undefined, choice: { pid?: string; cancel?: boolean }): CompleteOutcome {
+    const now = this.now();
+    const pending = requestId === undefined ? undefined : this.pending.get(requestId);
+    if (!pending || pending.expiresAt <= now) return { kind: 'expired' };
+    const { request } = pending;
+    if (choice.cancel) {
+      this.pending.delete(requestId!);
+      return {
+        kind: 'redirect',
+        location: this.redirect(request.redirectUri, {
+          error: 'access_denied',
+          error_description: 'the sign-in was cancelled',
+          state: request.state,
+        }),
+      };
+    }
+    const pid = (choice.pid ?? '').trim();
+    const check = checkPersonIdentifier(pid, this.options.identifierRules);
+    if (!check.valid) {
+      return { kind: 'invalid-person', message: IDENTIFIER_PROBLEM_TEXT[check.problem], request };
+    }
+    this.pending.delete(requestId!);
+    prune(this.codes, now, MAX_CODES);
+    const code = randomBytes(32).toString('base64url');
+    this.codes.set(code, { request, pid, authTime: Math.floor(now / 1000), expiresAt: now + this.codeTtlMs });
+    return {
+      kind: 'redirect',
+      location: this.redirect(request.redirectUri, { code, state: request.state }),
+    };
+  }
+
+  /** The pending request behind a sign-in page, if it is still open. */
+  pendingRequest(requestId: string): AuthorizationRequest | undefined {
+    const pending = this.pending.get(requestId);
+    return pending && pending.expiresAt > this.now() ? pending.request : undefined;
+  }
+
+  /**
+   * `POST <issuer>/token` with the authorization_code grant. `basic` is the client from an
+   * `Authorization: Basic` header, if any. A code is used up by its first exchange, successful or
+   * not (RFC 6749 section 4.1.2: a code may be used once).
+   */
+  async exchange(
+    form: Record<string, string>,
+    basic: { clientId: string } | undefined,
+  ): Promise<TokenAnswer> {
+    const grantType = form.grant_type;
+    if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
+    if (grantType !== 'authorization_code') {
+      throw new OAuthError('unsupported_grant_type', 'only the authorization_code grant is supported');
+    }
+    if (basic && form.client_id !== undefined && form.client_id !== basic.clientId) {
+      throw new OAuthError('invalid_request', 'client_id differs from the client authentication', 400);
+    }
+    const clientId = basic?.clientId ?? form.client_id;
+    for (const name of ['code', 'redirect_uri', 'code_verifier'] as const) {
+      if (!form[name]) throw new OAuthError('invalid_request', `${name} is required`);
+    }
+    if (!clientId) throw new OAuthError('invalid_request', 'client_id is required');
+    if (!VERIFIER.test(form.code_verifier!)) {
+      throw new OAuthError('invalid_request', 'code_verifier must be 43 to 128 unreserved characters');
+    }
+    const now = this.now();
+    const issued = this.codes.get(form.code!);
+    if (issued) this.codes.delete(form.code!);
+    if (!issued || issued.expiresAt <= now) {
+      throw new OAuthError('invalid_grant', 'the code is unknown, expired or already used');
+    }
+    const { request } = issued;
+    if (request.clientId !== clientId)
+      throw new OAuthError('invalid_grant', 'the code was issued to another client');
+    if (request.redirectUri !== form.redirect_uri) {
+      throw new OAuthError('invalid_grant', 'redirect_uri differs from the one in the authorization request');
+    }
+    if (!sameText(s256(form.code_verifier!), request.codeChallenge)) {
+      throw new OAuthError('invalid_grant', 'the code_verifier does not match the code_challenge');
+    }
+    const clientAmr = basic ? 'client_secret_basic' : form.client_secret ? 'client_secret_post' : 'none';
+    const [accessToken, idToken] = await Promise.all([
+      mintIdportenAccessToken(this.options.privateJwk, {
+        issuer: this.issuer,
+        pid: issued.pid,
+        scopes: request.scopes,
+        clientId,
+        acr: request.acr,
+        expiresInSeconds: this.tokenTtlSeconds,
+        clientAmr,
+      }),
+      mintIdToken(this.options.privateJwk, {
+        issuer: this.issuer,
+        pid: issued.pid,
+        clientId,
+        acr: request.acr,
+        nonce: request.nonce,
+        authTime: issued.authTime,
+        expiresInSeconds: this.tokenTtlSeconds,
+      }),
+    ]);
+    return {
+      access_token: accessToken,
+      id_token: idToken,
+      token_type: 'Bearer',
+      expires_in: this.tokenTtlSeconds,
+      scope: request.scopes.join(' '),
+    };
+  }
+
+  /** The redirect back to the client, with `iss` (RFC 9207) as ID-porten sends it. */
+  private redirect(redirectUri: string, params: Record<string, string | undefined>): string {
+    const url = new URL(redirectUri);
+    for (const [name, value] of Object.entries(params))
+      if (value !== undefined) url.searchParams.set(name, value);
+    url.searchParams.set('iss', this.issuer);
+    return url.toString();
+  }
+}

@@ -1,0 +1,130 @@
+// The logged-in person (contract section 3): their own record, read and their language changed.
+// The person is the access token's `pid`; their changes go through PersonWriter, so each is a
+// register change in the feed.
+
+import type { AccessToken } from '../auth/access-token.js';
+import type { AuditRepository } from '../audit/audit.repository.js';
+import { ForbiddenError, InvalidValueError, NotFoundError } from '../errors/errors.js';
+import { checkPersonIdentifier } from '../identifier/identifier.js';
+import type { IdentifierRules } from '../identifier/identifier.js';
+import { renderPersonAnswer, renderUnregisteredAnswer } from '../lookup/lookup.render.js';
+import type { View } from '../lookup/lookup.view.js';
+import { LANGUAGES } from '../person/person.js';
+import type { Language } from '../person/person.js';
+import type { PersonRepository } from '../person/person.repository.js';
+import type { PersonWriter } from '../person/person.writer.js';
+import type { Clock } from '../time/clock.js';
+import { eighteenMonthBoundary } from '../time/oslo-time.js';
+
+export const SELF_PATH = '/rest/v1/person';
+
+export interface SelfDeps {
+  readonly persons: PersonRepository;
+  readonly writer: PersonWriter;
+  readonly audit: AuditRepository;
+  readonly clock: Clock;
+  readonly identifierRules: IdentifierRules;
+}
+
+/** What a PATCH may change: the language, or its removal (null). */
+export interface SelfChange {
+  readonly spraak: Language | null;
+}
+
+/**
+ * Reads a PATCH body: exactly `{"spraak": "<nb|nn|en|se|"">"}`. Anything else is a 422 naming the
+ * value; a body that is not a JSON object at all is the caller's (400, from the route).
+ */
+export function parseSelfChange(body: Record<string, unknown>): SelfChange {
+  const problems = Object.keys(body)
+    .filter((name) => name !== 'spraak')
+    .map((name) => ({
+      pointer: `/${name.slice(0, 100).replace(/~/g, '~0').replace(/\//g, '~1')}`,
+      detail: 'only spraak can be changed here',
+    }));
+  const spraak = body.spraak;
+  if (!Object.hasOwn(body, 'spraak')) problems.push({ pointer: '/spraak', detail: 'spraak is required' });
+  else if (
+    spraak !== '' &&
+    !(typeof spraak === 'string' && (LANGUAGES as readonly string[]).includes(spraak))
+  ) {
+    problems.push({
+      pointer: '/spraak',
+      detail: `spraak must be one of ${LANGUAGES.join(', ')}, or "" to remove it`,
+    });
+  }
+  if (problems.length > 0) throw new InvalidValueError('the change is not valid', problems);
+  return { spraak: spraak === '' ? null : (spraak as Language) };
+}
+
+export class SelfService {
+  constructor(private readonly deps: SelfDeps) {}
+
+  /**
+   * The token's person: a token without `pid` is a system's (Maskinporten), not a person's, and is
+   * refused with 403: it is a valid token, just not one for this endpoint.
+   */
+  personOf(token: AccessToken): string {
+    if (token.pid === null) {
+      throw new ForbiddenError(
+        'this endpoint is for a logged-in person: the token has no pid (use an ID-porten token)',
+      );
+    }
+    if (!checkPersonIdentifier(token.pid, this.deps.identifierRules).valid) {
+      throw new ForbiddenError("the token's pid is not a valid personidentifikator");
+    }
+    return token.pid;
+  }
+
+  /** The person as one Person object (not wrapped); IKKE_REGISTRERT when the register has no record. */
+  async get(token: AccessToken, view: View): Promise<string> {
+    const pid = this.personOf(token);
+    const answer = await this.render(pid, view);
+    await this.audit(token, 'GET', pid, 200);
+    return answer;
+  }
+
+  /**
+   * Sets or removes the person's language; `spraak_oppdatert` becomes now (also on removal, so the
+   * change shows when it happened). Only an AKTIV person can: a person without a record (or
+   * SLETTET) gets 404, since a language preference is no reason to create a register entry.
+   * Setting the language the person already has is no change (no new change id).
+   */
+  async change(token: AccessToken, change: SelfChange, view: View): Promise<string> {
+    const pid = this.personOf(token);
+    const now = Math.floor(this.deps.clock.now() / 1000) * 1000;
+    const found = await this.deps.writer.session(async (s) => {
+      const person = await s.find(pid);
+      if (!person || person.status !== 'AKTIV') return false;
+      if ((person.spraak ?? null) === change.spraak) return true;
+      const { spraak: _old, spraak_oppdatert: _oldAt, ...rest } = person;
+      await s.write([
+        change.spraak === null
+          ? { ...rest, spraak_oppdatert: now }
+          : { ...rest, spraak: change.spraak, spraak_oppdatert: now },
+      ]);
+      return true;
+    });
+    await this.audit(token, 'PATCH', pid, found ? 200 : 404);
+    if (!found) throw new NotFoundError('the register holds no active record for the logged-in person');
+    return this.render(pid, view);
+  }
+
+  private async render(pid: string, view: View): Promise<string> {
+    const [person] = await this.deps.persons.findMany([pid]);
+    if (!person) return renderUnregisteredAnswer(pid, view);
+    return renderPersonAnswer(person, view, eighteenMonthBoundary(this.deps.clock.now()));
+  }
+
+  private audit(token: AccessToken, method: string, pid: string, status: number) {
+    return this.deps.audit.record({
+      at: new Date(),
+      clientId: token.clientId,
+      consumer: token.consumer,
+      supplier: token.supplier,
+      endpoint: `${method} ${SELF_PATH}`,
+      identifiers: [pid],
+      status,
+    });
+  }
+}
