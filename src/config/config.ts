@@ -40,6 +40,7 @@ const FileConfigSchema = Type.Object(
     clockSkewSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 600 })),
     bodyLimitBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024 })),
     devIssuer: Type.Optional(Type.String({ minLength: 1 })),
+    lookupCacheBytes: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false },
 );
@@ -63,6 +64,8 @@ export interface KrrConfig {
     readonly devIssuer: string;
   };
   readonly logLevel: LogLevel;
+  /** Bytes of pre-rendered persons kept in memory for lookups; 0 turns the cache off. */
+  readonly lookup: { readonly cacheBytes: number };
 }
 
 /** Command-line values; undefined where the option was not given. */
@@ -79,6 +82,7 @@ export interface CliValues {
 }
 
 export const DEFAULT_DATA_DIR = '.krr-data';
+export const DEFAULT_LOOKUP_CACHE_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_DEV_ISSUER = 'https://krr-dev.invalid/maskinporten/';
 
 function readConfigFile(path: string): FileConfig {
@@ -170,6 +174,14 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
     throw new ConfigError(`the log level must be one of ${LOG_LEVELS.join(', ')}`);
   }
 
+  const cacheText = env.KRR_LOOKUP_CACHE_BYTES;
+  const cacheBytes =
+    cacheText !== undefined && cacheText !== ''
+      ? Number(cacheText)
+      : (file.lookupCacheBytes ?? DEFAULT_LOOKUP_CACHE_BYTES);
+  if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0)
+    throw new ConfigError('KRR_LOOKUP_CACHE_BYTES must be a whole number of bytes (0 turns the cache off)');
+
   return deepFreeze({
     store,
     http: {
@@ -190,5 +202,6 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
       devIssuer: env.KRR_DEV_ISSUER ?? file.devIssuer ?? DEFAULT_DEV_ISSUER,
     },
     logLevel: logLevel as LogLevel,
+    lookup: { cacheBytes },
   });
 }
