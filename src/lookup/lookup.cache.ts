@@ -68,6 +68,7 @@ export class CachedLookupSource implements LookupSource {
   constructor(
     private readonly persons: PersonRepository,
     private readonly maxBytes: number,
+    private readonly maxChangesPerRefresh = MAX_CHANGES_PER_REFRESH,
   ) {}
 
   /** For tests and the benchmark. */
@@ -107,9 +108,9 @@ export class CachedLookupSource implements LookupSource {
       this.watermark = Math.max(this.watermark, latest);
       return;
     }
-    const changed = await this.persons.changedSince(this.watermark, MAX_CHANGES_PER_REFRESH + 1);
+    const changed = await this.persons.changedSince(this.watermark, this.maxChangesPerRefresh + 1);
     this.generation++;
-    if (changed.length > MAX_CHANGES_PER_REFRESH) {
+    if (changed.length > this.maxChangesPerRefresh) {
       this.entries.clear();
       this.bytes = 0;
     } else {
