@@ -143,6 +143,8 @@ async function startServer(kind: StoreKind, where: string, cacheBytes: number): 
   const child = spawn(
     process.execPath,
     [
+      // e.g. KRR_BENCH_SERVER_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server
+      ...(process.env.KRR_BENCH_SERVER_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []),
       KRR,
       'serve',
       '--dev',

@@ -2,6 +2,7 @@
 // no JSON is built or parsed per person, only slices chosen by the view and copied once.
 
 import type { EpochMs } from '../time/oslo-time.js';
+import { digitalPostOf, kontaktOf, spraakOf } from './lookup.record.js';
 import type { LookupRecord } from './lookup.record.js';
 import { ALL_GROUPS, Group } from './lookup.view.js';
 import type { View } from './lookup.view.js';
@@ -62,14 +63,14 @@ export class AnswerBuilder {
     this.push(r.head);
     if (g & Group.varslingsstatus) this.push(notifiable ? KAN_VARSLES : KAN_IKKE_VARSLES);
     if (!(this.view.withholdUnreachable && !notifiable)) {
-      if (g & Group.kontaktinformasjon && r.kontakt.length > 0) this.push(r.kontakt);
-      if (g & Group.digitalPost && r.digitalPost.length > 0) this.push(r.digitalPost);
+      if (g & Group.kontaktinformasjon && r.b > r.a) this.push(kontaktOf(r));
+      if (g & Group.digitalPost && r.c > r.b) this.push(digitalPostOf(r));
       if (g & Group.sertifikat && r.sertifikat !== null) {
         this.push(COMMA);
         this.push(r.sertifikat);
       }
     }
-    if (g & Group.spraak && r.spraak.length > 0) this.push(r.spraak);
+    if (g & Group.spraak && r.body.length - 1 > r.c) this.push(spraakOf(r));
     this.push(BRACE);
   }
 
@@ -88,6 +89,13 @@ export class AnswerBuilder {
 
   finish(): Buffer {
     this.push(CLOSE);
-    return Buffer.concat(this.parts, this.length);
+    // One copy per part straight into the answer (Buffer.concat makes a view object per part).
+    const out = Buffer.allocUnsafe(this.length);
+    let offset = 0;
+    for (const part of this.parts) {
+      part.copy(out, offset);
+      offset += part.length;
+    }
+    return out;
   }
 }

@@ -9,7 +9,7 @@
 // covers writes by this process and by any other (`krr import` against the same PostgreSQL).
 
 import type { PersonRepository } from '../person/person.repository.js';
-import { decodeLookupRecord } from './lookup.record.js';
+import { withBody } from './lookup.record.js';
 import type { LookupRecord } from './lookup.record.js';
 
 export interface LookupSource {
@@ -53,7 +53,7 @@ interface Entry {
 /** More changes than this since the watermark: the cache starts over instead of dropping them one by one. */
 const MAX_CHANGES_PER_REFRESH = 10_000;
 /** What an entry costs beyond its bytes: the objects, slices and map slot (measured, rounded up). */
-const ENTRY_OVERHEAD_BYTES = 600;
+const ENTRY_OVERHEAD_BYTES = 700;
 /** Distinct certificates kept once for all the persons who show them (providers' certificates). */
 const MAX_SHARED_CERTIFICATES = 32;
 
@@ -140,10 +140,10 @@ export class CachedLookupSource implements LookupSource {
   private keep(found: LookupRecord): void {
     if (this.maxBytes <= 0) return;
     // A copy: the record's slices are views of the driver's read buffer, which must not stay alive.
-    const source = Buffer.from(found.source);
+    const body = Buffer.from(found.body);
     const { cert, own } = this.shared(found.sertifikat);
-    const record = decodeLookupRecord(source, cert);
-    const size = source.length + own + ENTRY_OVERHEAD_BYTES;
+    const record = withBody(found, body, cert);
+    const size = body.length + own + ENTRY_OVERHEAD_BYTES;
     this.drop(record.personidentifikator);
     this.entries.set(record.personidentifikator, { record, size, used: false });
     this.bytes += size;

@@ -40,30 +40,39 @@ export function flipOf(p: Pick<RenderedPerson, 'status' | 'reserved' | 'varsling
   return varslingFlip(p.varslingBasis);
 }
 
-/** A decoded record: the parts of the answer as byte slices, ready to be copied into an answer. */
+/**
+ * A decoded record: the parts of the answer as byte slices, ready to be copied into an answer.
+ * Only the slices of the common full view are kept as objects (each costs about a hundred bytes
+ * in a cache of a million persons); the others are cut when a narrower view asks for them.
+ */
 export interface LookupRecord {
   readonly personidentifikator: string;
   /** False: KAN_IKKE_VARSLES whatever the clock. */
   readonly dependsOnClock: boolean;
   readonly basis: EpochMs;
   readonly flip: EpochMs;
+  /** `{` base [kontaktinformasjon] [digital_post] [spraak] `}` */
+  readonly body: Buffer;
+  /** Where base, kontaktinformasjon and digital_post end in body. */
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
   /** `{` and the base members. */
   readonly head: Buffer;
-  /** `,"kontaktinformasjon":{...}` or empty. */
-  readonly kontakt: Buffer;
-  /** `,"digital_post":{...}` or empty. */
-  readonly digitalPost: Buffer;
-  /** kontakt and digitalPost together (one slice for the common full view). */
+  /** kontaktinformasjon and digital_post (with leading commas), or empty. */
   readonly middle: Buffer;
-  /** `,"spraak":...` or empty. */
-  readonly spraak: Buffer;
-  /** spraak and the closing brace. */
+  /** spraak (with a leading comma) if any, and the closing brace. */
   readonly tail: Buffer;
   /** `"sertifikat":"..."` (own or the provider's), or null. */
   readonly sertifikat: Buffer | null;
-  /** The whole record as read (the slices above are views of it). */
-  readonly source: Buffer;
 }
+
+/** `,"kontaktinformasjon":{...}` or empty. */
+export const kontaktOf = (r: LookupRecord) => r.body.subarray(r.a, r.b);
+/** `,"digital_post":{...}` or empty. */
+export const digitalPostOf = (r: LookupRecord) => r.body.subarray(r.b, r.c);
+/** `,"spraak":...` or empty. */
+export const spraakOf = (r: LookupRecord) => r.body.subarray(r.c, r.body.length - 1);
 
 const BAR = 0x7c;
 const PID_START = '{"personidentifikator":"'.length;
@@ -76,8 +85,7 @@ function readNumber(buf: Buffer, from: number): [value: number, next: number] {
 }
 
 /**
- * Decodes a record. The slices share `record`'s memory; callers that keep records (the cache)
- * pass a copy, so that a whole network read buffer is not kept alive by them.
+ * Decodes a record. The slices share `record`'s memory (see withBody for the cache's copies).
  */
 export function decodeLookupRecord(record: Buffer, sertifikat: Buffer | null): LookupRecord {
   const dependsOnClock = record[0] === 0x56; // 'V'
@@ -93,18 +101,50 @@ export function decodeLookupRecord(record: Buffer, sertifikat: Buffer | null): L
   [b, i] = readNumber(record, i);
   [c, i] = readNumber(record, i);
   const body = record.subarray(i);
-  return {
-    personidentifikator: body.toString('latin1', PID_START, PID_START + 11),
+  return make(
+    body.toString('latin1', PID_START, PID_START + 11),
     dependsOnClock,
     basis,
     flip,
+    body,
+    a,
+    b,
+    c,
+    sertifikat,
+  );
+}
+
+function make(
+  personidentifikator: string,
+  dependsOnClock: boolean,
+  basis: number,
+  flip: number,
+  body: Buffer,
+  a: number,
+  b: number,
+  c: number,
+  sertifikat: Buffer | null,
+): LookupRecord {
+  return {
+    personidentifikator,
+    dependsOnClock,
+    basis,
+    flip,
+    body,
+    a,
+    b,
+    c,
     head: body.subarray(0, a),
-    kontakt: body.subarray(a, b),
-    digitalPost: body.subarray(b, c),
     middle: body.subarray(a, c),
-    spraak: body.subarray(c, body.length - 1),
     tail: body.subarray(c),
     sertifikat,
-    source: record,
   };
+}
+
+/**
+ * The same record over other memory: the cache keeps copies, so that a whole network read buffer
+ * is not kept alive by the slices of a few records.
+ */
+export function withBody(r: LookupRecord, body: Buffer, sertifikat: Buffer | null): LookupRecord {
+  return make(r.personidentifikator, r.dependsOnClock, r.basis, r.flip, body, r.a, r.b, r.c, sertifikat);
 }
