@@ -17,12 +17,21 @@ import type { EpochMs } from '../time/oslo-time.js';
 
 export type LookupRecordSource = Pick<
   RenderedPerson,
-  'status' | 'reserved' | 'varslingBasis' | 'base' | 'epost' | 'mobil' | 'digitalPost' | 'spraak'
+  | 'status'
+  | 'reserved'
+  | 'varslingBasis'
+  | 'base'
+  | 'epost'
+  | 'mobil'
+  | 'epostKey'
+  | 'mobilKey'
+  | 'digitalPost'
+  | 'spraak'
 >;
 
 /** The record text for person.lookup. Offsets count UTF-8 bytes. */
 export function encodeLookupRecord(p: LookupRecordSource, flip = flipOf(p)): string {
-  const kontakt = kontaktinformasjonMember({ ...p, epostKey: null, mobilKey: null });
+  const kontakt = kontaktinformasjonMember(p);
   const head = `{${p.base}`;
   const k = kontakt === null ? '' : `,${kontakt}`;
   const d = p.digitalPost === null ? '' : `,${p.digitalPost}`;

@@ -36,11 +36,15 @@ export function varslingFlip(basis: EpochMs): EpochMs {
   const month = monthIndex - year * 12;
   const day = d.getUTCDate();
   const timeOfDay = wall - Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), day);
-  const candidate =
-    day <= daysInMonth(year, month)
-      ? osloWallTimeToInstant(Date.UTC(year, month, day) + timeOfDay) + 1
-      : osloWallTimeToInstant(Date.UTC(year, month + 1, 1));
-  if (!nearTransition(basis) && !nearTransition(candidate)) return candidate;
+  const fits = day <= daysInMonth(year, month);
+  const targetWall = fits ? Date.UTC(year, month, day) + timeOfDay : Date.UTC(year, month + 1, 1);
+  // Far from a daylight-saving change at both ends, the wall time has one offset: no search.
+  const offset = osloOffsetMinutes(targetWall - MS_PER_DAY);
+  if (offset === osloOffsetMinutes(targetWall + MS_PER_DAY) && !nearTransition(basis)) {
+    const instant = targetWall - offset * MS_PER_MINUTE;
+    return fits ? instant + 1 : instant;
+  }
+  const candidate = osloWallTimeToInstant(targetWall) + (fits ? 1 : 0);
   return searchFlip(basis, candidate - 2 * MS_PER_DAY);
 }
 
