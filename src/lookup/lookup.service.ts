@@ -62,7 +62,17 @@ export class LookupService {
       throw new InvalidValueError('invalid personidentifikator', problems);
     }
 
-    const records = await this.source.records(unique);
+    // The audit insert runs while the persons are read: one round trip less per lookup, and the
+    // answer still waits for its record. Should the read fail, a second entry says so.
+    const recorded = this.audit(query, caller, unique, 200);
+    recorded.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
+    let records: Awaited<ReturnType<LookupSource['records']>>;
+    try {
+      records = await this.source.records(unique);
+    } catch (err) {
+      await Promise.allSettled([recorded, this.audit(query, caller, unique, 500)]);
+      throw err;
+    }
     const now = this.deps.clock.now();
     const answer = new AnswerBuilder(query.view, now, eighteenMonthBoundary(now));
     for (let i = 0; i < unique.length; i++) {
@@ -71,7 +81,7 @@ export class LookupService {
       else if (query.includeUnregistered) answer.unregistered(unique[i]!);
     }
     const bytes = answer.finish();
-    await this.audit(query, caller, unique, 200);
+    await recorded;
     return bytes;
   }
 
