@@ -180,6 +180,12 @@ function rssOf(pid: number): { peakMb: number; nowMb: number } {
   return { peakMb: kb('VmHWM') / 1024, nowMb: kb('VmRSS') / 1024 };
 }
 
+/** CPU seconds the process has used (user + system), from /proc/<pid>/stat. */
+function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -452,7 +458,9 @@ async function main(): Promise<void> {
           log(
             `${label} bulk: 1000 identifiers per request, ${o.connections} connections, ${o.seconds} s ...`,
           );
+          const cpuBefore = cpuSecondsOf(pid);
           const bulk = await load(endpoint, token, bulkBodies, o.seconds, o.connections);
+          const serverCpu = (cpuSecondsOf(pid) - cpuBefore) / o.seconds;
           log(`${label} single: 1 identifier per request ...`);
           const singleMax = await load(endpoint, token, singleBodies, o.seconds, o.connections);
           // Latency at moderate load: a fixed rate of half what the server can do.
@@ -476,6 +484,7 @@ async function main(): Promise<void> {
               requestsPerSecond: round(bulk.requestsPerSecond, 1),
               p50Ms: bulk.p50Ms,
               p99Ms: bulk.p99Ms,
+              serverCpuCores: round(serverCpu, 2),
             },
             single: {
               requestsPerSecond: round(singleMax.requestsPerSecond),
@@ -502,7 +511,7 @@ async function main(): Promise<void> {
           summary.push(
             [
               `${kind}, cache ${cache ? 'on' : 'off'} (${o.persons} persons)`,
-              `  v2 bulk, 1000/request:  ${result.bulk.personsPerSecond} persons/s   p50 ${bulk.p50Ms} ms   p99 ${bulk.p99Ms} ms`,
+              `  v2 bulk, 1000/request:  ${result.bulk.personsPerSecond} persons/s   p50 ${bulk.p50Ms} ms   p99 ${bulk.p99Ms} ms   server CPU ${round(serverCpu, 2)} cores`,
               `  single, 1/request:      ${result.single.requestsPerSecond} requests/s   p50 ${single.p50Ms} ms   p99 ${single.p99Ms} ms (at ${moderateRate}/s)`,
               `  database ceiling:       ${result.databaseCeiling.personsPerSecond} persons/s   ratio ${result.ratioToDatabaseCeiling}`,
               `  machine ceiling:        ${result.machineCeiling.personsPerSecond} persons/s   ratio ${result.ratioToMachineCeiling}`,

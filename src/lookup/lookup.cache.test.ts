@@ -335,6 +335,47 @@ for (const kind of STORE_KINDS) {
       assert.equal(afterChange, await reference(inheriting, FULL_VIEW, true));
     });
 
+    it('records the lookup before answering, and records a failed read as 500', async () => {
+      const entries: number[] = [];
+      let answered = false;
+      const slowAudit = {
+        record: async (e: { status: number }) => {
+          await new Promise((r) => setTimeout(r, 20));
+          assert.equal(answered, false, 'recorded before the answer is returned');
+          entries.push(e.status);
+        },
+      };
+      const service = new LookupService({
+        persons,
+        audit: slowAudit,
+        clock,
+        identifierRules: { allowSynthetic: true },
+      });
+      await service.lookupBytes(
+        { endpoint: '/rest/v2/personer', identifiers: [FULL], includeUnregistered: true, view: FULL_VIEW },
+        CALLER,
+      );
+      answered = true;
+      assert.deepEqual(entries, [200]);
+      entries.length = 0;
+      answered = false;
+      const failing = new LookupService({
+        persons,
+        source: { records: async () => Promise.reject(new Error('the store is gone')) },
+        audit: slowAudit,
+        clock,
+        identifierRules: { allowSynthetic: true },
+      });
+      await assert.rejects(
+        failing.lookupBytes(
+          { endpoint: '/rest/v2/personer', identifiers: [FULL], includeUnregistered: true, view: FULL_VIEW },
+          CALLER,
+        ),
+        /the store is gone/,
+      );
+      assert.deepEqual(entries.sort(), [200, 500]);
+    });
+
     if (kind === 'postgres') {
       // Another process writing to the same PostgreSQL (krr import while the server runs) is a
       // second connection pool here; the embedded store admits one process only.
