@@ -64,6 +64,7 @@ export class CachedLookupSource implements LookupSource {
   /** Moves whenever entries are dropped for changes: a fetch begun before must not fill the cache. */
   private generation = 0;
   private readonly certificates: Buffer[] = [];
+  private nextProbe: Promise<void> | undefined;
 
   constructor(
     private readonly persons: PersonRepository,
@@ -100,7 +101,20 @@ export class CachedLookupSource implements LookupSource {
     return out;
   }
 
-  private async refresh(): Promise<void> {
+  /**
+   * Lookups that arrive in the same turn of the event loop share one probe. It is sent after all
+   * of them arrived, so it sees every write committed before any of them; a lookup arriving once
+   * it is sent waits for the next one.
+   */
+  private refresh(): Promise<void> {
+    this.nextProbe ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.nextProbe = undefined;
+      return this.probe();
+    });
+    return this.nextProbe;
+  }
+
+  private async probe(): Promise<void> {
     const latest = await this.persons.latestChangeId();
     if (latest <= this.watermark) return;
     if (this.watermark < 0 || this.entries.size === 0) {
