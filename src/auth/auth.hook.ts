@@ -15,7 +15,7 @@ const BEARER = /^Bearer[ \t]+([A-Za-z0-9\-_.~+/]+=*)[ \t]*$/i;
  * A preHandler that verifies the bearer token and demands at least one of `anyOfScopes`.
  * The token may hold any number of other scopes.
  */
-export function requireToken(verifier: TokenVerifier, anyOfScopes: readonly string[]) {
+export function requireToken(verifier: Pick<TokenVerifier, 'verify'>, anyOfScopes: readonly string[]) {
   return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const header = request.headers.authorization;
     if (!header) throw new InvalidTokenError('an access token is required (Authorization: Bearer <token>)');

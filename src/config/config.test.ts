@@ -113,6 +113,14 @@ describe('loadConfig', () => {
       (err: unknown) => err instanceof ConfigError && /not valid/.test(err.message),
     );
   });
+
+  it('sizes the lookup cache from KRR_LOOKUP_CACHE_BYTES or the file; 0 turns it off', () => {
+    assert.equal(loadConfig({}, {}).lookup.cacheBytes, 256 * 1024 * 1024);
+    assert.equal(loadConfig({}, { KRR_LOOKUP_CACHE_BYTES: '0' }).lookup.cacheBytes, 0);
+    assert.equal(loadConfig({}, { KRR_LOOKUP_CACHE_BYTES: '1048576' }).lookup.cacheBytes, 1048576);
+    assert.throws(() => loadConfig({}, { KRR_LOOKUP_CACHE_BYTES: 'lots' }), /KRR_LOOKUP_CACHE_BYTES/);
+    assert.throws(() => loadConfig({}, { KRR_LOOKUP_CACHE_BYTES: '-1' }), /KRR_LOOKUP_CACHE_BYTES/);
+  });
 });
 
 describe('publicUrl and the dev issuer (issue 3)', () => {

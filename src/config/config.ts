@@ -50,6 +50,7 @@ const FileConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    lookupCacheBytes: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false },
 );
@@ -91,6 +92,8 @@ export interface KrrConfig {
   readonly logLevel: LogLevel;
   /** The key (PEM) and certificate (chain, PEM) that sign answers; undefined: generated in dev mode, else none. */
   readonly answerSigning: { readonly keyFile: string; readonly certificateFile: string } | undefined;
+  /** Bytes of pre-rendered persons kept in memory for lookups; 0 turns the cache off. */
+  readonly lookup: { readonly cacheBytes: number };
 }
 
 /** Command-line values; undefined where the option was not given. */
@@ -151,6 +154,8 @@ export function withListenPort(config: KrrConfig, port: number): KrrConfig {
     auth: { ...config.auth, devIssuer },
   });
 }
+
+export const DEFAULT_LOOKUP_CACHE_BYTES = 256 * 1024 * 1024;
 
 function readConfigFile(path: string): FileConfig {
   let json: unknown;
@@ -274,6 +279,13 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
       : (file.tokenExpiresInSeconds ?? 120);
   if (!Number.isInteger(tokenExpiresInSeconds) || tokenExpiresInSeconds < 1 || tokenExpiresInSeconds > 86400)
     throw new ConfigError('KRR_TOKEN_EXPIRES_IN must be a whole number of seconds (1 to 86400)');
+  const cacheText = env.KRR_LOOKUP_CACHE_BYTES;
+  const cacheBytes =
+    cacheText !== undefined && cacheText !== ''
+      ? Number(cacheText)
+      : (file.lookupCacheBytes ?? DEFAULT_LOOKUP_CACHE_BYTES);
+  if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0)
+    throw new ConfigError('KRR_LOOKUP_CACHE_BYTES must be a whole number of bytes (0 turns the cache off)');
 
   return deepFreeze({
     store,
@@ -314,5 +326,6 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
     },
     logLevel: logLevel as LogLevel,
     answerSigning: answerSigningFiles(env, file, configPath),
+    lookup: { cacheBytes },
   });
 }

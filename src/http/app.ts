@@ -28,6 +28,8 @@ import { printRoutes } from '../provider/print.routes.js';
 import { ProviderRepository } from '../provider/provider.repository.js';
 import { lookupRoutes, PersonSchema } from '../lookup/lookup.routes.js';
 import { LookupService } from '../lookup/lookup.service.js';
+import { CachedLookupSource } from '../lookup/lookup.cache.js';
+import { AuditBatch } from '../audit/audit.batch.js';
 import { PersonRepository } from '../person/person.repository.js';
 import { registerDevTokenService } from '../maskinporten/maskinporten.app.js';
 import type { DevTokenServiceOptions } from '../maskinporten/maskinporten.app.js';
@@ -185,7 +187,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const audit = new AuditRepository(db);
   const service = new LookupService({
     persons,
-    audit,
+    ...(config.lookup.cacheBytes > 0
+      ? { source: new CachedLookupSource(persons, config.lookup.cacheBytes) }
+      : {}),
+    // Concurrent lookups share audit inserts (group commit); each still awaits its own record.
+    audit: new AuditBatch(db),
     clock: deps.clock,
     identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
   });

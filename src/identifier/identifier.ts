@@ -48,7 +48,8 @@ function checkDigitsValid(digits: readonly number[]): boolean {
 
 export function checkPersonIdentifier(value: string, rules: IdentifierRules): IdentifierCheck {
   if (!ELEVEN_DIGITS.test(value)) return { valid: false, problem: 'FORMAT' };
-  const digits = Array.from(value, (c) => c.charCodeAt(0) - 48);
+  const digits: number[] = new Array(11);
+  for (let i = 0; i < 11; i++) digits[i] = value.charCodeAt(i) - 48;
   if (!checkDigitsValid(digits)) return { valid: false, problem: 'CHECK_DIGIT' };
 
   let day = digits[0]! * 10 + digits[1]!;

@@ -1,4 +1,6 @@
 import type { Database, Queryable } from '../store/database.js';
+import { decodeLookupRecord, encodeLookupRecord, flipOf } from '../lookup/lookup.record.js';
+import type { LookupRecord } from '../lookup/lookup.record.js';
 import type { RenderedPerson } from './person.render.js';
 
 export interface PersonRow {
@@ -17,8 +19,43 @@ export interface PersonRow {
   mailbox_provider: string | null;
 }
 
-const COLUMNS =
-  'personidentifikator, status, reserved, varsling_basis, base, epost, mobil, epost_key, mobil_key, digital_post, sertifikat, spraak, mailbox_provider';
+/**
+ * The person table's written columns, in ONE mapping: every write path (the upsert below, a bulk
+ * import) takes its columns, SQL types and values from here. `derived` columns follow from the
+ * others, so they do not count when deciding whether a write changed the person.
+ */
+export interface PersonColumn {
+  readonly name: string;
+  readonly sqlType: 'text' | 'boolean' | 'bigint';
+  readonly value: (p: RenderedPerson) => string | number | boolean | null;
+  readonly derived?: boolean;
+}
+
+export const PERSON_COLUMNS: readonly PersonColumn[] = [
+  { name: 'personidentifikator', sqlType: 'text', value: (p) => p.personidentifikator },
+  { name: 'status', sqlType: 'text', value: (p) => p.status },
+  { name: 'reserved', sqlType: 'boolean', value: (p) => p.reserved },
+  { name: 'varsling_basis', sqlType: 'bigint', value: (p) => p.varslingBasis },
+  { name: 'base', sqlType: 'text', value: (p) => p.base },
+  { name: 'epost', sqlType: 'text', value: (p) => p.epost },
+  { name: 'mobil', sqlType: 'text', value: (p) => p.mobil },
+  { name: 'epost_key', sqlType: 'text', value: (p) => p.epostKey, derived: true },
+  { name: 'mobil_key', sqlType: 'text', value: (p) => p.mobilKey, derived: true },
+  { name: 'digital_post', sqlType: 'text', value: (p) => p.digitalPost },
+  { name: 'sertifikat', sqlType: 'text', value: (p) => p.sertifikat },
+  { name: 'spraak', sqlType: 'text', value: (p) => p.spraak },
+  { name: 'mailbox_provider', sqlType: 'text', value: (p) => p.mailboxProvider },
+  // The lookup answer as bytes, and when its varslingsstatus flips (lookup.record.ts).
+  { name: 'lookup', sqlType: 'text', value: (p) => encodeLookupRecord(p), derived: true },
+  { name: 'varsling_flip', sqlType: 'bigint', value: (p) => flipOf(p), derived: true },
+];
+
+const COLUMNS = PERSON_COLUMNS.map((c) => c.name).join(', ');
+
+/** One row of values in PERSON_COLUMNS order. */
+export function personColumnValues(p: RenderedPerson): (string | number | boolean | null)[] {
+  return PERSON_COLUMNS.map((c) => c.value(p));
+}
 
 /**
  * A person as answers show it, from PERSON_FROM: the person's own certificate, else the one of the
@@ -49,22 +86,34 @@ export function personFromRow(row: PersonRow): RenderedPerson {
 
 // A whole batch travels as one JSON text parameter: the same SQL on both drivers, one round trip.
 // A person whose rendering did not change keeps its change id, so re-importing is not a change.
+const COMPARED = PERSON_COLUMNS.filter((c) => !c.derived && c.name !== 'personidentifikator').map(
+  (c) => c.name,
+);
 const UPSERT = `
   insert into person (${COLUMNS})
-  select p, s, r, v, b, e, m, ek, mk, d, c, l, mp
+  select ${PERSON_COLUMNS.map((_, i) => `c${i}`).join(', ')}
   from json_to_recordset(($1::text)::json)
-    as t(p text, s text, r boolean, v bigint, b text, e text, m text, ek text, mk text, d text, c text, l text, mp text)
+    as t(${PERSON_COLUMNS.map((c, i) => `c${i} ${c.sqlType}`).join(', ')})
   on conflict (personidentifikator) do update set
-    status = excluded.status, reserved = excluded.reserved, varsling_basis = excluded.varsling_basis,
-    base = excluded.base, epost = excluded.epost, mobil = excluded.mobil, epost_key = excluded.epost_key,
-    mobil_key = excluded.mobil_key, digital_post = excluded.digital_post, sertifikat = excluded.sertifikat,
-    spraak = excluded.spraak, mailbox_provider = excluded.mailbox_provider,
+    ${PERSON_COLUMNS.slice(1)
+      .map((c) => `${c.name} = excluded.${c.name}`)
+      .join(', ')},
     change_id = nextval('person_change_id'), updated_at = now()
-  where (person.status, person.reserved, person.varsling_basis, person.base, person.epost, person.mobil,
-         person.digital_post, person.sertifikat, person.spraak, person.mailbox_provider)
+  where (${COMPARED.map((c) => `person.${c}`).join(', ')})
     is distinct from
-        (excluded.status, excluded.reserved, excluded.varsling_basis, excluded.base, excluded.epost, excluded.mobil,
-         excluded.digital_post, excluded.sertifikat, excluded.spraak, excluded.mailbox_provider)`;
+        (${COMPARED.map((c) => `excluded.${c}`).join(', ')})
+     or person.lookup is null`;
+
+/**
+ * A lookup's persons as pre-rendered bytes: the record, and the certificate shown (own, else the
+ * provider's), in identifier order. The same statement is the benchmark's database ceiling.
+ */
+export const LOOKUP_SQL = `select p.lookup, coalesce(p.sertifikat, mp.sertifikat_fragment) as sertifikat
+  from person p left join mailbox_provider mp on mp.orgno = p.mailbox_provider
+  where p.personidentifikator = any($1::text[]) order by p.personidentifikator`;
+
+/** The advisory lock that serialises the register's writers (see PersonWriter). */
+export const PERSON_WRITE_LOCK = 72617202;
 
 export class PersonRepository {
   constructor(private readonly db: Database) {}
@@ -78,6 +127,31 @@ export class PersonRepository {
       [identifiers],
     );
     return rows.map(personFromRow);
+  }
+
+  /** The lookup records of the registered persons among `identifiers` (sorted, unique), in that order. */
+  async findLookupRecords(identifiers: readonly string[]): Promise<LookupRecord[]> {
+    if (identifiers.length === 0) return [];
+    const rows = await this.db.queryRaw(LOOKUP_SQL, [identifiers]);
+    return rows.map(([record, sertifikat]) => {
+      if (!record) throw new Error('a person has no lookup record: the store was not opened by this version');
+      return decodeLookupRecord(record, sertifikat ?? null);
+    });
+  }
+
+  /** The highest change id, or 0 for an empty register: one probe of the change id index. */
+  async latestChangeId(): Promise<number> {
+    const [row] = await this.db.query<{ m: number | null }>('select max(change_id) as m from person');
+    return row?.m ?? 0;
+  }
+
+  /** Identifiers of the persons changed after `changeId`, at most `limit`, oldest change first. */
+  async changedSince(changeId: number, limit: number): Promise<{ id: string; changeId: number }[]> {
+    const rows = await this.db.query<{ personidentifikator: string; change_id: number }>(
+      'select personidentifikator, change_id from person where change_id > $1 order by change_id limit $2',
+      [changeId, limit],
+    );
+    return rows.map((r) => ({ id: r.personidentifikator, changeId: r.change_id }));
   }
 
   async count(): Promise<number> {
@@ -107,22 +181,45 @@ export class PersonRepository {
    */
   async upsert(tx: Queryable, persons: readonly RenderedPerson[]): Promise<void> {
     if (persons.length === 0) return;
-    const batch = persons.map((p) => ({
-      p: p.personidentifikator,
-      s: p.status,
-      r: p.reserved,
-      v: p.varslingBasis,
-      b: p.base,
-      e: p.epost,
-      m: p.mobil,
-      ek: p.epostKey,
-      mk: p.mobilKey,
-      d: p.digitalPost,
-      c: p.sertifikat,
-      l: p.spraak,
-      mp: p.mailboxProvider,
-    }));
+    const batch = persons.map((p) => {
+      const row: Record<string, string | number | boolean | null> = {};
+      PERSON_COLUMNS.forEach((c, i) => {
+        row[`c${i}`] = c.value(p);
+      });
+      return row;
+    });
     await tx.query(UPSERT, [JSON.stringify(batch)]);
+  }
+
+  /**
+   * Renders the lookup record of persons written before it existed (schema version 5), without
+   * new change ids: their answers do not change. Runs under the writers' lock, a page at a time.
+   */
+  async backfillLookupRecords(pageSize = 5000): Promise<number> {
+    let done = 0;
+    for (;;) {
+      const n = await this.db.transaction(async (tx) => {
+        await tx.query(`select pg_advisory_xact_lock(${PERSON_WRITE_LOCK})`);
+        const rows = await tx.query<PersonRow>(
+          `select ${PERSON_SELECT} from ${PERSON_FROM} where p.lookup is null limit $1`,
+          [pageSize],
+        );
+        if (rows.length === 0) return 0;
+        const batch = rows.map((row) => {
+          const p = personFromRow(row);
+          return { p: p.personidentifikator, l: encodeLookupRecord(p), f: flipOf(p) };
+        });
+        await tx.query(
+          `update person set lookup = t.l, varsling_flip = t.f
+           from json_to_recordset(($1::text)::json) as t(p text, l text, f bigint)
+           where person.personidentifikator = t.p`,
+          [JSON.stringify(batch)],
+        );
+        return rows.length;
+      });
+      done += n;
+      if (n < pageSize) return done;
+    }
   }
 
   /** New change ids for the persons who show the provider's certificate; their rows are not rewritten. */

@@ -10,6 +10,11 @@ export interface Queryable {
 
 export interface Database extends Queryable {
   readonly kind: StoreKind;
+  /**
+   * Rows as arrays of the columns' text as bytes (null for SQL null), for values the register
+   * keeps pre-rendered (lookup answers): no per-column decoding, no row objects.
+   */
+  queryRaw(text: string, params?: readonly unknown[]): Promise<(Buffer | null)[][]>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */

@@ -69,6 +69,13 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
   return {
     kind: 'embedded',
     query: root.query,
+    // PGlite decodes text in its own process memory anyway: the strings become bytes here.
+    async queryRaw(text, params = []) {
+      const result = await db.query<unknown[]>(text, params as unknown[], { rowMode: 'array' });
+      return result.rows.map((row) =>
+        row.map((v) => (v === null || v === undefined ? null : Buffer.from(String(v), 'utf8'))),
+      );
+    },
     async exec(script) {
       await db.exec(script);
     },

@@ -124,6 +124,20 @@ const MIGRATIONS: readonly Migration[] = [
       create index used_assertion_expires_at_idx on used_assertion (expires_at);
     `,
   },
+  {
+    version: 4,
+    name: 'lookup answers as bytes',
+    sql: `
+      -- The person's lookup answer, rendered at write time as one text value that lookups slice
+      -- and copy (see lookup.record.ts); filled for existing persons when the store opens.
+      alter table person add column lookup text;
+      -- The first instant at which the person's varslingsstatus is no longer KAN_VARSLES
+      -- (epoch milliseconds; null when it never is): the inverse of the 18-month boundary.
+      alter table person add column varsling_flip bigint;
+      -- Finds the persons still without a record at once (empty once they are filled).
+      create index person_lookup_missing_idx on person (personidentifikator) where lookup is null;
+    `,
+  },
 ];
 
 /** Brings the schema up to date. Safe when several processes start at once (advisory lock). */

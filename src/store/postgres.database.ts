@@ -41,6 +41,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   return {
     kind: 'postgres',
     query: root.query,
+    async queryRaw(text, params = []) {
+      const rows = await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[]).raw();
+      return rows as unknown as (Buffer | null)[][];
+    },
     async exec(script) {
       await sql.unsafe(script).simple();
     },

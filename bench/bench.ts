@@ -1,0 +1,543 @@
+// `npm run bench`: krr's speed as numbers anyone can reproduce (issue 6). Generates a synthetic
+// register, imports it with `krr import` into each store, serves it with `krr serve --dev` (a child
+// process, so its memory is its own) and drives it over loopback with autocannon from this process.
+// Beside the service it measures two ceilings on the same machine in the same run: the store
+// answering the service's own 1000-identifier query (same driver, same concurrency), and a bare
+// node:http server sending pre-rendered bytes of 1000 persons. Results: bench/results/*.json.
+//
+//   npm run bench -- [--persons N] [--seconds S] [--quick] [--stores postgres,embedded]
+//                    [--cache on,off] [--connections C] [--cache-bytes B]
+
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import postgres from 'postgres';
+import { syntheticPersons } from '../src/demo/synthetic-persons.js';
+import { renderPersonAnswer } from '../src/lookup/lookup.render.js';
+import { viewFor } from '../src/lookup/lookup.view.js';
+import { LOOKUP_SQL } from '../src/person/person.repository.js';
+import { renderPerson } from '../src/person/person.render.js';
+import { openStore } from '../src/store/open-store.js';
+import type { StoreKind } from '../src/store/database.js';
+import { eighteenMonthBoundary } from '../src/time/oslo-time.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const KRR = join(ROOT, 'bin', 'krr.js');
+const RESULTS = join(ROOT, 'bench', 'results');
+const DATA_SCOPES = 'krr:global/kontaktinformasjon.read krr:global/digitalpost.read';
+const FEED_SCOPES = `krr:global/hentendring.read ${DATA_SCOPES}`;
+const ADMIN_URL = process.env.KRR_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+interface Options {
+  persons: number;
+  seconds: number;
+  quick: boolean;
+  stores: StoreKind[];
+  cacheModes: boolean[];
+  connections: number;
+  cacheBytes: number;
+  feedSeconds: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const value = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const quick = argv.includes('--quick');
+  const number = (name: string, fallback: number) => {
+    const v = value(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number`);
+    return n;
+  };
+  const stores = (value('--stores') ?? 'postgres,embedded').split(',') as StoreKind[];
+  for (const s of stores) if (s !== 'postgres' && s !== 'embedded') throw new Error(`unknown store ${s}`);
+  const cacheModes = (value('--cache') ?? 'off,on').split(',').map((m) => {
+    if (m !== 'on' && m !== 'off') throw new Error('--cache takes on, off or on,off');
+    return m === 'on';
+  });
+  return {
+    persons: Math.floor(number('--persons', quick ? 3000 : 1_000_000)),
+    seconds: number('--seconds', quick ? 1 : 10),
+    quick,
+    stores,
+    cacheModes,
+    connections: Math.floor(number('--connections', 4)),
+    cacheBytes: Math.floor(number('--cache-bytes', 2 * 1024 * 1024 * 1024)),
+    feedSeconds: number('--feed-seconds', quick ? 10 : 300),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function krr(args: string[], env: NodeJS.ProcessEnv = {}): string {
+  const r = spawnSync(process.execPath, [KRR, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, KRR_LOG_LEVEL: 'warn', ...env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.status !== 0) throw new Error(`krr ${args[0]} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** dist/ is what `krr` runs: rebuilt when a source file is newer. */
+function ensureBuilt(): void {
+  let built = 0;
+  try {
+    built = statSync(join(ROOT, 'dist', 'cli', 'bin.js')).mtimeMs;
+  } catch {
+    built = 0;
+  }
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+      const p = join(dir, e.name);
+      return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+    }, 0);
+  if (newest(join(ROOT, 'src')) <= built) return;
+  log('building dist/ (tsc) ...');
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
+  if (r.status !== 0) throw new Error('the build failed');
+}
+
+function storeArgs(kind: StoreKind, where: string): string[] {
+  return kind === 'postgres' ? ['--database', where] : ['--data-dir', where];
+}
+
+interface Server {
+  readonly child: ChildProcess;
+  readonly url: string;
+}
+
+async function startServer(kind: StoreKind, where: string, cacheBytes: number): Promise<Server> {
+  const child = spawn(
+    process.execPath,
+    [
+      // e.g. KRR_BENCH_SERVER_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server
+      ...(process.env.KRR_BENCH_SERVER_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []),
+      KRR,
+      'serve',
+      '--dev',
+      ...storeArgs(kind, where),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--log-level',
+      'warn',
+    ],
+    {
+      env: { ...process.env, KRR_LOOKUP_CACHE_BYTES: String(cacheBytes) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /krr is serving (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`krr serve exited (${code}) before serving`)));
+  });
+  child.stdout!.resume();
+  return { child, url };
+}
+
+function rssOf(pid: number): { peakMb: number; nowMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { peakMb: kb('VmHWM') / 1024, nowMb: kb('VmRSS') / 1024 };
+}
+
+/** CPU seconds the process has used (user + system), from /proc/<pid>/stat. */
+function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+function pick<T>(list: readonly T[], n: number): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(list[Math.floor(Math.random() * list.length)]!);
+  return out;
+}
+
+function lookupBodies(ids: readonly string[], perRequest: number, count: number): string[] {
+  return Array.from({ length: count }, () =>
+    JSON.stringify({ personidentifikatorer: pick(ids, perRequest) }),
+  );
+}
+
+interface Load {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+}
+
+async function load(
+  url: string,
+  token: string | undefined,
+  bodies: readonly string[],
+  seconds: number,
+  connections: number,
+  overallRate?: number,
+): Promise<Load> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections,
+    duration: seconds,
+    ...(overallRate ? { overallRate } : {}),
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    requests: [
+      {
+        setupRequest: (req: Record<string, unknown>) => ({
+          ...req,
+          body: bodies[Math.floor(Math.random() * bodies.length)],
+        }),
+      },
+    ],
+  });
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+    throw new Error(
+      `${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts`,
+    );
+  }
+  return {
+    requestsPerSecond: result.requests.total / (result.duration || seconds),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requests: result.requests.total,
+  };
+}
+
+/** Concurrency `connections`, each looping the service's own lookup query for `seconds`. */
+async function databaseCeiling(
+  kind: StoreKind,
+  where: string,
+  ids: readonly string[],
+  seconds: number,
+  connections: number,
+): Promise<number> {
+  let deadline = performance.now() + seconds * 1000;
+  let persons = 0;
+  if (kind === 'postgres') {
+    const sql = postgres(where, { max: connections, onnotice: () => {} });
+    try {
+      await sql.unsafe(LOOKUP_SQL, [pick(ids, 1000).sort()]).raw(); // connect
+      deadline = performance.now() + seconds * 1000;
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: connections }, async () => {
+          while (performance.now() < deadline) {
+            const rows = await sql.unsafe(LOOKUP_SQL, [pick(ids, 1000).sort()]).raw();
+            persons += rows.length;
+          }
+        }),
+      );
+      return persons / ((performance.now() - started) / 1000);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  }
+  // The embedded store lives in one process: the query through its own driver, one at a time.
+  const db = await openStore({ kind: 'embedded', dataDir: where });
+  try {
+    await db.queryRaw(LOOKUP_SQL, [pick(ids, 1000).sort()]); // warm, as the service is
+    deadline = performance.now() + seconds * 1000;
+    const started = performance.now();
+    while (performance.now() < deadline) {
+      persons += (await db.queryRaw(LOOKUP_SQL, [pick(ids, 1000).sort()])).length;
+    }
+    return persons / ((performance.now() - started) / 1000);
+  } finally {
+    await db.close();
+  }
+}
+
+async function drainFeed(url: string, token: string, maxSeconds: number) {
+  const started = performance.now();
+  let fra = 0;
+  let persons = 0;
+  let complete = false;
+  while (performance.now() - started < maxSeconds * 1000) {
+    const res = await fetch(`${url}/rest/v2/krr/hentEndringer`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ fraEndringsId: fra }),
+    });
+    if (!res.ok) throw new Error(`the feed answered ${res.status}`);
+    const page = (await res.json()) as { list: unknown[]; tilEndringsId: number; sisteEndringsId: number };
+    persons += page.list.length;
+    if (page.tilEndringsId === page.sisteEndringsId) {
+      complete = true;
+      break;
+    }
+    fra = page.tilEndringsId;
+  }
+  return { personsPerSecond: persons / ((performance.now() - started) / 1000), persons, complete };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+const round = (n: number, digits = 0) => Number(n.toFixed(digits));
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const command = `npm run bench -- --persons ${o.persons} --seconds ${o.seconds} --stores ${o.stores.join(',')} --cache ${o.cacheModes.map((c) => (c ? 'on' : 'off')).join(',')} --connections ${o.connections} --cache-bytes ${o.cacheBytes}${o.quick ? ' --quick' : ''}`;
+  ensureBuilt();
+  mkdirSync(RESULTS, { recursive: true });
+  const work = mkdtempSync(join(tmpdir(), 'krr-bench-'));
+  const children: ChildProcess[] = [];
+  const cleanups: (() => Promise<void>)[] = [async () => rmSync(work, { recursive: true, force: true })];
+  const onSignal = () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  };
+  process.once('SIGINT', onSignal);
+  try {
+    log(`generating ${o.persons} synthetic persons ...`);
+    const file = join(work, 'persons.jsonl');
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [KRR, 'generate', '--persons', String(o.persons), '--seed', '1'],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      child.stdout.pipe(createWriteStream(file));
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`krr generate exited ${code}`))));
+    });
+    const ids: string[] = [];
+    for (const p of syntheticPersons(o.persons, { seed: 1 })) ids.push(p.personidentifikator);
+    const bulkBodies = lookupBodies(ids, 1000, 200);
+    const singleBodies = lookupBodies(ids, 1, 5000);
+
+    // The machine's ceiling: 1000 persons as the service renders them, sent by a bare server.
+    const now = Date.now();
+    const sample = [...syntheticPersons(1000, { seed: 2 })].map(renderPerson);
+    const answerFile = join(work, 'answer.json');
+    writeFileSync(
+      answerFile,
+      `{"personer":[${sample.map((p) => renderPersonAnswer(p, viewFor(31, undefined), eighteenMonthBoundary(now))).join(',')}]}`,
+    );
+    const ceilingServer = spawn(process.execPath, [join(ROOT, 'bench', 'machine-ceiling.mjs'), answerFile], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(ceilingServer);
+    const ceilingPort = await new Promise<string>((resolve) =>
+      ceilingServer.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())),
+    );
+    log('measuring the machine ceiling (bare node:http, pre-rendered 1000 persons) ...');
+    const machine = await load(
+      `http://127.0.0.1:${ceilingPort}/`,
+      undefined,
+      bulkBodies,
+      o.seconds,
+      o.connections,
+    );
+    await stop(ceilingServer);
+    const machinePersonsPerSecond = machine.requestsPerSecond * 1000;
+    log(`  machine ceiling: ${round(machinePersonsPerSecond)} persons/s`);
+
+    const summary: string[] = [];
+    for (const kind of o.stores) {
+      let where: string;
+      if (kind === 'postgres') {
+        const name = `krr_bench_${randomBytes(4).toString('hex')}`;
+        const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+        await admin.unsafe(`create database ${name}`);
+        await admin.end({ timeout: 5 });
+        const url = new URL(ADMIN_URL);
+        url.pathname = `/${name}`;
+        where = url.toString();
+        cleanups.push(async () => {
+          const a = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+          try {
+            await a.unsafe(`drop database if exists ${name} with (force)`);
+          } finally {
+            await a.end({ timeout: 5 });
+          }
+        });
+      } else {
+        where = join(work, 'embedded');
+      }
+
+      log(`[${kind}] importing with krr import ...`);
+      const importOut = krr(['import', ...storeArgs(kind, where), file]);
+      const importRate = Number(/\((\d+) persons\/s\)/.exec(importOut)?.[1] ?? NaN);
+      log(`  ${importOut.trim()}`);
+
+      log(`[${kind}] database ceiling (the service's lookup query, ${o.connections} at a time) ...`);
+      const dbCeiling = await databaseCeiling(kind, where, ids, o.seconds, o.connections);
+      log(`  database ceiling: ${round(dbCeiling)} persons/s`);
+
+      let feed: Awaited<ReturnType<typeof drainFeed>> | undefined;
+      for (const cache of o.cacheModes) {
+        const label = `[${kind}, cache ${cache ? 'on' : 'off'}]`;
+        const server = await startServer(kind, where, cache ? o.cacheBytes : 0);
+        children.push(server.child);
+        try {
+          const pid = server.child.pid!;
+          const token = krr(['token', ...storeArgs(kind, where), '--scope', DATA_SCOPES])
+            .trim()
+            .split('\n')
+            .pop()!;
+          const feedToken = krr(['token', ...storeArgs(kind, where), '--scope', FEED_SCOPES])
+            .trim()
+            .split('\n')
+            .pop()!;
+          const endpoint = `${server.url}/rest/v2/personer`;
+          if (cache) {
+            // Warm: every registered person once, as a long-running server would have them.
+            const started = performance.now();
+            for (let i = 0; i < ids.length; i += 1000 * o.connections) {
+              await Promise.all(
+                Array.from({ length: o.connections }, async (_, c) => {
+                  const chunk = ids.slice(i + c * 1000, i + (c + 1) * 1000);
+                  if (chunk.length === 0) return;
+                  const res = await fetch(endpoint, {
+                    method: 'POST',
+                    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+                    body: JSON.stringify({ personidentifikatorer: chunk }),
+                  });
+                  if (!res.ok) throw new Error(`warm-up lookup answered ${res.status}`);
+                  await res.arrayBuffer();
+                }),
+              );
+            }
+            log(
+              `${label} cache warmed with ${ids.length} persons in ${round((performance.now() - started) / 1000, 1)} s`,
+            );
+          }
+          log(
+            `${label} bulk: 1000 identifiers per request, ${o.connections} connections, ${o.seconds} s ...`,
+          );
+          const cpuBefore = cpuSecondsOf(pid);
+          const bulk = await load(endpoint, token, bulkBodies, o.seconds, o.connections);
+          const serverCpu = (cpuSecondsOf(pid) - cpuBefore) / o.seconds;
+          log(`${label} single: 1 identifier per request ...`);
+          const singleMax = await load(endpoint, token, singleBodies, o.seconds, o.connections);
+          // Latency at moderate load: a fixed rate of half what the server can do.
+          const moderateRate = Math.max(10, Math.round(singleMax.requestsPerSecond / 2));
+          const single = await load(endpoint, token, singleBodies, o.seconds, o.connections, moderateRate);
+          if (!feed) {
+            log(`${label} change feed from 0 ...`);
+            feed = await drainFeed(server.url, feedToken, o.feedSeconds);
+          }
+          const rss = rssOf(pid);
+          const bulkPersonsPerSecond = bulk.requestsPerSecond * 1000;
+          const result = {
+            store: kind,
+            cache,
+            persons: o.persons,
+            seconds: o.seconds,
+            connections: o.connections,
+            cacheBytes: cache ? o.cacheBytes : 0,
+            bulk: {
+              personsPerSecond: round(bulkPersonsPerSecond),
+              requestsPerSecond: round(bulk.requestsPerSecond, 1),
+              p50Ms: bulk.p50Ms,
+              p99Ms: bulk.p99Ms,
+              serverCpuCores: round(serverCpu, 2),
+            },
+            single: {
+              requestsPerSecond: round(singleMax.requestsPerSecond),
+              p50Ms: single.p50Ms,
+              p99Ms: single.p99Ms,
+              latencyMeasuredAtRequestsPerSecond: moderateRate,
+              saturated: { p50Ms: singleMax.p50Ms, p99Ms: singleMax.p99Ms },
+            },
+            databaseCeiling: { personsPerSecond: round(dbCeiling) },
+            machineCeiling: { personsPerSecond: round(machinePersonsPerSecond) },
+            ratioToDatabaseCeiling: round(bulkPersonsPerSecond / dbCeiling, 3),
+            ratioToMachineCeiling: round(bulkPersonsPerSecond / machinePersonsPerSecond, 3),
+            importPersonsPerSecond: importRate,
+            feedPersonsPerSecond: round(feed.personsPerSecond),
+            feedDrainComplete: feed.complete,
+            peakRssMb: round(rss.peakMb, 1),
+            latencyResolutionMs: 1,
+            command,
+            node: process.version,
+            at: new Date().toISOString(),
+          };
+          const out = join(RESULTS, `${kind}-cache-${cache ? 'on' : 'off'}.json`);
+          writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+          summary.push(
+            [
+              `${kind}, cache ${cache ? 'on' : 'off'} (${o.persons} persons)`,
+              `  v2 bulk, 1000/request:  ${result.bulk.personsPerSecond} persons/s   p50 ${bulk.p50Ms} ms   p99 ${bulk.p99Ms} ms   server CPU ${round(serverCpu, 2)} cores`,
+              `  single, 1/request:      ${result.single.requestsPerSecond} requests/s   p50 ${single.p50Ms} ms   p99 ${single.p99Ms} ms (at ${moderateRate}/s)`,
+              `  database ceiling:       ${result.databaseCeiling.personsPerSecond} persons/s   ratio ${result.ratioToDatabaseCeiling}`,
+              `  machine ceiling:        ${result.machineCeiling.personsPerSecond} persons/s   ratio ${result.ratioToMachineCeiling}`,
+              `  import:                 ${importRate} persons/s`,
+              `  change feed from 0:     ${result.feedPersonsPerSecond} persons/s${feed.complete ? '' : ` (stopped after ${o.feedSeconds} s)`}`,
+              `  peak server RSS:        ${result.peakRssMb} MB`,
+              `  -> ${out}`,
+            ].join('\n'),
+          );
+          log(summary[summary.length - 1]!);
+        } finally {
+          await stop(server.child);
+        }
+      }
+    }
+    process.stdout.write(`\n${summary.join('\n\n')}\n\nReproduce: ${command}\n`);
+  } finally {
+    onSignal();
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => log(`cleanup: ${err}`));
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    log(`bench: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

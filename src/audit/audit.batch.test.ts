@@ -1,0 +1,58 @@
+// Group commit of audit entries: concurrent lookups' entries all land, in order, each caller's
+// promise settling only after its own entry is written; a failed insert fails its callers. Both stores.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { skipReason, STORE_KINDS, openTestStore } from '../test-support/stores.js';
+import type { TestStore } from '../test-support/stores.js';
+import { AuditBatch } from './audit.batch.js';
+import { AuditRepository } from './audit.repository.js';
+import type { AuditEntry } from './audit.repository.js';
+
+const entry = (n: number): AuditEntry => ({
+  at: new Date(Date.UTC(2024, 0, 1, 12, 0, n)),
+  clientId: `client-${n}`,
+  consumer: '991825827',
+  supplier: n % 2 ? null : '889640782',
+  endpoint: '/rest/v2/personer',
+  identifiers: Array.from({ length: 1 + (n % 5) }, (_, i) => `0${n}`.padStart(10, '0') + i),
+  status: n % 3 ? 200 : 422,
+});
+
+for (const kind of STORE_KINDS) {
+  describe(`AuditBatch (${kind})`, { skip: await skipReason(kind) }, () => {
+    let store: TestStore;
+    before(async () => {
+      store = await openTestStore(kind);
+    });
+    after(async () => store?.dispose());
+
+    it('writes every concurrent entry, each awaited by its own caller', async () => {
+      const batch = new AuditBatch(store.db, 1);
+      const repository = new AuditRepository(store.db);
+      const written: number[] = [];
+      const entries = Array.from({ length: 40 }, (_, n) => entry(n));
+      await Promise.all(
+        entries.map(async (e, n) => {
+          await batch.record(e);
+          // When a caller's promise settles, its entry is in the store.
+          const latest = await repository.latest(100);
+          assert.ok(
+            latest.some((l) => l.clientId === e.clientId),
+            `entry ${n} is stored when awaited`,
+          );
+          written.push(n);
+        }),
+      );
+      assert.equal(written.length, 40);
+      const latest = (await repository.latest(100)).reverse();
+      assert.deepEqual(latest, entries);
+    });
+
+    it('rejects the callers of a failed insert', async () => {
+      const batch = new AuditBatch(store.db, 1);
+      const bad = { ...entry(1), endpoint: null as unknown as string }; // endpoint is not null
+      await assert.rejects(Promise.all([batch.record(bad), batch.record(entry(2))]));
+    });
+  });
+}

@@ -1,0 +1,159 @@
+// A person's lookup answer, rendered when the person is written and read back as bytes: one text
+// value per person (column person.lookup) that a lookup slices and copies, never parses as JSON.
+//
+// Layout: `<kind>|<basis>|<flip>|<a>|<b>|<c>|<body>`, where body is the answer for every group
+// without varslingsstatus and without sertifikat:
+//   `{` base  [`,"kontaktinformasjon":{...}`]  [`,"digital_post":{...}`]  [`,"spraak":...`]  `}`
+// and a, b, c are the byte offsets in body where base, kontaktinformasjon and digital_post end.
+// kind is `V` when varslingsstatus depends on the clock (AKTIV, not reserved, a confirmed channel;
+// basis and flip are then epoch milliseconds), `N` when it is KAN_IKKE_VARSLES whatever the clock.
+// The certificate is not in the record: a person without one of their own shows their provider's,
+// which can change without the person being rewritten.
+
+import { kontaktinformasjonMember } from '../person/person.render.js';
+import type { RenderedPerson } from '../person/person.render.js';
+import { varslingFlip } from '../time/varsling-flip.js';
+import type { EpochMs } from '../time/oslo-time.js';
+
+export type LookupRecordSource = Pick<
+  RenderedPerson,
+  | 'status'
+  | 'reserved'
+  | 'varslingBasis'
+  | 'base'
+  | 'epost'
+  | 'mobil'
+  | 'epostKey'
+  | 'mobilKey'
+  | 'digitalPost'
+  | 'spraak'
+>;
+
+/** The record text for person.lookup. Offsets count UTF-8 bytes. */
+export function encodeLookupRecord(p: LookupRecordSource, flip = flipOf(p)): string {
+  const kontakt = kontaktinformasjonMember(p);
+  const head = `{${p.base}`;
+  const k = kontakt === null ? '' : `,${kontakt}`;
+  const d = p.digitalPost === null ? '' : `,${p.digitalPost}`;
+  const s = p.spraak === null ? '' : `,${p.spraak}`;
+  const a = Buffer.byteLength(head);
+  const b = a + Buffer.byteLength(k);
+  const c = b + Buffer.byteLength(d);
+  const header = flip === null ? `N|||${a}|${b}|${c}|` : `V|${p.varslingBasis}|${flip}|${a}|${b}|${c}|`;
+  return `${header}${head}${k}${d}${s}}`;
+}
+
+/** The instant the person's varslingsstatus stops being KAN_VARSLES, or null when it never is. */
+export function flipOf(p: Pick<RenderedPerson, 'status' | 'reserved' | 'varslingBasis'>): EpochMs | null {
+  if (p.status !== 'AKTIV' || p.reserved || p.varslingBasis === null) return null;
+  return varslingFlip(p.varslingBasis);
+}
+
+/**
+ * A decoded record: the parts of the answer as byte slices, ready to be copied into an answer.
+ * Only the slices of the common full view are kept as objects (each costs about a hundred bytes
+ * in a cache of a million persons); the others are cut when a narrower view asks for them.
+ */
+export interface LookupRecord {
+  readonly personidentifikator: string;
+  /** False: KAN_IKKE_VARSLES whatever the clock. */
+  readonly dependsOnClock: boolean;
+  readonly basis: EpochMs;
+  readonly flip: EpochMs;
+  /** `{` base [kontaktinformasjon] [digital_post] [spraak] `}` */
+  readonly body: Buffer;
+  /** Where base, kontaktinformasjon and digital_post end in body. */
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
+  /** `{` and the base members. */
+  readonly head: Buffer;
+  /** kontaktinformasjon and digital_post (with leading commas), or empty. */
+  readonly middle: Buffer;
+  /** spraak (with a leading comma) if any, and the closing brace. */
+  readonly tail: Buffer;
+  /** `"sertifikat":"..."` (own or the provider's), or null. */
+  readonly sertifikat: Buffer | null;
+}
+
+/** `,"kontaktinformasjon":{...}` or empty. */
+export const kontaktOf = (r: LookupRecord) => r.body.subarray(r.a, r.b);
+/** `,"digital_post":{...}` or empty. */
+export const digitalPostOf = (r: LookupRecord) => r.body.subarray(r.b, r.c);
+/** `,"spraak":...` or empty. */
+export const spraakOf = (r: LookupRecord) => r.body.subarray(r.c, r.body.length - 1);
+
+const BAR = 0x7c;
+const PID_START = '{"personidentifikator":"'.length;
+
+function readNumber(buf: Buffer, from: number): [value: number, next: number] {
+  let value = 0;
+  let i = from;
+  for (; buf[i] !== BAR; i++) value = value * 10 + (buf[i]! - 48);
+  return [value, i + 1];
+}
+
+/**
+ * Decodes a record. The slices share `record`'s memory (see withBody for the cache's copies).
+ */
+export function decodeLookupRecord(record: Buffer, sertifikat: Buffer | null): LookupRecord {
+  const dependsOnClock = record[0] === 0x56; // 'V'
+  let i = 2;
+  let basis: number;
+  let flip: number;
+  [basis, i] = readNumber(record, i);
+  [flip, i] = readNumber(record, i);
+  let a: number;
+  let b: number;
+  let c: number;
+  [a, i] = readNumber(record, i);
+  [b, i] = readNumber(record, i);
+  [c, i] = readNumber(record, i);
+  const body = record.subarray(i);
+  return make(
+    body.toString('latin1', PID_START, PID_START + 11),
+    dependsOnClock,
+    basis,
+    flip,
+    body,
+    a,
+    b,
+    c,
+    sertifikat,
+  );
+}
+
+function make(
+  personidentifikator: string,
+  dependsOnClock: boolean,
+  basis: number,
+  flip: number,
+  body: Buffer,
+  a: number,
+  b: number,
+  c: number,
+  sertifikat: Buffer | null,
+): LookupRecord {
+  return {
+    personidentifikator,
+    dependsOnClock,
+    basis,
+    flip,
+    body,
+    a,
+    b,
+    c,
+    head: body.subarray(0, a),
+    middle: body.subarray(a, c),
+    tail: body.subarray(c),
+    sertifikat,
+  };
+}
+
+/**
+ * The same record over other memory: the cache keeps copies, so that a whole network read buffer
+ * is not kept alive by the slices of a few records.
+ */
+export function withBody(r: LookupRecord, body: Buffer, sertifikat: Buffer | null): LookupRecord {
+  return make(r.personidentifikator, r.dependsOnClock, r.basis, r.flip, body, r.a, r.b, r.c, sertifikat);
+}
