@@ -36,6 +36,8 @@ export interface BodyEndpoint {
   readonly okStatuses: readonly number[];
   /** The content type the endpoint reads (default application/json). */
   readonly contentType?: string;
+  /** How a body is put on the wire (default JSON; a form endpoint such as /token gives URLSearchParams). */
+  readonly encode?: (body: Record<string, unknown>) => string;
 }
 
 const LOOKUP_SCOPES = ['krr:global/kontaktinformasjon.read', 'krr:global/digitalpost.read'];
