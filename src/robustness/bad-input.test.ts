@@ -170,6 +170,44 @@ for (const kind of STORE_KINDS) {
           );
         });
 
+        if (e.path.endsWith('/personer')) {
+          it('property: valid identifiers (any date, D-numbers, synthetic, duplicates) are answered 200, ascending, once each', async () => {
+            const identifier = fc
+              .record({
+                day: fc.integer({ min: 1, max: 28 }),
+                month: fc.integer({ min: 1, max: 12 }),
+                year: fc.integer({ min: 0, max: 99 }),
+                individual: fc.integer({ min: 0, max: 900 }),
+                dNumber: fc.boolean(),
+                synthetic: fc.constantFrom(undefined, 'tenor' as const, 'nav' as const),
+              })
+              .map(({ individual, ...spec }) => makeIdentifier(spec, individual));
+            await fc.assert(
+              fc.asyncProperty(
+                fc.array(fc.oneof(identifier, fc.constant(REGISTERED)), { minLength: 1, maxLength: 30 }),
+                fc.boolean(),
+                async (ids, inkluder) => {
+                  const body = {
+                    ...e.valid(),
+                    personidentifikatorer: ids,
+                    inkluderIkkeRegistrerte: inkluder,
+                  };
+                  const res = await sendJsonText(e, encode(e, body), 'valid identifiers');
+                  assert.equal(res.statusCode, 200, res.body);
+                  const got = (
+                    JSON.parse(res.body) as { personer: { personidentifikator: string }[] }
+                  ).personer.map((p) => p.personidentifikator);
+                  const unique = [...new Set(ids)].sort();
+                  const expected =
+                    e.path.includes('/v1/') || inkluder ? unique : unique.filter((id) => id === REGISTERED);
+                  assert.deepEqual(got, expected);
+                },
+              ),
+              { numRuns: RUNS },
+            );
+          });
+        }
+
         it('property: random bytes as the body', async () => {
           await fc.assert(
             fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), async (bytes) => {
