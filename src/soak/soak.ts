@@ -273,10 +273,11 @@ export async function runSoak(argv: readonly string[]): Promise<number> {
     let totalErrors = 0;
     let totalRequests = 0;
     const started = Date.now();
-    const report = () => {
+    const report = (final = false) => {
       const done = current;
       current = new Interval();
       const t = Math.round((Date.now() - started) / 1000);
+      if (final) console.log('         (the requests still running at the end)');
       for (const kind of KINDS) {
         const sorted = done.latencies.get(kind)!.sort((a, b) => a - b);
         const errors = done.errors.get(kind)!;
@@ -294,7 +295,7 @@ export async function runSoak(argv: readonly string[]): Promise<number> {
     const ticker = setInterval(report, o.interval * 1000);
     await Promise.all(workers);
     clearInterval(ticker);
-    report();
+    report(true);
 
     const rssEnd = rssSamples.at(-1)!;
     // A leak grows steadily; warm-up (caches, JIT) grows early and levels off. Compare the second
