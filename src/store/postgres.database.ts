@@ -38,10 +38,24 @@ export function mapPostgresError(err: unknown): unknown {
   return err;
 }
 
-async function mapped<T>(run: () => Promise<T>): Promise<T> {
+/**
+ * Runs `run`; a connection error becomes StoreUnavailableError. One 57P01 (admin_shutdown) is
+ * retried where `mayRetry` says the work did not run: postgres.js keeps the 57P01 of a backend
+ * terminated in the middle of a query and raises it again on that connection's first statement
+ * after it reconnects, which can be long after the database came back; that statement never ran.
+ * (The outage test saw such a stray 503 after service had returned.)
+ */
+async function mapped<T>(run: () => Promise<T>, mayRetry: () => boolean = () => false): Promise<T> {
   try {
     return await run();
   } catch (err) {
+    if ((err as { code?: unknown } | null)?.code === '57P01' && mayRetry()) {
+      try {
+        return await run();
+      } catch (again) {
+        throw mapPostgresError(again);
+      }
+    }
     throw mapPostgresError(err);
   }
 }
@@ -82,13 +96,18 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     await sql.unsafe(`create schema if not exists "${options.schema.replace(/"/g, '""')}"`);
   }
 
-  const wrap = (s: postgres.Sql | postgres.TransactionSql): Queryable => ({
+  // A single statement outside a transaction is retried once on 57P01: a terminated statement is
+  // rolled back with its backend. Inside a transaction only the whole transaction may be retried.
+  const wrap = (s: postgres.Sql | postgres.TransactionSql, retry: boolean): Queryable => ({
     async query<R extends object>(text: string, params: readonly unknown[] = []): Promise<R[]> {
-      const rows = await mapped(() => s.unsafe(text, params as postgres.ParameterOrJSON<never>[]));
+      const rows = await mapped(
+        () => s.unsafe(text, params as postgres.ParameterOrJSON<never>[]),
+        () => retry,
+      );
       return rows as unknown as R[];
     },
   });
-  const root = wrap(sql);
+  const root = wrap(sql, true);
   return {
     kind: 'postgres',
     query: root.query,
@@ -96,7 +115,16 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       await mapped(() => sql.unsafe(script).simple());
     },
     async transaction(fn) {
-      return (await mapped(() => sql.begin((tx) => fn(wrap(tx))))) as Awaited<ReturnType<typeof fn>>;
+      // Retried only when BEGIN itself failed, before any of fn's work was sent.
+      let started = false;
+      return (await mapped(
+        () =>
+          sql.begin((tx) => {
+            started = true;
+            return fn(wrap(tx, false));
+          }),
+        () => !started,
+      )) as Awaited<ReturnType<typeof fn>>;
     },
     async close() {
       await sql.end({ timeout: 5 });
