@@ -3,6 +3,7 @@
 // caller still awaits its own entry's insert, so no answer leaves before its lookup is recorded.
 
 import type { Database } from '../store/database.js';
+import { storableText } from './audit.repository.js';
 import type { AuditEntry } from './audit.repository.js';
 
 interface Pending {
@@ -50,7 +51,7 @@ export class AuditBatch {
                 consumer: e.consumer,
                 supplier: e.supplier,
                 endpoint: e.endpoint,
-                identifiers: e.identifiers,
+                identifiers: e.identifiers.map(storableText),
                 status: e.status,
               })),
             ),

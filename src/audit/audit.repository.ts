@@ -11,6 +11,18 @@ export interface AuditEntry {
   readonly status: number;
 }
 
+// NUL, and UTF-16 surrogates without their other half.
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * What was asked is kept as asked, except what text cannot hold: PostgreSQL refuses NUL, and PGlite
+ * garbles a text[] holding a lone surrogate ("malformed array literal"). Malformed identifiers are
+ * refused with 422 and audited; without this the audit insert failed and the answer was a 500.
+ */
+export function storableText(value: string): string {
+  return value.replace(UNSTORABLE, '\ufffd');
+}
+
 export class AuditRepository {
   constructor(private readonly db: Database) {}
 
@@ -24,7 +36,7 @@ export class AuditRepository {
         entry.consumer,
         entry.supplier,
         entry.endpoint,
-        entry.identifiers,
+        entry.identifiers.map(storableText),
         entry.status,
       ],
     );

@@ -35,6 +35,7 @@ import { registerDevTokenService } from '../maskinporten/maskinporten.app.js';
 import type { DevTokenServiceOptions } from '../maskinporten/maskinporten.app.js';
 import type { Database } from '../store/database.js';
 import type { Clock } from '../time/clock.js';
+import { clientErrorHandler } from './client-error.js';
 import { errorBody } from './error-body.js';
 import type { JWK } from 'jose';
 import { publicJwk } from '../auth/dev-issuer.js';
@@ -109,6 +110,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     return503OnClosing: true,
+    // Malformed HTTP answered with the contract's error body too (client-error.ts).
+    clientErrorHandler,
     logger: {
       level: config.logLevel,
       ...(deps.logDestination ? { stream: deps.logDestination } : {}),

@@ -7,6 +7,7 @@ import { checkEncryptionCertificate } from '../certificate/certificate-check.js'
 import { checkPersonIdentifier, isValidOrganisationNumber } from '../identifier/identifier.js';
 import type { IdentifierRules } from '../identifier/identifier.js';
 import type { Person } from '../person/person.js';
+import { isValidMailboxAddress } from '../person/person.js';
 import { recordOf } from '../person/person.render.js';
 import type { PersonRepository } from '../person/person.repository.js';
 import type { PersonWriter, PersonWriteSession } from '../person/person.writer.js';
@@ -139,7 +140,7 @@ export class MailboxService {
   }
 
   private mailboxProblem(req: MailboxRequest): Beskrivelse | undefined {
-    if (req.postkasseadresse.length < 8 || req.postkasseadresse.length > 100) return 'UGYLDIG_EPOSTADRESSE';
+    if (!isValidMailboxAddress(req.postkasseadresse)) return 'UGYLDIG_EPOSTADRESSE';
     if (req.sertifikat !== undefined && !checkEncryptionCertificate(req.sertifikat, new Date()).ok) {
       return 'UGYLDIG_SERTIFIKAT';
     }

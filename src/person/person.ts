@@ -57,7 +57,15 @@ export type ParseResult<T> =
 // at least two labels of letters (any script), digits and hyphens. The register must not refuse an
 // address that Digdir's register holds; the 50-character limit is the contract's.
 const EMAIL =
-  /^[^\s@]{1,64}@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u;
+  /^[^\s@\p{Cc}\p{Cs}]{1,64}@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u;
+
+/** Control characters (NUL included, which PostgreSQL text cannot hold) and lone UTF-16 surrogates. */
+const UNPRINTABLE = /[\p{Cc}\p{Cs}]/u;
+
+/** 8..100 characters, none of them control characters or lone surrogates. */
+export function isValidMailboxAddress(value: string): boolean {
+  return value.length >= 8 && value.length <= 100 && !UNPRINTABLE.test(value);
+}
 
 export function isValidEmail(value: string): boolean {
   return value.length <= 50 && EMAIL.test(value);
@@ -242,10 +250,10 @@ export function parsePerson(input: unknown, rules: PersonRules): ParseResult<Per
     r.unknownFields(d, new Set(['postkasseadresse', 'postkasseleverandoeradresse']), new Set(), base);
     const adresse = r.string(d, 'postkasseadresse', base);
     const leverandoer = r.string(d, 'postkasseleverandoeradresse', base);
-    if (adresse === undefined || adresse.length < 8 || adresse.length > 100) {
+    if (adresse === undefined || !isValidMailboxAddress(adresse)) {
       r.problems.push({
         pointer: `${base}/postkasseadresse`,
-        detail: 'postkasseadresse must be 8 to 100 characters',
+        detail: 'postkasseadresse must be 8 to 100 printable characters',
       });
     }
     if (leverandoer === undefined || !isValidOrganisationNumber(leverandoer)) {

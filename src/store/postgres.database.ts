@@ -1,5 +1,64 @@
 import postgres from 'postgres';
+import { StoreUnavailableError } from '../errors/errors.js';
 import type { Database, Queryable } from './database.js';
+
+// The driver's and the server's ways of saying "the database cannot be reached right now": the
+// socket failed or was closed (the server restarted, a proxy cut it, pg_terminate_backend), the
+// connect timed out, or the server is shutting down / starting (57P01..57P03) or refused the
+// connection (08xxx, too many connections). They become the one StoreUnavailableError (503), here in
+// one place, so every route answers 503 with the contract's body while PostgreSQL is away and serves
+// again once postgres.js has reconnected, without restarting krr.
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+]);
+
+/** The error to throw for `err`: StoreUnavailableError when the database is out of reach. */
+export function mapPostgresError(err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) {
+    // The driver's message is not passed on: it names hosts and ports, not something a client needs.
+    return new StoreUnavailableError(`the store cannot be reached (${code})`);
+  }
+  return err;
+}
+
+/**
+ * Runs `run`; a connection error becomes StoreUnavailableError. One 57P01 (admin_shutdown) is
+ * retried where `mayRetry` says the work did not run: postgres.js keeps the 57P01 of a backend
+ * terminated in the middle of a query and raises it again on that connection's first statement
+ * after it reconnects, which can be long after the database came back; that statement never ran.
+ * (The outage test saw such a stray 503 after service had returned.)
+ */
+async function mapped<T>(run: () => Promise<T>, mayRetry: () => boolean = () => false): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if ((err as { code?: unknown } | null)?.code === '57P01' && mayRetry()) {
+      try {
+        return await run();
+      } catch (again) {
+        throw mapPostgresError(again);
+      }
+    }
+    throw mapPostgresError(err);
+  }
+}
 
 // int8 (change ids, epoch milliseconds) as numbers: every value the register keeps is far below 2^53.
 const int8AsNumber = {
@@ -14,6 +73,7 @@ export interface PostgresOptions {
   /** Schema for the tables (tests give each run its own); default: the server's search_path. */
   readonly schema?: string;
   readonly poolSize?: number;
+  readonly connectTimeoutSeconds?: number;
 }
 
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
@@ -21,7 +81,12 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     max: options.poolSize ?? 10,
     types: { int8: int8AsNumber },
     onnotice: () => {},
-    connect_timeout: 10,
+    // Bounded: while the database is unreachable a request answers 503 within this, never hangs.
+    connect_timeout: options.connectTimeoutSeconds ?? 5,
+    // postgres.js waits before reconnecting, by default up to 20 s once a few attempts have failed;
+    // a request queued meanwhile waits that long for its 503, and service comes back that much
+    // after PostgreSQL does. At most 1 s keeps both short; the attempts are cheap.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
     connection: {
       application_name: 'krr',
       ...(options.schema ? { search_path: options.schema } : {}),
@@ -31,13 +96,18 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     await sql.unsafe(`create schema if not exists "${options.schema.replace(/"/g, '""')}"`);
   }
 
-  const wrap = (s: postgres.Sql | postgres.TransactionSql): Queryable => ({
+  // A single statement outside a transaction is retried once on 57P01: a terminated statement is
+  // rolled back with its backend. Inside a transaction only the whole transaction may be retried.
+  const wrap = (s: postgres.Sql | postgres.TransactionSql, retry: boolean): Queryable => ({
     async query<R extends object>(text: string, params: readonly unknown[] = []): Promise<R[]> {
-      const rows = await s.unsafe(text, params as postgres.ParameterOrJSON<never>[]);
+      const rows = await mapped(
+        () => s.unsafe(text, params as postgres.ParameterOrJSON<never>[]),
+        () => retry,
+      );
       return rows as unknown as R[];
     },
   });
-  const root = wrap(sql);
+  const root = wrap(sql, true);
   return {
     kind: 'postgres',
     query: root.query,
@@ -46,10 +116,19 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       return rows as unknown as (Buffer | null)[][];
     },
     async exec(script) {
-      await sql.unsafe(script).simple();
+      await mapped(() => sql.unsafe(script).simple());
     },
     async transaction(fn) {
-      return (await sql.begin((tx) => fn(wrap(tx)))) as Awaited<ReturnType<typeof fn>>;
+      // Retried only when BEGIN itself failed, before any of fn's work was sent.
+      let started = false;
+      return (await mapped(
+        () =>
+          sql.begin((tx) => {
+            started = true;
+            return fn(wrap(tx, false));
+          }),
+        () => !started,
+      )) as Awaited<ReturnType<typeof fn>>;
     },
     async close() {
       await sql.end({ timeout: 5 });

@@ -1,0 +1,125 @@
+// krr as real processes for the crash tests: `node --import tsx src/cli/bin.ts ...`, as
+// src/cli/cli.e2e.test.ts runs it.
+
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+// Generous: a new embedded store costs seconds of CPU, and CI runs two test files at once on two cores.
+export const PROCESS_TIMEOUT_MS = 120_000;
+
+export interface Result {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, KRR_LOG_LEVEL: 'silent', ...extra };
+  for (const name of ['KRR_DATABASE_URL', 'KRR_DATA_DIR', 'KRR_CLOCK', 'KRR_CONFIG', 'KRR_PORT', 'KRR_HOST'])
+    if (!(name in extra)) delete env[name];
+  return env;
+}
+
+export function startKrr(args: readonly string[], env?: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], {
+    cwd: ROOT,
+    env: childEnv(env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
+/** Runs `krr ARGS` to its end with `stdin` (closed when undefined). */
+export function krr(args: readonly string[], stdin?: string): Promise<Result> {
+  return new Promise((resolvePromise, reject) => {
+    const child = startKrr(args);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`krr ${args[0]} did not finish in ${PROCESS_TIMEOUT_MS} ms; stderr: ${stderr}`));
+    }, PROCESS_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout, stderr });
+    });
+    child.stdin!.on('error', () => {});
+    child.stdin!.end(stdin ?? '');
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePromise(port));
+    });
+  });
+}
+
+export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  }
+  return new Promise((resolvePromise) =>
+    child.once('exit', (code, signal) => resolvePromise({ code, signal })),
+  );
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await exited(child);
+  }
+}
+
+/** A running `krr serve` and its output so far. */
+export interface Server {
+  readonly child: ChildProcess;
+  readonly base: string;
+  output(): string;
+}
+
+/** Starts `krr serve ARGS` on a free port and waits until GET /health/ready answers 200. */
+export async function serve(args: readonly string[], readyWithinMs = 60_000): Promise<Server> {
+  const port = await freePort();
+  const child = startKrr(['serve', ...args, '--port', String(port), '--host', '127.0.0.1']);
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + readyWithinMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`serve exited early: ${out}`);
+    const status = await fetch(`${base}/health/ready`, { signal: AbortSignal.timeout(5000) }).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) break;
+    if (Date.now() > deadline) {
+      await killHard(child);
+      throw new Error(`serve was not ready within ${readyWithinMs} ms: ${out}`);
+    }
+    await sleep(200);
+  }
+  return { child, base, output: () => out };
+}
+
+/** A dev token for the store given by `storeArgs` (the last line of `krr token`). */
+export async function devToken(storeArgs: readonly string[], scopes: string, consumer = '0192:991825827') {
+  const r = await krr(['token', ...storeArgs, '--consumer', consumer, '--scope', scopes]);
+  if (r.code !== 0) throw new Error(`krr token failed: ${r.stderr}`);
+  return r.stdout.trimEnd().split('\n').at(-1)!;
+}
