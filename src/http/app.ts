@@ -31,6 +31,7 @@ import { LookupService } from '../lookup/lookup.service.js';
 import { PersonRepository } from '../person/person.repository.js';
 import type { Database } from '../store/database.js';
 import type { Clock } from '../time/clock.js';
+import { clientErrorHandler } from './client-error.js';
 import { errorBody } from './error-body.js';
 import { sendJson } from './send-json.js';
 
@@ -84,6 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     return503OnClosing: true,
+    clientErrorHandler,
     logger: {
       level: config.logLevel,
       ...(deps.logDestination ? { stream: deps.logDestination } : {}),
