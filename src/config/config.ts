@@ -51,7 +51,8 @@ const RateLimitSchema = Type.Object(
 const OverloadSchema = Type.Object(
   {
     maxInFlight: Type.Optional(Type.Integer({ minimum: 1 })),
-    maxEventLoopDelayMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** 0 (the default): off. The embedded store blocks the event loop while it works, so a delay alone is no sign of overload there. */
+    maxEventLoopDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false },
 );
@@ -96,6 +97,7 @@ export interface KrrConfig {
   readonly logLevel: LogLevel;
   /** Per-client rate limit; undefined: none. */
   readonly rateLimit: { readonly max: number; readonly windowSeconds: number } | undefined;
+  /** Load shedding: requests in flight at most; mean event-loop delay at most (0: not checked). */
   readonly overload: { readonly maxInFlight: number; readonly maxEventLoopDelayMs: number };
 }
 
@@ -157,15 +159,16 @@ function parseIssuersEnv(value: string | undefined): TrustedIssuer[] | undefined
   return json.map(resolveTrustedIssuer);
 }
 
-function parseCountEnv(name: string, value: string | undefined): number | undefined {
+function parseCountEnv(name: string, value: string | undefined, minimum = 1): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name} must be a whole number of at least 1`);
+  if (!Number.isInteger(n) || n < minimum)
+    throw new ConfigError(`${name} must be a whole number of at least ${minimum}`);
   return n;
 }
 
 export const DEFAULT_MAX_IN_FLIGHT = 1024;
-export const DEFAULT_MAX_EVENT_LOOP_DELAY_MS = 1000;
+export const DEFAULT_MAX_EVENT_LOOP_DELAY_MS = 0;
 
 /** KRR_RATE_LIMIT_MAX (requests) and KRR_RATE_LIMIT_WINDOW_SECONDS (default 1) over the file's `rateLimit`. */
 function rateLimitFrom(env: NodeJS.ProcessEnv, file: FileConfig): KrrConfig['rateLimit'] {
@@ -252,7 +255,7 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
         file.overload?.maxInFlight ??
         DEFAULT_MAX_IN_FLIGHT,
       maxEventLoopDelayMs:
-        parseCountEnv('KRR_MAX_EVENT_LOOP_DELAY_MS', env.KRR_MAX_EVENT_LOOP_DELAY_MS) ??
+        parseCountEnv('KRR_MAX_EVENT_LOOP_DELAY_MS', env.KRR_MAX_EVENT_LOOP_DELAY_MS, 0) ??
         file.overload?.maxEventLoopDelayMs ??
         DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
     },

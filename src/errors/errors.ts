@@ -106,3 +106,15 @@ export class ForbiddenError extends KrrError {
   readonly code = 'FORBIDDEN';
   readonly status = 403;
 }
+
+/** The client has sent more requests than the operator allows it in the window. */
+export class TooManyRequestsError extends KrrError {
+  readonly code = 'TOO_MANY_REQUESTS';
+  readonly status = 429;
+}
+
+/** The service is too busy to take the request now; it answers at once instead of queueing. */
+export class ServiceOverloadedError extends KrrError {
+  readonly code = 'OVERLOADED';
+  readonly status = 503;
+}
