@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
+import { loadConfig } from '../config/config.js';
+import { ConfigError } from '../errors/errors.js';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
 import { assertErrorBody } from '../test-support/error-body.js';
 import { skipReason, STORE_KINDS } from '../test-support/stores.js';
@@ -129,3 +131,34 @@ for (const kind of STORE_KINDS) {
     });
   });
 }
+
+describe('traffic limits in the configuration', () => {
+  it('reads the rate limit and the overload bounds from the environment, over the defaults', () => {
+    const defaults = loadConfig({}, {});
+    assert.equal(defaults.rateLimit, undefined);
+    assert.deepEqual(defaults.overload, { maxInFlight: 1024, maxEventLoopDelayMs: 0 });
+    const set = loadConfig(
+      {},
+      {
+        KRR_RATE_LIMIT_MAX: '50',
+        KRR_RATE_LIMIT_WINDOW_SECONDS: '10',
+        KRR_MAX_IN_FLIGHT: '64',
+        KRR_MAX_EVENT_LOOP_DELAY_MS: '250',
+      },
+    );
+    assert.deepEqual(set.rateLimit, { max: 50, windowSeconds: 10 });
+    assert.deepEqual(set.overload, { maxInFlight: 64, maxEventLoopDelayMs: 250 });
+    assert.deepEqual(loadConfig({}, { KRR_RATE_LIMIT_MAX: '5' }).rateLimit, { max: 5, windowSeconds: 1 });
+  });
+
+  it('refuses limits that are not whole positive numbers', () => {
+    for (const env of [
+      { KRR_RATE_LIMIT_MAX: '0' },
+      { KRR_RATE_LIMIT_MAX: 'many' },
+      { KRR_RATE_LIMIT_MAX: '5', KRR_RATE_LIMIT_WINDOW_SECONDS: '1.5' },
+      { KRR_MAX_IN_FLIGHT: '-1' },
+      { KRR_MAX_EVENT_LOOP_DELAY_MS: '-5' },
+    ])
+      assert.throws(() => loadConfig({}, env), ConfigError, JSON.stringify(env));
+  });
+});
