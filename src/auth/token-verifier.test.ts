@@ -903,6 +903,31 @@ describe('TokenVerifier: production trust (keys cached, refreshed with a cooldow
     assert.equal((await verifier.verify(await token({ aud: AUDIENCE }))).consumer, '991825827');
   });
 
+  it("tells the operator when an issuer's keys are fetched and when they cannot be, without any token", async () => {
+    const verifier = make();
+    const lines: Array<[string, Record<string, unknown>, string]> = [];
+    verifier.setLog({
+      info: (obj, msg) => lines.push(['info', obj as Record<string, unknown>, msg]),
+      warn: (obj, msg) => lines.push(['warn', obj as Record<string, unknown>, msg]),
+    });
+    const t = await token();
+    await verifier.verify(t);
+    await issuer.stop();
+    clock += COOLDOWN;
+    const unknown = await token({}, { kid: 'not-published' });
+    await assertUnavailable(verifier, unknown);
+    assert.deepEqual(
+      lines.map(([level, obj]) => [level, obj.issuer, obj.keys ?? obj.cachedKeys]),
+      [
+        ['info', issuer.issuer, 1],
+        ['warn', issuer.issuer, 1],
+      ],
+    );
+    assert.equal(typeof lines[1]![1].reason, 'string');
+    const text = JSON.stringify(lines);
+    for (const segment of [...t.split('.'), ...unknown.split('.')]) assert.ok(!text.includes(segment));
+  });
+
   it('bounds the clock skew', () => {
     assert.throws(() => make({ clockSkewSeconds: MAX_CLOCK_SKEW_SECONDS + 1 }), ConfigError);
     assert.throws(() => make({ clockSkewSeconds: -1 }), ConfigError);

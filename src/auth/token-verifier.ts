@@ -90,11 +90,19 @@ interface CachedKeys {
   readonly fetchedAt: number;
 }
 
+/** Where the verifier tells the operator about its issuers (pino's or fastify's logger fits). */
+export interface VerifierLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
 export interface RemoteKeyOptions {
   readonly fetchTimeoutMs: number;
   readonly refreshCooldownMs: number;
   readonly keysMaxAgeMs: number;
   readonly now: () => number;
+  /** The verifier's current log (set once the app has one). */
+  readonly log: () => VerifierLog | undefined;
 }
 
 /**
@@ -162,8 +170,17 @@ class RemoteIssuer implements IssuerKeys {
       );
       this.cached = { getKey, kids, fetchedAt: this.options.now() };
       this.lastAttemptFailed = false;
+      this.options
+        .log()
+        ?.info({ issuer: this.issuer, keys: keys.length }, 'fetched the keys of a trusted issuer');
     } catch (err) {
       this.lastAttemptFailed = true;
+      this.options
+        .log()
+        ?.warn(
+          { issuer: this.issuer, reason: (err as Error).message, cachedKeys: this.cached?.kids.size ?? 0 },
+          'cannot fetch the keys of a trusted issuer; keys already fetched stay in use',
+        );
       throw err;
     }
   }
@@ -222,6 +239,7 @@ export class TokenVerifier {
   private readonly issuers = new Map<string, IssuerKeys>();
   private readonly clockSkewSeconds: number;
   private readonly now: () => number;
+  private log: VerifierLog | undefined;
 
   constructor(options: TokenVerifierOptions) {
     if (options.clockSkewSeconds < 0 || options.clockSkewSeconds > MAX_CLOCK_SKEW_SECONDS) {
@@ -234,6 +252,7 @@ export class TokenVerifier {
       refreshCooldownMs: options.refreshCooldownMs ?? DEFAULT_REFRESH_COOLDOWN_MS,
       keysMaxAgeMs: options.keysMaxAgeMs ?? DEFAULT_KEYS_MAX_AGE_MS,
       now: this.now,
+      log: () => this.log,
     };
     for (const trusted of options.trustedIssuers)
       this.issuers.set(trusted.issuer, new RemoteIssuer(trusted, remote));
@@ -243,6 +262,11 @@ export class TokenVerifier {
         localIssuer(options.dev.issuer, { keys: [options.dev.publicJwk] }),
       );
     }
+  }
+
+  /** Key fetches and failures are logged here from now on (the app's logger, once there is one). */
+  setLog(log: VerifierLog): void {
+    this.log = log;
   }
 
   /** Verifies `token` (the credentials of an `Authorization: Bearer` header). */

@@ -107,6 +107,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, allErrors: true, removeAdditional: false } },
   });
 
+  deps.verifier.setLog(app.log);
+
   // Clients vary the content type (charset, letter case, sometimes none at all): every body is read as JSON.
   const jsonParser = app.getDefaultJsonParser('error', 'error');
   app.removeAllContentTypeParsers();

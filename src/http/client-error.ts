@@ -12,19 +12,28 @@ const ANSWERS: Readonly<Record<string, readonly [number, string, string]>> = {
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'the request was not received in time'],
 };
 
+/** Sockets already answered: Node's parser reports every further chunk of a bad request again. */
+const answered = new WeakSet<Socket>();
+
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (err.code === 'ECONNRESET' || socket.destroyed || answered.has(socket)) return;
+  answered.add(socket);
   const [status, reason, detail] = ANSWERS[err.code ?? ''] ?? [
     400,
     'Bad Request',
     'the request could not be read',
   ];
-  if (socket.writable) {
-    const body = errorBody(status, [{ detail }]);
-    socket.write(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `Content-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
-    );
+  if (!socket.writable) {
+    socket.destroy();
+    return;
   }
-  socket.destroy();
+  const body = errorBody(status, [{ detail }]);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Content-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+  );
+  // Closing with request bytes still unread would reset the connection, and a client still sending
+  // (a large header) could lose the answer: what it sends is read and dropped for up to a second.
+  socket.resume();
+  setTimeout(() => socket.destroy(), 1000).unref();
 }
