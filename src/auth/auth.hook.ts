@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { InsufficientScopeError, InvalidTokenError } from '../errors/errors.js';
+import { InsufficientScopeError, InvalidTokenError, KrrError } from '../errors/errors.js';
 import type { AccessToken } from './access-token.js';
 import type { TokenVerifier } from './token-verifier.js';
 
@@ -21,7 +21,14 @@ export function requireToken(verifier: Pick<TokenVerifier, 'verify'>, anyOfScope
     if (!header) throw new InvalidTokenError('an access token is required (Authorization: Bearer <token>)');
     const match = BEARER.exec(header);
     if (!match) throw new InvalidTokenError('the Authorization header must be "Bearer <token>"');
-    const token = await verifier.verify(match[1]!);
+    let token: AccessToken;
+    try {
+      token = await verifier.verify(match[1]!);
+    } catch (err) {
+      // Why a token was refused, for the operator; the message never holds the token.
+      if (err instanceof KrrError) request.log.debug({ code: err.code }, err.message);
+      throw err;
+    }
     if (!token.scopes.some((s) => anyOfScopes.includes(s))) throw new InsufficientScopeError(anyOfScopes);
     request.accessToken = token;
   };

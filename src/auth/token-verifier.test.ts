@@ -3,7 +3,7 @@
 // Every refusal is an InvalidTokenError (401) whose message holds no part of the token; an issuer
 // that cannot be reached is an IssuerUnavailableError (503), quickly.
 
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -13,10 +13,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompactSign, exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, UnsecuredJWT } from 'jose';
 import type { CryptoKey, JWK, JWTPayload } from 'jose';
-import { InvalidTokenError, IssuerUnavailableError, KrrError } from '../errors/errors.js';
+import { ConfigError, InvalidTokenError, IssuerUnavailableError, KrrError } from '../errors/errors.js';
+import { MAX_CLOCK_SKEW_SECONDS } from '../config/config.js';
+import {
+  JWKS_PATH,
+  maskinportenClaims,
+  METADATA_PATH,
+  startFakeIssuer,
+} from '../test-support/fake-issuer.js';
+import type { FakeIssuer as Idp } from '../test-support/fake-issuer.js';
 import type { TrustedIssuer } from '../config/config.js';
 import { devKeyFromDataDir, mintDevToken, publicJwk } from './dev-issuer.js';
 import { MAX_TOKEN_BYTES, TokenVerifier } from './token-verifier.js';
+import type { TokenVerifierOptions } from './token-verifier.js';
 import type { AccessToken } from './access-token.js';
 
 const SKEW = 30;
@@ -566,9 +575,11 @@ describe('TokenVerifier: issuer availability', () => {
   it('gives 503 (not 401) when the issuer answers with errors, and recovers when it is back', async () => {
     const other = await startIssuer();
     try {
+      // No cooldown: every token here may make a refetch, so that each failure is seen.
       const verifier = new TokenVerifier({
         trustedIssuers: [{ issuer: other.issuer }],
         clockSkewSeconds: SKEW,
+        refreshCooldownMs: 0,
       });
       const token = await signed(claims(other.issuer));
       other.metadataStatus = 503;
@@ -730,5 +741,196 @@ describe('dev issuer', () => {
     const otherKey = { ...(await exportJWK(keys.untrusted)), kid: key.kid, alg: 'RS256' };
     const forged = await mintDevToken(otherKey, { issuer, scopes: [DATA_SCOPE], consumer: '991825827' });
     await assertInvalid(verifier, forged, /signature/);
+  });
+});
+
+describe('TokenVerifier: production trust (keys cached, refreshed with a cooldown, kept while the issuer is down)', () => {
+  const COOLDOWN = 30_000;
+  const MAX_AGE = 600_000;
+  let issuer: Idp;
+  let clock: number;
+  const make = (extra: Partial<TokenVerifierOptions> = {}) =>
+    new TokenVerifier({
+      trustedIssuers: [{ issuer: issuer.issuer }],
+      clockSkewSeconds: SKEW,
+      fetchTimeoutMs: 500,
+      refreshCooldownMs: COOLDOWN,
+      keysMaxAgeMs: MAX_AGE,
+      now: () => clock,
+      ...extra,
+    });
+  /** Signed on the test's clock, valid for an hour of it. */
+  const token = (extra: JWTPayload = {}, options?: Parameters<Idp['sign']>[1]) => {
+    const iat = Math.floor(clock / 1000);
+    return issuer.sign(
+      maskinportenClaims(DATA_SCOPE, '991825827', { iat, exp: iat + 3600, ...extra }),
+      options,
+    );
+  };
+
+  before(async () => {
+    issuer = await startFakeIssuer();
+  });
+  after(async () => issuer.close());
+  beforeEach(async () => {
+    clock = Date.now();
+    issuer.mode = 'up';
+    issuer.metadataIssuer = undefined;
+    issuer.hits.clear();
+    await issuer.start().catch(() => {}); // listening again after a test that stopped it
+    await issuer.rotate();
+  });
+
+  for (const outage of ['stopped', 'error', 'hang'] as const) {
+    it(`keeps verifying with the cached keys while the issuer is ${outage}, also past the keys' max age`, async () => {
+      const verifier = make();
+      const t = await token();
+      assert.equal((await verifier.verify(t)).consumer, '991825827');
+      if (outage === 'stopped') await issuer.stop();
+      else issuer.mode = outage;
+      clock += MAX_AGE + COOLDOWN; // stale: a refresh is tried (and fails) beside the answer
+      for (let i = 0; i < 3; i++) assert.equal((await verifier.verify(t)).consumer, '991825827');
+      assert.equal((await verifier.verify(await token())).clientId, 'client-991825827');
+    });
+
+    it(`answers 503 (not 500, not a hang) when the issuer is ${outage} and no keys are cached`, async () => {
+      const verifier = make();
+      if (outage === 'stopped') await issuer.stop();
+      else issuer.mode = outage;
+      const t = await token();
+      await assertUnavailable(verifier, t);
+      // Within the cooldown the issuer is not asked again; still 503.
+      const before = issuer.hitsOf(METADATA_PATH);
+      await assertUnavailable(verifier, t);
+      assert.equal(issuer.hitsOf(METADATA_PATH), before);
+    });
+  }
+
+  it('answers 503 to a kid not in the cached set while the issuer is down, and 401 when it is up and lacks it', async () => {
+    const verifier = make();
+    await verifier.verify(await token());
+    await issuer.stop();
+    clock += COOLDOWN;
+    await assertUnavailable(verifier, await token({}, { kid: 'not-published' }));
+    await issuer.start();
+    clock += COOLDOWN;
+    await assertInvalid(verifier, await token({}, { kid: 'not-published' }), /does not publish/);
+  });
+
+  it('picks up a rotated key on its first token (one refetch), and keeps the old one while it is published', async () => {
+    const verifier = make();
+    const old = await token();
+    await verifier.verify(old);
+    assert.equal(issuer.hitsOf(JWKS_PATH), 1);
+    await issuer.rotate(true);
+    clock += COOLDOWN; // the first fetch was just now
+    const fresh = await token();
+    assert.equal((await verifier.verify(fresh)).consumer, '991825827');
+    assert.equal((await verifier.verify(old)).consumer, '991825827');
+    assert.equal(issuer.hitsOf(JWKS_PATH), 2);
+    assert.equal(issuer.hitsOf(METADATA_PATH), 1, 'the metadata is cached');
+  });
+
+  it('honours the cooldown: a flood of tokens with random kids makes one refetch, then none until it has passed', async () => {
+    const verifier = make();
+    await verifier.verify(await token());
+    const flood = await Promise.all(
+      Array.from({ length: 20 }, () => token({}, { kid: `random-${Math.random()}` })),
+    );
+    // Right after the first fetch: no refetch at all.
+    await Promise.all(flood.map((t: string) => assertInvalid(verifier, t)));
+    assert.equal(issuer.hitsOf(JWKS_PATH), 1);
+    clock += COOLDOWN;
+    await Promise.all(flood.map((t: string) => assertInvalid(verifier, t)));
+    for (const t of flood.slice(0, 5)) await assertInvalid(verifier, t);
+    assert.equal(issuer.hitsOf(JWKS_PATH), 2, 'one fetch, one refetch');
+    clock += COOLDOWN;
+    for (const t of flood.slice(0, 5)) await assertInvalid(verifier, t);
+    assert.equal(issuer.hitsOf(JWKS_PATH), 3, 'one more refetch after the cooldown');
+    // A rotated key within the cooldown waits for it (401 meanwhile), then is accepted.
+    await issuer.rotate(true);
+    const rotated = await token();
+    await assertInvalid(verifier, rotated);
+    clock += COOLDOWN;
+    assert.equal((await verifier.verify(rotated)).consumer, '991825827');
+  });
+
+  it('refreshes a set past its max age in the background: a key the issuer stopped publishing is then refused', async () => {
+    const verifier = make();
+    const old = await token();
+    await verifier.verify(old);
+    await issuer.rotate(false);
+    clock += MAX_AGE;
+    await verifier.verify(old); // served from the stale set; the refresh starts beside it
+    await verifier.verify(await token()); // waits for that refresh, finds the new kid
+    assert.equal(issuer.hitsOf(JWKS_PATH), 2);
+    await assertInvalid(verifier, old, /does not publish/);
+  });
+
+  it('refuses metadata that names another issuer (RFC 8414 § 3.3): 503, and its JWKS is never fetched', async () => {
+    issuer.metadataIssuer = 'https://maskinporten.no/';
+    const verifier = make({ refreshCooldownMs: 0 });
+    await assertUnavailable(verifier, await token());
+    issuer.metadataIssuer = issuer.base; // without the trailing slash: also another issuer
+    await assertUnavailable(verifier, await token());
+    assert.equal(issuer.hitsOf(JWKS_PATH), 0);
+    issuer.metadataIssuer = undefined;
+    assert.equal((await verifier.verify(await token())).consumer, '991825827');
+  });
+
+  it('refuses alg none and HS256 without asking the issuer for keys', async () => {
+    const verifier = make();
+    const none = new UnsecuredJWT(maskinportenClaims(DATA_SCOPE)).setIssuer(issuer.issuer).encode();
+    await assertInvalid(verifier, none);
+    const hs = await new SignJWT({ ...maskinportenClaims(DATA_SCOPE), iss: issuer.issuer })
+      .setProtectedHeader({ alg: 'HS256', kid: issuer.keys[0]!.kid })
+      .setExpirationTime('2m')
+      .sign(new TextEncoder().encode(issuer.keys[0]!.spkiPem));
+    await assertInvalid(verifier, hs, /algorithm/);
+    assert.equal(issuer.hits.size, 0);
+  });
+
+  it('refuses iat in the future beyond the skew, accepts it within', async () => {
+    const verifier = make();
+    const now = Math.floor(clock / 1000);
+    await assertInvalid(verifier, await token({ iat: now + SKEW + 60, exp: now + 600 }), /iat/);
+    assert.equal((await verifier.verify(await token({ iat: now + 10 }))).consumer, '991825827');
+  });
+
+  it('checks the audience when one is configured', async () => {
+    const verifier = make({ trustedIssuers: [{ issuer: issuer.issuer, audience: AUDIENCE }] });
+    await assertInvalid(verifier, await token({ aud: 'https://other.example/' }), /aud/);
+    assert.equal((await verifier.verify(await token({ aud: AUDIENCE }))).consumer, '991825827');
+  });
+
+  it("tells the operator when an issuer's keys are fetched and when they cannot be, without any token", async () => {
+    const verifier = make();
+    const lines: Array<[string, Record<string, unknown>, string]> = [];
+    verifier.setLog({
+      info: (obj, msg) => lines.push(['info', obj as Record<string, unknown>, msg]),
+      warn: (obj, msg) => lines.push(['warn', obj as Record<string, unknown>, msg]),
+    });
+    const t = await token();
+    await verifier.verify(t);
+    await issuer.stop();
+    clock += COOLDOWN;
+    const unknown = await token({}, { kid: 'not-published' });
+    await assertUnavailable(verifier, unknown);
+    assert.deepEqual(
+      lines.map(([level, obj]) => [level, obj.issuer, obj.keys ?? obj.cachedKeys]),
+      [
+        ['info', issuer.issuer, 1],
+        ['warn', issuer.issuer, 1],
+      ],
+    );
+    assert.equal(typeof lines[1]![1].reason, 'string');
+    const text = JSON.stringify(lines);
+    for (const segment of [...t.split('.'), ...unknown.split('.')]) assert.ok(!text.includes(segment));
+  });
+
+  it('bounds the clock skew', () => {
+    assert.throws(() => make({ clockSkewSeconds: MAX_CLOCK_SKEW_SECONDS + 1 }), ConfigError);
+    assert.throws(() => make({ clockSkewSeconds: -1 }), ConfigError);
+    assert.ok(make({ clockSkewSeconds: MAX_CLOCK_SKEW_SECONDS }));
   });
 });

@@ -2,10 +2,11 @@
 // against the issuers the operator trusts. Errors say what is wrong in general terms and never
 // contain the token.
 
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify } from 'jose';
-import type { JSONWebKeySet, JWK, JWTPayload, JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
+import type { JSONWebKeySet, JWK, JWTPayload, JWTVerifyGetKey, ProtectedHeaderParameters } from 'jose';
+import { MAX_CLOCK_SKEW_SECONDS } from '../config/config.js';
 import type { TrustedIssuer } from '../config/config.js';
-import { InvalidTokenError, IssuerUnavailableError } from '../errors/errors.js';
+import { ConfigError, InvalidTokenError, IssuerUnavailableError } from '../errors/errors.js';
 import type { AccessToken } from './access-token.js';
 import { organisationFromClaim, scopesFromClaim } from './access-token.js';
 
@@ -16,15 +17,28 @@ export const MAX_TOKEN_BYTES = 16 * 1024;
 /** Compact JWS: three base64url parts, none empty (so also no unsecured `alg: none` tokens). */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
+/** How long to wait for an issuer's metadata and keys, all requests of one refresh together. */
+export const DEFAULT_FETCH_TIMEOUT_MS = 5000;
+/** At most one refetch per issuer in this time, however many tokens name an unknown `kid`. */
+export const DEFAULT_REFRESH_COOLDOWN_MS = 30_000;
+/** A key set this old is refreshed in the background (the old one serves meanwhile). */
+export const DEFAULT_KEYS_MAX_AGE_MS = 10 * 60_000;
+/** Digdir asks for its metadata to be cached; 24 hours is what it suggests. */
+const METADATA_MAX_AGE_MS = 24 * 60 * 60_000;
+/** A metadata document or key set larger than this is refused (Digdir's are a few KiB). */
+const MAX_DOCUMENT_BYTES = 512 * 1024;
+
+/** The keys to verify one token with, or why there are none. */
 interface IssuerKeys {
   readonly issuer: string;
   readonly audience: string | undefined;
-  keys(): Promise<JWTVerifyGetKey>;
+  /** Resolves the key set for a token with this `kid`; throws KeysUnavailable or UnknownKey. */
+  keysFor(kid: string | undefined): Promise<JWTVerifyGetKey>;
 }
 
 function localIssuer(issuer: string, jwks: JSONWebKeySet, audience?: string): IssuerKeys {
   const keySet = createLocalJWKSet(jwks);
-  return { issuer, audience, keys: async () => keySet };
+  return { issuer, audience, keysFor: async () => keySet };
 }
 
 /**
@@ -37,80 +51,211 @@ function metadataUrlsFor(issuer: TrustedIssuer): string[] {
   return [`${base}/.well-known/oauth-authorization-server`, `${base}/.well-known/openid-configuration`];
 }
 
-async function fetchJwksUri(config: TrustedIssuer): Promise<string> {
-  const urls = metadataUrlsFor(config);
-  for (const [i, url] of urls.entries()) {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    if (res.status === 404 && i < urls.length - 1) {
-      await res.body?.cancel();
-      continue;
-    }
-    if (!res.ok) throw new Error(`metadata answered ${res.status}`);
-    const metadata = (await res.json()) as { jwks_uri?: unknown };
-    if (typeof metadata?.jwks_uri !== 'string') throw new Error('metadata has no jwks_uri');
-    return metadata.jwks_uri;
+/** Thrown when the issuer's keys cannot be had (network, timeout, non-200, bad document): 503. */
+class KeysUnavailable extends Error {}
+/** Thrown when the issuer answers but does not publish the token's `kid`: 401. */
+class UnknownKey extends Error {}
+
+class NotFound extends Error {}
+
+/** GETs a JSON document, bounded in time (`signal`) and size. */
+async function fetchJson(url: string, signal: AbortSignal): Promise<unknown> {
+  const res = await fetch(url, { signal, headers: { accept: 'application/json' } });
+  if (res.status === 404) {
+    await res.body?.cancel();
+    throw new NotFound(`${res.status}`);
   }
-  throw new Error('no metadata');
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw new Error(`answered ${res.status}`);
+  }
+  const declared = Number(res.headers.get('content-length') ?? 0);
+  if (declared > MAX_DOCUMENT_BYTES) {
+    await res.body?.cancel();
+    throw new Error('the document is too large');
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body ?? []) {
+    size += (chunk as Uint8Array).byteLength;
+    if (size > MAX_DOCUMENT_BYTES) throw new Error('the document is too large');
+    chunks.push(chunk as Uint8Array);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
 }
 
-/** Thrown by a key resolver when the issuer's keys cannot be fetched (as opposed to not matching). */
-class KeysUnavailable extends Error {}
+interface CachedKeys {
+  readonly getKey: JWTVerifyGetKey;
+  readonly kids: ReadonlySet<string>;
+  readonly fetchedAt: number;
+}
+
+/** Where the verifier tells the operator about its issuers (pino's or fastify's logger fits). */
+export interface VerifierLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface RemoteKeyOptions {
+  readonly fetchTimeoutMs: number;
+  readonly refreshCooldownMs: number;
+  readonly keysMaxAgeMs: number;
+  readonly now: () => number;
+  /** The verifier's current log (set once the app has one). */
+  readonly log: () => VerifierLog | undefined;
+}
 
 /**
- * Keys from a remote JWKS. A token whose key is not published fails with jose's JWKSNoMatchingKey;
- * every failure to get the key set (network, timeout, non-200, not JSON, not a key set) becomes
- * KeysUnavailable, so that it is answered 503 and never 401 "malformed".
+ * An issuer's keys, found through its metadata (or a configured JWKS URI) and kept. jose's remote
+ * key set drops its keys when a refetch fails; here the last good set is kept, so that tokens
+ * signed with a known key are verified while the issuer cannot be reached. A token with a `kid` not
+ * in the set makes one refetch (all such tokens share it), then none for the cooldown, so tokens
+ * with random kids cannot make the service hammer the issuer.
  */
-function remoteKeys(jwksUri: string): JWTVerifyGetKey {
-  const remote = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: 5000, cooldownDuration: 30_000 });
-  return async (protectedHeader, token) => {
-    try {
-      return await remote(protectedHeader, token);
-    } catch (err) {
-      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys)
-        throw err;
-      if (err instanceof errors.JOSENotSupported) throw err;
-      throw new KeysUnavailable('the issuer keys cannot be fetched', { cause: err });
-    }
-  };
-}
+class RemoteIssuer implements IssuerKeys {
+  readonly issuer: string;
+  readonly audience: string | undefined;
+  private cached: CachedKeys | undefined;
+  private jwksUri: { readonly url: string; readonly at: number } | undefined;
+  private lastAttemptAt = Number.NEGATIVE_INFINITY;
+  private lastAttemptFailed = false;
+  private refreshing: Promise<void> | undefined;
 
-/** Keys found through the issuer's metadata (or a configured JWKS URI), fetched on first use. */
-function remoteIssuer(config: TrustedIssuer): IssuerKeys {
-  let keySet: JWTVerifyGetKey | undefined;
-  let pending: Promise<JWTVerifyGetKey> | undefined;
-  const discover = async (): Promise<JWTVerifyGetKey> => {
-    const jwksUri = config.jwksUri ?? (await fetchJwksUri(config));
-    return remoteKeys(jwksUri);
-  };
-  return {
-    issuer: config.issuer,
-    audience: config.audience,
-    async keys() {
-      if (keySet) return keySet;
-      pending ??= discover().finally(() => {
-        pending = undefined;
-      });
-      keySet = await pending;
-      return keySet;
-    },
-  };
+  constructor(
+    private readonly config: TrustedIssuer,
+    private readonly options: RemoteKeyOptions,
+  ) {
+    this.issuer = config.issuer;
+    this.audience = config.audience;
+  }
+
+  async keysFor(kid: string | undefined): Promise<JWTVerifyGetKey> {
+    const now = this.options.now();
+    const cached = this.cached;
+    if (cached && (kid === undefined || cached.kids.has(kid))) {
+      // Stale keys still serve; a fresh set is fetched beside them.
+      if (now - cached.fetchedAt >= this.options.keysMaxAgeMs && this.mayFetch(now))
+        this.startRefresh().catch(() => {});
+      return cached.getKey;
+    }
+    if (!this.refreshing && this.mayFetch(now)) this.startRefresh().catch(() => {});
+    if (this.refreshing) await this.refreshing.catch(() => {});
+    const after = this.cached;
+    if (after && (kid === undefined || after.kids.has(kid))) return after.getKey;
+    if (this.lastAttemptFailed || !after) throw new KeysUnavailable('the issuer keys cannot be fetched');
+    throw new UnknownKey('the issuer does not publish this key');
+  }
+
+  private mayFetch(now: number): boolean {
+    return now - this.lastAttemptAt >= this.options.refreshCooldownMs;
+  }
+
+  private startRefresh(): Promise<void> {
+    this.refreshing ??= this.refresh().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async refresh(): Promise<void> {
+    this.lastAttemptAt = this.options.now();
+    try {
+      const signal = AbortSignal.timeout(this.options.fetchTimeoutMs);
+      const jwks = await fetchJson(await this.findJwksUri(signal), signal);
+      const keys = (jwks as { keys?: unknown } | null)?.keys;
+      if (!Array.isArray(keys)) throw new Error('not a key set');
+      const getKey = createLocalJWKSet(jwks as JSONWebKeySet);
+      const kids = new Set(
+        keys.map((k: { kid?: unknown }) => k?.kid).filter((k): k is string => typeof k === 'string'),
+      );
+      this.cached = { getKey, kids, fetchedAt: this.options.now() };
+      this.lastAttemptFailed = false;
+      this.options
+        .log()
+        ?.info({ issuer: this.issuer, keys: keys.length }, 'fetched the keys of a trusted issuer');
+    } catch (err) {
+      this.lastAttemptFailed = true;
+      this.options
+        .log()
+        ?.warn(
+          { issuer: this.issuer, reason: (err as Error).message, cachedKeys: this.cached?.kids.size ?? 0 },
+          'cannot fetch the keys of a trusted issuer; keys already fetched stay in use',
+        );
+      throw err;
+    }
+  }
+
+  private async findJwksUri(signal: AbortSignal): Promise<string> {
+    if (this.config.jwksUri) return this.config.jwksUri;
+    const known = this.jwksUri;
+    if (known && this.options.now() - known.at < METADATA_MAX_AGE_MS) return known.url;
+    try {
+      const url = await this.discover(signal);
+      this.jwksUri = { url, at: this.options.now() };
+      return url;
+    } catch (err) {
+      // The metadata cannot be read just now: the JWKS it named last time is still the best guess.
+      if (known) return known.url;
+      throw err;
+    }
+  }
+
+  private async discover(signal: AbortSignal): Promise<string> {
+    const urls = metadataUrlsFor(this.config);
+    for (const [i, url] of urls.entries()) {
+      let metadata: unknown;
+      try {
+        metadata = await fetchJson(url, signal);
+      } catch (err) {
+        if (err instanceof NotFound && i < urls.length - 1) continue;
+        throw err;
+      }
+      const { issuer, jwks_uri: jwksUri } = (metadata ?? {}) as { issuer?: unknown; jwks_uri?: unknown };
+      // RFC 8414 § 3.3 (and OpenID Discovery § 4.3): the document must name the issuer it was
+      // fetched for, or its keys are not that issuer's.
+      if (issuer !== this.config.issuer) throw new Error('the metadata names another issuer');
+      if (typeof jwksUri !== 'string') throw new Error('the metadata has no jwks_uri');
+      return jwksUri;
+    }
+    throw new Error('no metadata');
+  }
 }
 
 export interface TokenVerifierOptions {
   readonly trustedIssuers: readonly TrustedIssuer[];
   /** Dev mode's own issuers (Maskinporten-like, ID-porten-like) and their one public key. */
   readonly dev?: { readonly issuer: string | readonly string[]; readonly publicJwk: JWK };
+  /** At most MAX_CLOCK_SKEW_SECONDS. */
   readonly clockSkewSeconds: number;
+  /** Bounds on fetching the trusted issuers' keys (defaults above); tests shorten them. */
+  readonly fetchTimeoutMs?: number;
+  readonly refreshCooldownMs?: number;
+  readonly keysMaxAgeMs?: number;
+  /** Milliseconds since the epoch (default Date.now); tests move it. */
+  readonly now?: () => number;
 }
 
 export class TokenVerifier {
   private readonly issuers = new Map<string, IssuerKeys>();
   private readonly clockSkewSeconds: number;
+  private readonly now: () => number;
+  private log: VerifierLog | undefined;
 
   constructor(options: TokenVerifierOptions) {
+    if (options.clockSkewSeconds < 0 || options.clockSkewSeconds > MAX_CLOCK_SKEW_SECONDS) {
+      throw new ConfigError(`the clock skew must be from 0 to ${MAX_CLOCK_SKEW_SECONDS} seconds`);
+    }
     this.clockSkewSeconds = options.clockSkewSeconds;
-    for (const trusted of options.trustedIssuers) this.issuers.set(trusted.issuer, remoteIssuer(trusted));
+    this.now = options.now ?? Date.now;
+    const remote: RemoteKeyOptions = {
+      fetchTimeoutMs: options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
+      refreshCooldownMs: options.refreshCooldownMs ?? DEFAULT_REFRESH_COOLDOWN_MS,
+      keysMaxAgeMs: options.keysMaxAgeMs ?? DEFAULT_KEYS_MAX_AGE_MS,
+      now: this.now,
+      log: () => this.log,
+    };
+    for (const trusted of options.trustedIssuers)
+      this.issuers.set(trusted.issuer, new RemoteIssuer(trusted, remote));
     if (options.dev) {
       const devIssuers = typeof options.dev.issuer === 'string' ? [options.dev.issuer] : options.dev.issuer;
       for (const issuer of devIssuers) {
@@ -119,37 +264,49 @@ export class TokenVerifier {
     }
   }
 
+  /** Key fetches and failures are logged here from now on (the app's logger, once there is one). */
+  setLog(log: VerifierLog): void {
+    this.log = log;
+  }
+
   /** Verifies `token` (the credentials of an `Authorization: Bearer` header). */
   async verify(token: string): Promise<AccessToken> {
     if (token.length > MAX_TOKEN_BYTES) throw new InvalidTokenError('the access token is too large');
     if (!COMPACT_JWS.test(token)) throw new InvalidTokenError('the access token is malformed');
     let unverified: JWTPayload;
+    let header: ProtectedHeaderParameters;
     try {
       unverified = decodeJwt(token);
+      header = decodeProtectedHeader(token);
     } catch {
       throw new InvalidTokenError('the access token is malformed');
     }
+    // Refused before any key is looked for, so that `none` or HMAC tokens never cause a fetch.
+    if (typeof header.alg !== 'string' || !ALLOWED_ALGORITHMS.includes(header.alg))
+      throw new InvalidTokenError("the access token's algorithm is not allowed");
+    if (header.kid !== undefined && typeof header.kid !== 'string')
+      throw new InvalidTokenError('the access token is malformed');
     const issuer = typeof unverified.iss === 'string' ? this.issuers.get(unverified.iss) : undefined;
     if (!issuer) throw new InvalidTokenError('the access token is not from a trusted issuer');
 
-    let keys: JWTVerifyGetKey;
-    try {
-      keys = await issuer.keys();
-    } catch {
-      throw new IssuerUnavailableError('the token issuer cannot be reached to verify the access token');
-    }
     let payload: JWTPayload;
     try {
+      const keys = await issuer.keysFor(header.kid);
       ({ payload } = await jwtVerify(token, keys, {
         issuer: issuer.issuer,
         algorithms: ALLOWED_ALGORITHMS,
         clockTolerance: this.clockSkewSeconds,
+        currentDate: new Date(this.now()),
         requiredClaims: ['exp'],
         ...(issuer.audience ? { audience: issuer.audience } : {}),
       }));
     } catch (err) {
       throw describeFailure(err);
     }
+    // jose checks `iat` only against a maximum token age; a token issued in the future (beyond the
+    // skew) comes from a wrong clock or a forger, and is refused like a future `nbf`.
+    if (typeof payload.iat === 'number' && payload.iat > this.now() / 1000 + this.clockSkewSeconds)
+      throw new InvalidTokenError('the access token\'s "iat" claim is not valid');
     return {
       issuer: issuer.issuer,
       clientId: typeof payload.client_id === 'string' ? payload.client_id : null,
@@ -164,6 +321,8 @@ export class TokenVerifier {
 function describeFailure(err: unknown): Error {
   if (err instanceof KeysUnavailable)
     return new IssuerUnavailableError("the token issuer's keys cannot be fetched");
+  if (err instanceof UnknownKey)
+    return new InvalidTokenError('the access token is signed with a key the issuer does not publish');
   if (err instanceof errors.JWTExpired) return new InvalidTokenError('the access token has expired');
   if (err instanceof errors.JWTClaimValidationFailed) {
     return new InvalidTokenError(`the access token's "${err.claim}" claim is not valid`);
@@ -176,8 +335,5 @@ function describeFailure(err: unknown): Error {
   }
   if (err instanceof errors.JOSEAlgNotAllowed)
     return new InvalidTokenError("the access token's algorithm is not allowed");
-  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) {
-    return new IssuerUnavailableError("the token issuer's keys cannot be fetched");
-  }
   return new InvalidTokenError('the access token is malformed');
 }

@@ -8,9 +8,13 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from '../errors/errors.js';
+import { resolveTrustedIssuer } from '../auth/issuer-presets.js';
 import type { StoreConfig } from '../store/database.js';
 import { parseInstant } from '../time/oslo-time.js';
 import type { EpochMs } from '../time/oslo-time.js';
+
+/** Tokens are accepted this far outside their validity at most (expired, or not yet valid). */
+export const MAX_CLOCK_SKEW_SECONDS = 300;
 
 const TrustedIssuerSchema = Type.Object(
   {
@@ -27,6 +31,32 @@ const TrustedIssuerSchema = Type.Object(
 );
 export type TrustedIssuer = Static<typeof TrustedIssuerSchema>;
 
+/** A trusted issuer as written in config: also a preset's name (`"maskinporten"`), or `{preset, audience}`. */
+const TrustedIssuerEntrySchema = Type.Union([
+  Type.String({ minLength: 1 }),
+  Type.Object(
+    { preset: Type.String({ minLength: 1 }), audience: Type.Optional(Type.String({ minLength: 1 })) },
+    { additionalProperties: false },
+  ),
+  TrustedIssuerSchema,
+]);
+
+/** At most `max` requests per client (the token's client, else the address) in each window. */
+const RateLimitSchema = Type.Object(
+  { max: Type.Integer({ minimum: 1 }), windowSeconds: Type.Integer({ minimum: 1, maximum: 3600 }) },
+  { additionalProperties: false },
+);
+
+/** When the service is this busy, it answers 503 at once instead of queueing. */
+const OverloadSchema = Type.Object(
+  {
+    maxInFlight: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** 0 (the default): off. The embedded store blocks the event loop while it works, so a delay alone is no sign of overload there. */
+    maxEventLoopDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
 /** What a config file (`--config FILE`, `KRR_CONFIG`) may hold. */
 const FileConfigSchema = Type.Object(
   {
@@ -36,8 +66,10 @@ const FileConfigSchema = Type.Object(
     port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
     logLevel: Type.Optional(Type.String()),
     allowSyntheticIdentifiers: Type.Optional(Type.Boolean()),
-    trustedIssuers: Type.Optional(Type.Array(TrustedIssuerSchema)),
-    clockSkewSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 600 })),
+    trustedIssuers: Type.Optional(Type.Array(TrustedIssuerEntrySchema)),
+    clockSkewSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_CLOCK_SKEW_SECONDS })),
+    rateLimit: Type.Optional(RateLimitSchema),
+    overload: Type.Optional(OverloadSchema),
     bodyLimitBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024 })),
     devIssuer: Type.Optional(Type.String({ minLength: 1 })),
     publicUrl: Type.Optional(Type.String({ minLength: 1 })),
@@ -94,6 +126,10 @@ export interface KrrConfig {
   readonly answerSigning: { readonly keyFile: string; readonly certificateFile: string } | undefined;
   /** Bytes of pre-rendered persons kept in memory for lookups; 0 turns the cache off. */
   readonly lookup: { readonly cacheBytes: number };
+  /** Per-client rate limit; undefined: none. */
+  readonly rateLimit: { readonly max: number; readonly windowSeconds: number } | undefined;
+  /** Load shedding: requests in flight at most; mean event-loop delay at most (0: not checked). */
+  readonly overload: { readonly maxInFlight: number; readonly maxEventLoopDelayMs: number };
 }
 
 /** Command-line values; undefined where the option was not given. */
@@ -190,13 +226,34 @@ function parseIssuersEnv(value: string | undefined): TrustedIssuer[] | undefined
       'KRR_TRUSTED_ISSUERS must be a JSON array of {issuer, jwksUri?, metadataUrl?, audience?}',
     );
   }
-  const schema = Type.Array(TrustedIssuerSchema);
+  const schema = Type.Array(TrustedIssuerEntrySchema);
   if (!Value.Check(schema, json)) {
     throw new ConfigError(
       'KRR_TRUSTED_ISSUERS must be a JSON array of {issuer, jwksUri?, metadataUrl?, audience?}',
     );
   }
-  return json;
+  return json.map(resolveTrustedIssuer);
+}
+
+function parseCountEnv(name: string, value: string | undefined, minimum = 1): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < minimum)
+    throw new ConfigError(`${name} must be a whole number of at least ${minimum}`);
+  return n;
+}
+
+export const DEFAULT_MAX_IN_FLIGHT = 1024;
+export const DEFAULT_MAX_EVENT_LOOP_DELAY_MS = 0;
+
+/** KRR_RATE_LIMIT_MAX (requests) and KRR_RATE_LIMIT_WINDOW_SECONDS (default 1) over the file's `rateLimit`. */
+function rateLimitFrom(env: NodeJS.ProcessEnv, file: FileConfig): KrrConfig['rateLimit'] {
+  const max = parseCountEnv('KRR_RATE_LIMIT_MAX', env.KRR_RATE_LIMIT_MAX) ?? file.rateLimit?.max;
+  const windowSeconds =
+    parseCountEnv('KRR_RATE_LIMIT_WINDOW_SECONDS', env.KRR_RATE_LIMIT_WINDOW_SECONDS) ??
+    file.rateLimit?.windowSeconds ??
+    1;
+  return max === undefined ? undefined : { max, windowSeconds };
 }
 
 export function parseClock(value: string): EpochMs {
@@ -311,7 +368,8 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
       file.allowSyntheticIdentifiers ??
       true,
     auth: {
-      trustedIssuers: parseIssuersEnv(env.KRR_TRUSTED_ISSUERS) ?? file.trustedIssuers ?? [],
+      trustedIssuers:
+        parseIssuersEnv(env.KRR_TRUSTED_ISSUERS) ?? (file.trustedIssuers ?? []).map(resolveTrustedIssuer),
       clockSkewSeconds: file.clockSkewSeconds ?? 30,
       devIssuer: devIssuerText ?? devIssuerAt(publicUrl),
       devIssuerDefaulted:
@@ -327,5 +385,16 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
     logLevel: logLevel as LogLevel,
     answerSigning: answerSigningFiles(env, file, configPath),
     lookup: { cacheBytes },
+    rateLimit: rateLimitFrom(env, file),
+    overload: {
+      maxInFlight:
+        parseCountEnv('KRR_MAX_IN_FLIGHT', env.KRR_MAX_IN_FLIGHT) ??
+        file.overload?.maxInFlight ??
+        DEFAULT_MAX_IN_FLIGHT,
+      maxEventLoopDelayMs:
+        parseCountEnv('KRR_MAX_EVENT_LOOP_DELAY_MS', env.KRR_MAX_EVENT_LOOP_DELAY_MS, 0) ??
+        file.overload?.maxEventLoopDelayMs ??
+        DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
+    },
   });
 }

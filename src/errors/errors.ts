@@ -128,3 +128,15 @@ export class OAuthError extends KrrError {
     super(description);
   }
 }
+
+/** The client has sent more requests than the operator allows it in the window. */
+export class TooManyRequestsError extends KrrError {
+  readonly code = 'TOO_MANY_REQUESTS';
+  readonly status = 429;
+}
+
+/** The service is too busy to take the request now; it answers at once instead of queueing. */
+export class ServiceOverloadedError extends KrrError {
+  readonly code = 'OVERLOADED';
+  readonly status = 503;
+}

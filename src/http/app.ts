@@ -21,6 +21,7 @@ import { ChangesRepository } from '../changes/changes.repository.js';
 import { changesRoutes } from '../changes/changes.routes.js';
 import { ChangesService } from '../changes/changes.service.js';
 import { healthRoutes } from '../health/health.routes.js';
+import { registerTrafficGuards } from '../traffic/traffic-guard.js';
 import { mailboxRoutes } from '../mailbox/mailbox.routes.js';
 import { MailboxService } from '../mailbox/mailbox.service.js';
 import { PersonWriter } from '../person/person.writer.js';
@@ -132,6 +133,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, allErrors: true, removeAdditional: false } },
   });
 
+  deps.verifier.setLog(app.log);
+
   // Clients vary the content type (charset, letter case, sometimes none at all): every body is read as JSON.
   const jsonParser = app.getDefaultJsonParser('error', 'error');
   app.removeAllContentTypeParsers();
@@ -165,6 +168,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (allowed.length > 0) reply.header('allow', allowed.join(', '));
     return sendJson(reply, errorBody(error.status, error.items), error.status);
   });
+
+  await registerTrafficGuards(app, { rateLimit: config.rateLimit, overload: config.overload });
 
   await app.register(swagger, {
     openapi: {

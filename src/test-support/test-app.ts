@@ -6,6 +6,7 @@ import { generateKeyPair, exportJWK } from 'jose';
 import { mintDevToken, publicJwk } from '../auth/dev-issuer.js';
 import type { DevTokenRequest } from '../auth/dev-issuer.js';
 import { TokenVerifier } from '../auth/token-verifier.js';
+import type { TokenVerifierOptions } from '../auth/token-verifier.js';
 import { loadConfig } from '../config/config.js';
 import type { KrrConfig } from '../config/config.js';
 import { buildApp } from '../http/app.js';
@@ -55,6 +56,8 @@ export async function startTestApp(
     allowSynthetic?: boolean;
     logLevel?: string;
     logDestination?: NodeJS.WritableStream;
+    /** Trusted issuers beside the dev one, and the verifier's bounds (token-attack tests). */
+    verifier?: Partial<TokenVerifierOptions>;
   } = {},
 ): Promise<TestApp> {
   const store = await openTestStore(kind);
@@ -73,6 +76,7 @@ export async function startTestApp(
     trustedIssuers: [],
     clockSkewSeconds: config.auth.clockSkewSeconds,
     dev: { issuer: [TEST_ISSUER, idportenIssuerOf(config)], publicJwk: publicJwk(key) },
+    ...options.verifier,
   });
   const app = await buildApp({
     config,
