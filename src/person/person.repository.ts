@@ -1,4 +1,5 @@
-import type { Database, Queryable } from '../store/database.js';
+import type { Database, Queryable, StoreTransaction } from '../store/database.js';
+import { assignFrom, changedBetween, PERSON_COLUMN_LIST, PERSON_COLUMNS } from './person.columns.js';
 import type { RenderedPerson } from './person.render.js';
 
 export interface PersonRow {
@@ -16,9 +17,6 @@ export interface PersonRow {
   spraak: string | null;
   mailbox_provider: string | null;
 }
-
-const COLUMNS =
-  'personidentifikator, status, reserved, varsling_basis, base, epost, mobil, epost_key, mobil_key, digital_post, sertifikat, spraak, mailbox_provider';
 
 /**
  * A person as answers show it, from PERSON_FROM: the person's own certificate, else the one of the
@@ -50,21 +48,16 @@ export function personFromRow(row: PersonRow): RenderedPerson {
 // A whole batch travels as one JSON text parameter: the same SQL on both drivers, one round trip.
 // A person whose rendering did not change keeps its change id, so re-importing is not a change.
 const UPSERT = `
-  insert into person (${COLUMNS})
-  select p, s, r, v, b, e, m, ek, mk, d, c, l, mp
+  insert into person (${PERSON_COLUMN_LIST})
+  select ${PERSON_COLUMN_LIST}
   from json_to_recordset(($1::text)::json)
-    as t(p text, s text, r boolean, v bigint, b text, e text, m text, ek text, mk text, d text, c text, l text, mp text)
+    as t(${PERSON_COLUMNS.map((c) => `${c.name} ${c.type}`).join(', ')})
   on conflict (personidentifikator) do update set
-    status = excluded.status, reserved = excluded.reserved, varsling_basis = excluded.varsling_basis,
-    base = excluded.base, epost = excluded.epost, mobil = excluded.mobil, epost_key = excluded.epost_key,
-    mobil_key = excluded.mobil_key, digital_post = excluded.digital_post, sertifikat = excluded.sertifikat,
-    spraak = excluded.spraak, mailbox_provider = excluded.mailbox_provider,
-    change_id = nextval('person_change_id'), updated_at = now()
-  where (person.status, person.reserved, person.varsling_basis, person.base, person.epost, person.mobil,
-         person.digital_post, person.sertifikat, person.spraak, person.mailbox_provider)
-    is distinct from
-        (excluded.status, excluded.reserved, excluded.varsling_basis, excluded.base, excluded.epost, excluded.mobil,
-         excluded.digital_post, excluded.sertifikat, excluded.spraak, excluded.mailbox_provider)`;
+    ${assignFrom('excluded')}, change_id = nextval('person_change_id'), updated_at = now()
+  where ${changedBetween('person', 'excluded')}`;
+
+/** The import's staging table: the persons of the import who were already registered. */
+const STAGING = 'krr_import_staging';
 
 export class PersonRepository {
   constructor(private readonly db: Database) {}
@@ -107,22 +100,68 @@ export class PersonRepository {
    */
   async upsert(tx: Queryable, persons: readonly RenderedPerson[]): Promise<void> {
     if (persons.length === 0) return;
-    const batch = persons.map((p) => ({
-      p: p.personidentifikator,
-      s: p.status,
-      r: p.reserved,
-      v: p.varslingBasis,
-      b: p.base,
-      e: p.epost,
-      m: p.mobil,
-      ek: p.epostKey,
-      mk: p.mobilKey,
-      d: p.digitalPost,
-      c: p.sertifikat,
-      l: p.spraak,
-      mp: p.mailboxProvider,
-    }));
+    const batch = persons.map((p) => {
+      const row: Record<string, unknown> = {};
+      for (const c of PERSON_COLUMNS) row[c.name] = c.value(p);
+      return row;
+    });
     await tx.query(UPSERT, [JSON.stringify(batch)]);
+  }
+
+  /** Whether the register holds no person (bulk loads go straight into an empty register). */
+  async isEmpty(tx: Queryable): Promise<boolean> {
+    const [row] = await tx.query<{ any: boolean }>('select exists (select 1 from person) as any');
+    return !row?.any;
+  }
+
+  /** Which of `identifiers` are registered. */
+  async registered(tx: Queryable, identifiers: readonly string[]): Promise<Set<string>> {
+    if (identifiers.length === 0) return new Set();
+    const rows = await tx.query<{ personidentifikator: string }>(
+      'select personidentifikator from person where personidentifikator = any($1::text[])',
+      [identifiers],
+    );
+    return new Set(rows.map((r) => r.personidentifikator));
+  }
+
+  /**
+   * Adds persons who are not registered yet, as COPY rows of `copyRow` (person.columns.ts); each
+   * gets a new change id (the column's default). The caller knows none of them is registered.
+   */
+  async copyNew(tx: StoreTransaction, rows: Uint8Array): Promise<void> {
+    await tx.copyFrom(`person (${PERSON_COLUMN_LIST})`, rows);
+  }
+
+  /**
+   * Stages new states of registered persons (COPY rows) for `mergeStaged`, in a temporary table
+   * that lives until the transaction ends.
+   */
+  async stage(tx: StoreTransaction, rows: Uint8Array): Promise<void> {
+    await tx.query(
+      `create temporary table if not exists ${STAGING} (${PERSON_COLUMNS.map((c) => `${c.name} ${c.type}`).join(', ')}) on commit drop`,
+    );
+    await tx.copyFrom(`${STAGING} (${PERSON_COLUMN_LIST})`, rows);
+  }
+
+  /**
+   * Writes the staged states; only the persons whose answer changes are rewritten and get a new
+   * change id (as in `upsert`). Returns how many changed.
+   */
+  async mergeStaged(tx: Queryable): Promise<number> {
+    const [exists] = await tx.query<{ t: string | null }>(
+      `select to_regclass('pg_temp.${STAGING}')::text as t`,
+    );
+    if (!exists?.t) return 0;
+    const [changed] = await tx.query<{ n: number }>(
+      `with changed as (
+         update person set ${assignFrom('s')}, change_id = nextval('person_change_id'), updated_at = now()
+         from ${STAGING} s
+         where person.personidentifikator = s.personidentifikator and ${changedBetween('person', 's')}
+         returning 1)
+       select count(*)::int8 as n from changed`,
+    );
+    await tx.query(`truncate ${STAGING}`);
+    return changed?.n ?? 0;
   }
 
   /** New change ids for the persons who show the provider's certificate; their rows are not rewritten. */

@@ -1,6 +1,7 @@
-import type { Database, Queryable } from '../store/database.js';
+import type { Database, Queryable, StoreTransaction } from '../store/database.js';
 import type { Person } from './person.js';
-import { recordOf, renderPerson } from './person.render.js';
+import { renderForWrite } from './person.prepare.js';
+import { recordOf } from './person.render.js';
 import { PersonRepository } from './person.repository.js';
 
 /** Writes inside one open transaction. */
@@ -15,6 +16,26 @@ export interface PersonWriteSession {
   find(personidentifikator: string): Promise<Person | undefined>;
   /** The same transaction, for what must commit together with the persons (a sync cursor). */
   readonly tx: Queryable;
+  /**
+   * The mailbox providers' current certificates (orgno -> base64), read under the write lock: what
+   * `renderForWrite` needs when persons are rendered elsewhere (the import's worker threads).
+   */
+  providerCertificates(): Promise<ReadonlyMap<string, string>>;
+  /**
+   * The bulk path (import): persons rendered by `renderForWrite` with these provider certificates
+   * and encoded by `copyRow` (person.columns.ts), loaded with COPY. Changes land as with `write`.
+   */
+  bulk(): PersonBulkWrite;
+}
+
+export interface PersonBulkWrite {
+  /**
+   * `rows`: one `copyRow` line per person, in the order of `identifiers` (each at most once in the
+   * whole bulk write). New persons are added at once; registered ones are staged until `finish`.
+   */
+  write(rows: Uint8Array, identifiers: readonly string[]): Promise<void>;
+  /** Writes the staged persons who changed (new change ids); the others keep theirs. */
+  finish(): Promise<void>;
 }
 
 /**
@@ -45,8 +66,31 @@ export class PersonWriter {
    * Runs `fn` in one transaction: all its writes land together, or none of them. Writers run one
    * at a time (see WRITE_LOCK); keep sessions short, as a long one holds the others back.
    */
+  private bulk(tx: StoreTransaction): PersonBulkWrite {
+    let registerWasEmpty: Promise<boolean> | undefined;
+    return {
+      write: async (rows, identifiers) => {
+        if (identifiers.length === 0) return;
+        // Into an empty register every person is new: no lookups, straight into the table.
+        if (await (registerWasEmpty ??= this.repository.isEmpty(tx))) {
+          await this.repository.copyNew(tx, rows);
+          return;
+        }
+        const registered = await this.repository.registered(tx, identifiers);
+        if (registered.size === 0) return this.repository.copyNew(tx, rows);
+        if (registered.size === identifiers.length) return this.repository.stage(tx, rows);
+        const [fresh, known] = splitRows(rows, identifiers, registered);
+        await this.repository.copyNew(tx, fresh);
+        await this.repository.stage(tx, known);
+      },
+      finish: async () => {
+        await this.repository.mergeStaged(tx);
+      },
+    };
+  }
+
   async session<T>(fn: (session: PersonWriteSession) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (tx: Queryable) => {
+    return this.db.transaction(async (tx: StoreTransaction) => {
       await tx.query(`select pg_advisory_xact_lock(${WRITE_LOCK})`);
       let providerCertificates: Map<string, string> | undefined;
       const certificates = async () =>
@@ -63,9 +107,11 @@ export class PersonWriter {
           const known = await certificates();
           await this.repository.upsert(
             tx,
-            persons.map((p) => renderPerson(withoutProviderCertificate(p, known))),
+            persons.map((p) => renderForWrite(p, known)),
           );
         },
+        providerCertificates: certificates,
+        bulk: () => this.bulk(tx),
         providerCertificateChanged: (orgno) => this.repository.touchInheritingPersons(tx, orgno),
         find: async (personidentifikator) => {
           const [found] = await this.repository.findMany([personidentifikator], tx);
@@ -76,14 +122,20 @@ export class PersonWriter {
   }
 }
 
-/**
- * A certificate equal to the current one of the person's mailbox provider is the provider's, not
- * the person's own: it is not stored with the person, so the provider's next certificate shows
- * for the person too. (Imports and synced feeds carry the effective certificate.)
- */
-function withoutProviderCertificate(p: Person, providerCertificates: ReadonlyMap<string, string>): Person {
-  if (!p.sertifikat || !p.digital_post) return p;
-  if (providerCertificates.get(p.digital_post.postkasseleverandoeradresse) !== p.sertifikat) return p;
-  const { sertifikat: _inherited, ...rest } = p;
-  return rest;
+/** The rows (one a line) of the persons not in `registered`, and those of the ones in it. */
+function splitRows(
+  rows: Uint8Array,
+  identifiers: readonly string[],
+  registered: ReadonlySet<string>,
+): [Uint8Array, Uint8Array] {
+  const buffer = Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength);
+  const fresh: Buffer[] = [];
+  const known: Buffer[] = [];
+  let start = 0;
+  for (const id of identifiers) {
+    const end = buffer.indexOf(10, start) + 1; // rows never hold a raw newline (COPY escapes it)
+    (registered.has(id) ? known : fresh).push(buffer.subarray(start, end));
+    start = end;
+  }
+  return [Buffer.concat(fresh), Buffer.concat(known)];
 }

@@ -8,12 +8,21 @@ export interface Queryable {
   query<R extends object = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
 }
 
+/** A transaction's connection: queries, and bulk loads with COPY. */
+export interface StoreTransaction extends Queryable {
+  /**
+   * `COPY target FROM STDIN` of `rows` in COPY's text format (tab-separated values, `\N` for null,
+   * one row a line), in this transaction. `target` is a table with its column list: `person (a, b)`.
+   */
+  copyFrom(target: string, rows: Uint8Array): Promise<void>;
+}
+
 export interface Database extends Queryable {
   readonly kind: StoreKind;
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { StoreLockedError } from '../errors/errors.js';
-import type { Database, Queryable } from './database.js';
+import type { Database, Queryable, StoreTransaction } from './database.js';
 
 /** Where the embedded store keeps its database inside the data directory. */
 export const EMBEDDED_DB_SUBDIR = 'pgdata';
@@ -73,7 +73,16 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
       await db.exec(script);
     },
     async transaction(fn) {
-      return db.transaction((tx) => fn(wrap(tx)));
+      return db.transaction((tx) => {
+        const t: StoreTransaction = {
+          ...wrap(tx),
+          // PGlite reads COPY's input from a Blob named /dev/blob.
+          async copyFrom(target, rows) {
+            await tx.query(`copy ${target} from '/dev/blob'`, [], { blob: new Blob([rows]) });
+          },
+        };
+        return fn(t);
+      });
     },
     async close() {
       if (closed) return;

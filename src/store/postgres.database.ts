@@ -45,10 +45,25 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       await sql.unsafe(script).simple();
     },
     async transaction(fn) {
-      return (await sql.begin((tx) => fn(wrap(tx)))) as Awaited<ReturnType<typeof fn>>;
+      return (await sql.begin((tx) =>
+        fn({ ...wrap(tx), copyFrom: (target, rows) => copyFrom(tx, target, rows) }),
+      )) as Awaited<ReturnType<typeof fn>>;
     },
     async close() {
       await sql.end({ timeout: 5 });
     },
   };
+}
+
+/** COPY FROM STDIN on the transaction's connection; settles when the server has taken every row. */
+async function copyFrom(tx: postgres.TransactionSql, target: string, rows: Uint8Array): Promise<void> {
+  const query = tx.unsafe(`copy ${target} from stdin`);
+  const stream = await query.writable();
+  await new Promise<void>((resolve, reject) => {
+    stream.once('error', reject);
+    stream.once('finish', resolve);
+    // An error the server reports after the last row fails the query, not the stream.
+    query.catch(reject);
+    stream.end(rows);
+  });
 }
