@@ -51,30 +51,62 @@ export function changedBetween(target: string, source: string): string {
     .join(', ')})`;
 }
 
-// COPY's text format: a backslash starts an escape, and tab, newline and carriage return separate
-// values and rows. JSON fragments hold no raw control characters, but may hold backslashes.
-const COPY_SPECIAL = /[\\\t\n\r]/;
-const COPY_ESCAPES: Readonly<Record<string, string>> = {
-  '\\': '\\\\',
-  '\t': '\\t',
-  '\n': '\\n',
-  '\r': '\\r',
-};
+// COPY's binary format (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.4): the
+// server takes each value as it is (length + bytes) instead of scanning every byte of a 1 kB row
+// for escapes, which costs it about a fifth less time than the text format.
+const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+/** What starts a binary COPY: the signature, no flags, no header extension. */
+export const COPY_HEADER: Uint8Array = Buffer.concat([SIGNATURE, Buffer.alloc(8)]);
+/** What ends it: a tuple with -1 fields. */
+export const COPY_TRAILER: Uint8Array = Buffer.from([0xff, 0xff]);
 
-function copyValue(v: string | number | boolean | null): string {
-  if (v === null) return '\\N';
-  if (typeof v === 'string')
-    return COPY_SPECIAL.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : v;
-  if (typeof v === 'boolean') return v ? 't' : 'f';
-  return String(v);
-}
+/**
+ * Persons as tuples of a binary `COPY person (PERSON_COLUMN_LIST) FROM ...` (without the header and
+ * trailer, which belong to each COPY statement), with where each tuple ends.
+ */
+export class CopyTuples {
+  private buffer = Buffer.allocUnsafe(1 << 20);
+  private length = 0;
+  private readonly ends: number[] = [];
 
-/** One row of `COPY person (PERSON_COLUMN_LIST) FROM ...` in the text format, with its newline. */
-export function copyRow(p: RenderedPerson): string {
-  let row = '';
-  for (let i = 0; i < PERSON_COLUMNS.length; i++) {
-    if (i > 0) row += '\t';
-    row += copyValue(PERSON_COLUMNS[i]!.value(p));
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.buffer.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + bytes));
+    this.buffer.copy(bigger, 0, 0, this.length);
+    this.buffer = bigger;
   }
-  return `${row}\n`;
+
+  add(p: RenderedPerson): void {
+    this.reserve(2);
+    this.length = this.buffer.writeInt16BE(PERSON_COLUMNS.length, this.length);
+    for (const column of PERSON_COLUMNS) {
+      const v = column.value(p);
+      if (v === null) {
+        this.reserve(4);
+        this.length = this.buffer.writeInt32BE(-1, this.length);
+      } else if (column.type === 'text') {
+        const text = v as string;
+        this.reserve(4 + text.length * 3); // UTF-8 takes at most 3 bytes per UTF-16 unit
+        const bytes = this.buffer.write(text, this.length + 4, 'utf8');
+        this.buffer.writeInt32BE(bytes, this.length);
+        this.length += 4 + bytes;
+      } else if (column.type === 'boolean') {
+        this.reserve(5);
+        this.length = this.buffer.writeInt32BE(1, this.length);
+        this.length = this.buffer.writeUInt8(v ? 1 : 0, this.length);
+      } else {
+        this.reserve(12);
+        this.length = this.buffer.writeInt32BE(8, this.length);
+        this.length = this.buffer.writeBigInt64BE(BigInt(v as number), this.length);
+      }
+    }
+    this.ends.push(this.length);
+  }
+
+  /** The tuples (memory of their own, so it can move to another thread) and their end offsets. */
+  finish(): { tuples: Uint8Array; ends: Uint32Array } {
+    const tuples = new Uint8Array(this.length);
+    tuples.set(this.buffer.subarray(0, this.length));
+    return { tuples, ends: Uint32Array.from(this.ends) };
+  }
 }

@@ -1,5 +1,12 @@
 import type { Database, Queryable, StoreTransaction } from '../store/database.js';
-import { assignFrom, changedBetween, PERSON_COLUMN_LIST, PERSON_COLUMNS } from './person.columns.js';
+import {
+  assignFrom,
+  changedBetween,
+  COPY_HEADER,
+  COPY_TRAILER,
+  PERSON_COLUMN_LIST,
+  PERSON_COLUMNS,
+} from './person.columns.js';
 import type { RenderedPerson } from './person.render.js';
 
 export interface PersonRow {
@@ -125,22 +132,33 @@ export class PersonRepository {
   }
 
   /**
-   * Adds persons who are not registered yet, as COPY rows of `copyRow` (person.columns.ts); each
-   * gets a new change id (the column's default). The caller knows none of them is registered.
+   * Adds persons who are not registered yet, as binary COPY tuples of `CopyTuples`
+   * (person.columns.ts); each gets a new change id (the column's default). The caller knows none
+   * of them is registered.
    */
-  async copyNew(tx: StoreTransaction, rows: Uint8Array): Promise<void> {
-    await tx.copyFrom(`person (${PERSON_COLUMN_LIST})`, rows);
+  async copyNew(tx: StoreTransaction, tuples: readonly Uint8Array[]): Promise<void> {
+    if (tuples.length === 0) return;
+    await tx.copyFrom(
+      `person (${PERSON_COLUMN_LIST})`,
+      Buffer.concat([COPY_HEADER, ...tuples, COPY_TRAILER]),
+      'binary',
+    );
   }
 
   /**
-   * Stages new states of registered persons (COPY rows) for `mergeStaged`, in a temporary table
+   * Stages new states of registered persons (COPY tuples) for `mergeStaged`, in a temporary table
    * that lives until the transaction ends.
    */
-  async stage(tx: StoreTransaction, rows: Uint8Array): Promise<void> {
+  async stage(tx: StoreTransaction, tuples: readonly Uint8Array[]): Promise<void> {
+    if (tuples.length === 0) return;
     await tx.query(
       `create temporary table if not exists ${STAGING} (${PERSON_COLUMNS.map((c) => `${c.name} ${c.type}`).join(', ')}) on commit drop`,
     );
-    await tx.copyFrom(`${STAGING} (${PERSON_COLUMN_LIST})`, rows);
+    await tx.copyFrom(
+      `${STAGING} (${PERSON_COLUMN_LIST})`,
+      Buffer.concat([COPY_HEADER, ...tuples, COPY_TRAILER]),
+      'binary',
+    );
   }
 
   /**

@@ -23,17 +23,18 @@ export interface PersonWriteSession {
   providerCertificates(): Promise<ReadonlyMap<string, string>>;
   /**
    * The bulk path (import): persons rendered by `renderForWrite` with these provider certificates
-   * and encoded by `copyRow` (person.columns.ts), loaded with COPY. Changes land as with `write`.
+   * and encoded by `CopyTuples` (person.columns.ts), loaded with COPY. Changes land as with `write`.
    */
   bulk(): PersonBulkWrite;
 }
 
 export interface PersonBulkWrite {
   /**
-   * `rows`: one `copyRow` line per person, in the order of `identifiers` (each at most once in the
-   * whole bulk write). New persons are added at once; registered ones are staged until `finish`.
+   * `tuples`: one binary COPY tuple per person (`CopyTuples`), ending at `ends`, in the order of
+   * `identifiers` (each at most once in the whole bulk write). New persons are added at once;
+   * registered ones are staged until `finish`.
    */
-  write(rows: Uint8Array, identifiers: readonly string[]): Promise<void>;
+  write(tuples: Uint8Array, ends: ArrayLike<number>, identifiers: readonly string[]): Promise<void>;
   /** Writes the staged persons who changed (new change ids); the others keep theirs. */
   finish(): Promise<void>;
 }
@@ -69,17 +70,23 @@ export class PersonWriter {
   private bulk(tx: StoreTransaction): PersonBulkWrite {
     let registerWasEmpty: Promise<boolean> | undefined;
     return {
-      write: async (rows, identifiers) => {
+      write: async (tuples, ends, identifiers) => {
         if (identifiers.length === 0) return;
         // Into an empty register every person is new: no lookups, straight into the table.
         if (await (registerWasEmpty ??= this.repository.isEmpty(tx))) {
-          await this.repository.copyNew(tx, rows);
+          await this.repository.copyNew(tx, [tuples]);
           return;
         }
         const registered = await this.repository.registered(tx, identifiers);
-        if (registered.size === 0) return this.repository.copyNew(tx, rows);
-        if (registered.size === identifiers.length) return this.repository.stage(tx, rows);
-        const [fresh, known] = splitRows(rows, identifiers, registered);
+        if (registered.size === 0) return this.repository.copyNew(tx, [tuples]);
+        if (registered.size === identifiers.length) return this.repository.stage(tx, [tuples]);
+        const fresh: Uint8Array[] = [];
+        const known: Uint8Array[] = [];
+        let start = 0;
+        for (let i = 0; i < identifiers.length; i++) {
+          (registered.has(identifiers[i]!) ? known : fresh).push(tuples.subarray(start, ends[i]));
+          start = ends[i]!;
+        }
         await this.repository.copyNew(tx, fresh);
         await this.repository.stage(tx, known);
       },
@@ -120,22 +127,4 @@ export class PersonWriter {
       });
     });
   }
-}
-
-/** The rows (one a line) of the persons not in `registered`, and those of the ones in it. */
-function splitRows(
-  rows: Uint8Array,
-  identifiers: readonly string[],
-  registered: ReadonlySet<string>,
-): [Uint8Array, Uint8Array] {
-  const buffer = Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength);
-  const fresh: Buffer[] = [];
-  const known: Buffer[] = [];
-  let start = 0;
-  for (const id of identifiers) {
-    const end = buffer.indexOf(10, start) + 1; // rows never hold a raw newline (COPY escapes it)
-    (registered.has(id) ? known : fresh).push(buffer.subarray(start, end));
-    start = end;
-  }
-  return [Buffer.concat(fresh), Buffer.concat(known)];
 }

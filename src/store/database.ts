@@ -11,10 +11,10 @@ export interface Queryable {
 /** A transaction's connection: queries, and bulk loads with COPY. */
 export interface StoreTransaction extends Queryable {
   /**
-   * `COPY target FROM STDIN` of `rows` in COPY's text format (tab-separated values, `\N` for null,
-   * one row a line), in this transaction. `target` is a table with its column list: `person (a, b)`.
+   * `COPY target FROM STDIN` of `data` in COPY's text or binary format, in this transaction.
+   * `target` is a table with its column list: `person (a, b)`.
    */
-  copyFrom(target: string, rows: Uint8Array): Promise<void>;
+  copyFrom(target: string, data: Uint8Array, format: 'text' | 'binary'): Promise<void>;
 }
 
 export interface Database extends Queryable {

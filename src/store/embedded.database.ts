@@ -77,8 +77,10 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
         const t: StoreTransaction = {
           ...wrap(tx),
           // PGlite reads COPY's input from a Blob named /dev/blob.
-          async copyFrom(target, rows) {
-            await tx.query(`copy ${target} from '/dev/blob'`, [], { blob: new Blob([rows]) });
+          async copyFrom(target, data, format) {
+            await tx.query(`copy ${target} from '/dev/blob' with (format ${format})`, [], {
+              blob: new Blob([data]),
+            });
           },
         };
         return fn(t);

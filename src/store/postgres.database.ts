@@ -46,7 +46,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     },
     async transaction(fn) {
       return (await sql.begin((tx) =>
-        fn({ ...wrap(tx), copyFrom: (target, rows) => copyFrom(tx, target, rows) }),
+        fn({ ...wrap(tx), copyFrom: (target, data, format) => copyFrom(tx, target, data, format) }),
       )) as Awaited<ReturnType<typeof fn>>;
     },
     async close() {
@@ -56,14 +56,19 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
 }
 
 /** COPY FROM STDIN on the transaction's connection; settles when the server has taken every row. */
-async function copyFrom(tx: postgres.TransactionSql, target: string, rows: Uint8Array): Promise<void> {
-  const query = tx.unsafe(`copy ${target} from stdin`);
+async function copyFrom(
+  tx: postgres.TransactionSql,
+  target: string,
+  data: Uint8Array,
+  format: 'text' | 'binary',
+): Promise<void> {
+  const query = tx.unsafe(`copy ${target} from stdin with (format ${format})`);
   const stream = await query.writable();
   await new Promise<void>((resolve, reject) => {
     stream.once('error', reject);
     stream.once('finish', resolve);
     // An error the server reports after the last row fails the query, not the stream.
     query.catch(reject);
-    stream.end(rows);
+    stream.end(data);
   });
 }

@@ -1,7 +1,7 @@
 // One block of import lines checked and rendered for the bulk write path: the work an import
 // spreads over worker threads. Pure code (no driver, no I/O), also run on the main thread.
 
-import { copyRow } from '../person/person.columns.js';
+import { CopyTuples } from '../person/person.columns.js';
 import { parsePerson } from '../person/person.js';
 import type { PersonRules } from '../person/person.js';
 import { renderForWrite } from '../person/person.prepare.js';
@@ -19,8 +19,10 @@ export interface BlockResult {
   readonly identifiers: string[];
   /** Each person's line inside the block (1-based). */
   readonly personLines: number[];
-  /** One `copyRow` line per person, in the same order, UTF-8. */
-  readonly rows: Uint8Array;
+  /** One binary COPY tuple per person (person.columns.ts), in the same order. */
+  readonly tuples: Uint8Array;
+  /** Where each tuple ends in `tuples`. */
+  readonly ends: Uint32Array;
   /** Field paths the register does not know, with how many lines carried them. */
   readonly ignored: [string, number][];
   /** The block's first bad line; the persons above hold only the lines before it. */
@@ -48,7 +50,7 @@ export function parseBlock(
   const identifiers: string[] = [];
   const personLines: number[] = [];
   const ignored = new Map<string, number>();
-  let rows = '';
+  const tuples = new CopyTuples();
   let problem: BlockProblem | undefined;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
@@ -68,13 +70,13 @@ export function parseBlock(
     for (const field of parsed.ignoredFields) ignored.set(field, (ignored.get(field) ?? 0) + 1);
     identifiers.push(parsed.value.personidentifikator);
     personLines.push(i + 1);
-    rows += copyRow(renderForWrite(parsed.value, providerCertificates));
+    tuples.add(renderForWrite(parsed.value, providerCertificates));
   }
   return {
     lines: lines.length,
     identifiers,
     personLines,
-    rows: Buffer.from(rows, 'utf8'),
+    ...tuples.finish(),
     ignored: [...ignored],
     ...(problem ? { problem } : {}),
   };

@@ -19,8 +19,6 @@ parentPort!.on('message', (request: ImportWorkerRequest) => {
       : Buffer.from(block.buffer, block.byteOffset, block.byteLength).toString('utf8');
   const result = parseBlock(text, rules, providerCertificates);
   const response: ImportWorkerResponse = { id: request.id, result };
-  // The rows' memory moves to the main thread instead of being copied, when it is theirs alone.
-  const rows = result.rows;
-  const own = rows.byteOffset === 0 && rows.byteLength === rows.buffer.byteLength;
-  parentPort!.postMessage(response, own ? [rows.buffer as ArrayBuffer] : []);
+  // The tuples' memory (their own, see CopyTuples.finish) moves to the main thread uncopied.
+  parentPort!.postMessage(response, [result.tuples.buffer as ArrayBuffer, result.ends.buffer as ArrayBuffer]);
 });
