@@ -62,12 +62,11 @@ export const COPY_TRAILER: Uint8Array = Buffer.from([0xff, 0xff]);
 
 /**
  * Persons as tuples of a binary `COPY person (PERSON_COLUMN_LIST) FROM ...` (without the header and
- * trailer, which belong to each COPY statement), with where each tuple ends.
+ * trailer, which belong to each COPY statement).
  */
 export class CopyTuples {
   private buffer = Buffer.allocUnsafe(1 << 20);
   private length = 0;
-  private readonly ends: number[] = [];
 
   private reserve(bytes: number): void {
     if (this.length + bytes <= this.buffer.length) return;
@@ -100,13 +99,12 @@ export class CopyTuples {
         this.length = this.buffer.writeBigInt64BE(BigInt(v as number), this.length);
       }
     }
-    this.ends.push(this.length);
   }
 
-  /** The tuples (memory of their own, so it can move to another thread) and their end offsets. */
-  finish(): { tuples: Uint8Array; ends: Uint32Array } {
+  /** The tuples, in memory of their own (so it can move to another thread). */
+  finish(): Uint8Array {
     const tuples = new Uint8Array(this.length);
     tuples.set(this.buffer.subarray(0, this.length));
-    return { tuples, ends: Uint32Array.from(this.ends) };
+    return tuples;
   }
 }

@@ -63,7 +63,7 @@ const UPSERT = `
     ${assignFrom('excluded')}, change_id = nextval('person_change_id'), updated_at = now()
   where ${changedBetween('person', 'excluded')}`;
 
-/** The import's staging table: the persons of the import who were already registered. */
+/** The import's staging table: one block of an import into a register that has persons. */
 const STAGING = 'krr_import_staging';
 
 export class PersonRepository {
@@ -146,10 +146,11 @@ export class PersonRepository {
   }
 
   /**
-   * Stages new states of registered persons (COPY tuples) for `mergeStaged`, in a temporary table
-   * that lives until the transaction ends.
+   * Writes persons of whom some may be registered, as binary COPY tuples: they are copied into a
+   * temporary table, registered persons whose answer changes are rewritten with a new change id
+   * (unchanged ones keep theirs, as in `upsert`), and the others are added.
    */
-  async stage(tx: StoreTransaction, tuples: readonly Uint8Array[]): Promise<void> {
+  async merge(tx: StoreTransaction, tuples: readonly Uint8Array[]): Promise<void> {
     if (tuples.length === 0) return;
     await tx.query(
       `create temporary table if not exists ${STAGING} (${PERSON_COLUMNS.map((c) => `${c.name} ${c.type}`).join(', ')}) on commit drop`,
@@ -159,27 +160,17 @@ export class PersonRepository {
       Buffer.concat([COPY_HEADER, ...tuples, COPY_TRAILER]),
       'binary',
     );
-  }
-
-  /**
-   * Writes the staged states; only the persons whose answer changes are rewritten and get a new
-   * change id (as in `upsert`). Returns how many changed.
-   */
-  async mergeStaged(tx: Queryable): Promise<number> {
-    const [exists] = await tx.query<{ t: string | null }>(
-      `select to_regclass('pg_temp.${STAGING}')::text as t`,
+    await tx.query(
+      `update person set ${assignFrom('s')}, change_id = nextval('person_change_id'), updated_at = now()
+       from ${STAGING} s
+       where person.personidentifikator = s.personidentifikator and ${changedBetween('person', 's')}`,
     );
-    if (!exists?.t) return 0;
-    const [changed] = await tx.query<{ n: number }>(
-      `with changed as (
-         update person set ${assignFrom('s')}, change_id = nextval('person_change_id'), updated_at = now()
-         from ${STAGING} s
-         where person.personidentifikator = s.personidentifikator and ${changedBetween('person', 's')}
-         returning 1)
-       select count(*)::int8 as n from changed`,
+    await tx.query(
+      `insert into person (${PERSON_COLUMN_LIST})
+       select ${PERSON_COLUMNS.map((c) => `s.${c.name}`).join(', ')} from ${STAGING} s
+       where not exists (select 1 from person p where p.personidentifikator = s.personidentifikator)`,
     );
     await tx.query(`truncate ${STAGING}`);
-    return changed?.n ?? 0;
   }
 
   /** New change ids for the persons who show the provider's certificate; their rows are not rewritten. */

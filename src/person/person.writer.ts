@@ -30,12 +30,12 @@ export interface PersonWriteSession {
 
 export interface PersonBulkWrite {
   /**
-   * `tuples`: one binary COPY tuple per person (`CopyTuples`), ending at `ends`, in the order of
-   * `identifiers` (each at most once in the whole bulk write). New persons are added at once;
-   * registered ones are staged until `finish`.
+   * `tuples`: one binary COPY tuple per person (`CopyTuples`), in the order of `identifiers` (each
+   * at most once in the whole bulk write). Registered persons whose answer changes get a new
+   * change id, unchanged ones keep theirs, new ones are added.
    */
-  write(tuples: Uint8Array, ends: ArrayLike<number>, identifiers: readonly string[]): Promise<void>;
-  /** Writes the staged persons who changed (new change ids); the others keep theirs. */
+  write(tuples: Uint8Array, identifiers: readonly string[]): Promise<void>;
+  /** Ends the bulk write (before the session commits). */
   finish(): Promise<void>;
 }
 
@@ -70,29 +70,19 @@ export class PersonWriter {
   private bulk(tx: StoreTransaction): PersonBulkWrite {
     let registerWasEmpty: Promise<boolean> | undefined;
     return {
-      write: async (tuples, ends, identifiers) => {
+      write: async (tuples, identifiers) => {
         if (identifiers.length === 0) return;
         // Into an empty register every person is new: no lookups, straight into the table.
         if (await (registerWasEmpty ??= this.repository.isEmpty(tx))) {
           await this.repository.copyNew(tx, [tuples]);
           return;
         }
+        // A block of persons none of whom is registered is copied straight in, too.
         const registered = await this.repository.registered(tx, identifiers);
-        if (registered.size === 0) return this.repository.copyNew(tx, [tuples]);
-        if (registered.size === identifiers.length) return this.repository.stage(tx, [tuples]);
-        const fresh: Uint8Array[] = [];
-        const known: Uint8Array[] = [];
-        let start = 0;
-        for (let i = 0; i < identifiers.length; i++) {
-          (registered.has(identifiers[i]!) ? known : fresh).push(tuples.subarray(start, ends[i]));
-          start = ends[i]!;
-        }
-        await this.repository.copyNew(tx, fresh);
-        await this.repository.stage(tx, known);
+        if (registered.size === 0) await this.repository.copyNew(tx, [tuples]);
+        else await this.repository.merge(tx, [tuples]);
       },
-      finish: async () => {
-        await this.repository.mergeStaged(tx);
-      },
+      finish: async () => {},
     };
   }
 

@@ -21,8 +21,6 @@ export interface BlockResult {
   readonly personLines: number[];
   /** One binary COPY tuple per person (person.columns.ts), in the same order. */
   readonly tuples: Uint8Array;
-  /** Where each tuple ends in `tuples`. */
-  readonly ends: Uint32Array;
   /** Field paths the register does not know, with how many lines carried them. */
   readonly ignored: [string, number][];
   /** The block's first bad line; the persons above hold only the lines before it. */
@@ -76,7 +74,7 @@ export function parseBlock(
     lines: lines.length,
     identifiers,
     personLines,
-    ...tuples.finish(),
+    tuples: tuples.finish(),
     ignored: [...ignored],
     ...(problem ? { problem } : {}),
   };

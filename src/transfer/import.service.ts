@@ -167,7 +167,7 @@ async function run(
       persons += result.identifiers.length;
       // One block is written while the next ones are checked: the store and the parsers overlap.
       await writing;
-      writing = bulk.write(result.tuples, result.ends, result.identifiers);
+      writing = bulk.write(result.tuples, result.identifiers);
       writing.catch(() => {}); // awaited below; this only keeps it from being "unhandled" meanwhile
       options.onProgress?.({ lines: lineNo, persons });
     };
