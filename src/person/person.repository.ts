@@ -150,11 +150,16 @@ export class PersonRepository {
    * temporary table, registered persons whose answer changes are rewritten with a new change id
    * (unchanged ones keep theirs, as in `upsert`), and the others are added.
    */
-  async merge(tx: StoreTransaction, tuples: readonly Uint8Array[]): Promise<void> {
+  async merge(
+    tx: StoreTransaction,
+    tuples: readonly Uint8Array[],
+    options: { readonly firstInTransaction: boolean; readonly allRegistered: boolean },
+  ): Promise<void> {
     if (tuples.length === 0) return;
-    await tx.query(
-      `create temporary table if not exists ${STAGING} (${PERSON_COLUMNS.map((c) => `${c.name} ${c.type}`).join(', ')}) on commit drop`,
-    );
+    if (options.firstInTransaction)
+      await tx.query(
+        `create temporary table if not exists ${STAGING} (${PERSON_COLUMNS.map((c) => `${c.name} ${c.type}`).join(', ')}) on commit drop`,
+      );
     await tx.copyFrom(
       `${STAGING} (${PERSON_COLUMN_LIST})`,
       Buffer.concat([COPY_HEADER, ...tuples, COPY_TRAILER]),
@@ -165,11 +170,12 @@ export class PersonRepository {
        from ${STAGING} s
        where person.personidentifikator = s.personidentifikator and ${changedBetween('person', 's')}`,
     );
-    await tx.query(
-      `insert into person (${PERSON_COLUMN_LIST})
+    if (!options.allRegistered)
+      await tx.query(
+        `insert into person (${PERSON_COLUMN_LIST})
        select ${PERSON_COLUMNS.map((c) => `s.${c.name}`).join(', ')} from ${STAGING} s
        where not exists (select 1 from person p where p.personidentifikator = s.personidentifikator)`,
-    );
+      );
     await tx.query(`truncate ${STAGING}`);
   }
 

@@ -69,6 +69,7 @@ export class PersonWriter {
    */
   private bulk(tx: StoreTransaction): PersonBulkWrite {
     let registerWasEmpty: Promise<boolean> | undefined;
+    let merged = false;
     return {
       write: async (tuples, identifiers) => {
         if (identifiers.length === 0) return;
@@ -80,7 +81,13 @@ export class PersonWriter {
         // A block of persons none of whom is registered is copied straight in, too.
         const registered = await this.repository.registered(tx, identifiers);
         if (registered.size === 0) await this.repository.copyNew(tx, [tuples]);
-        else await this.repository.merge(tx, [tuples]);
+        else {
+          await this.repository.merge(tx, [tuples], {
+            firstInTransaction: !merged,
+            allRegistered: registered.size === identifiers.length,
+          });
+          merged = true;
+        }
       },
       finish: async () => {},
     };

@@ -51,7 +51,7 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
     db = await PGlite.create(join(dataDir, EMBEDDED_DB_SUBDIR), {
       parsers: { 20: (x: string) => Number(x) },
       // A large import otherwise leaves about a gigabyte of WAL behind in the data directory.
-      postgresqlconf: ['max_wal_size = 64MB', 'min_wal_size = 32MB'],
+      postgresqlconf: ['max_wal_size = 64MB', 'min_wal_size = 32MB', 'full_page_writes = off'],
     });
   } catch (err) {
     release();
