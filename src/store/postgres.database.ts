@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
 import postgres from 'postgres';
 import type { Database, Queryable } from './database.js';
 
@@ -22,6 +24,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     types: { int8: int8AsNumber },
     onnotice: () => {},
     connect_timeout: 10,
+    // postgres.js takes a socket factory, though its types do not say so.
+    ...({ socket: connectWithoutDelay } as object),
     connection: {
       application_name: 'krr',
       ...(options.schema ? { search_path: options.schema } : {}),
@@ -70,5 +74,37 @@ async function copyFrom(
     // An error the server reports after the last row fails the query, not the stream.
     query.catch(reject);
     stream.end(data);
+  });
+}
+
+/**
+ * postgres.js connects with Nagle's algorithm on: a statement sent right after a COPY then waits
+ * for the server's delayed ACK, about 40 ms per COPY (an import's blocks spent most of their time
+ * so). This connects as postgres.js would, with TCP_NODELAY.
+ */
+function connectWithoutDelay(options: {
+  host: string[];
+  port: number[];
+  path?: string | false;
+}): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    const socket = options.path
+      ? connect(options.path)
+      : connect({ host: options.host[0] ?? 'localhost', port: options.port[0] ?? 5432, noDelay: true });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('connecting to PostgreSQL timed out'));
+    }, 10_000);
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      reject(err);
+    };
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', fail);
+      socket.setNoDelay(true);
+      resolve(socket);
+    });
   });
 }
