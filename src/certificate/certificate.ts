@@ -8,8 +8,16 @@ const known = new Set<string>();
 const KNOWN_LIMIT = 1000;
 
 /** Whether `base64` (no PEM armour) holds one DER-encoded X.509 certificate. Expiry is not checked. */
+let lastKnown = '';
+
 export function isDerCertificate(base64: string): boolean {
-  if (known.has(base64)) return true;
+  // Consecutive persons mostly carry the same certificate: comparing with the last one is cheaper
+  // than hashing a 1.3 kB string for the set.
+  if (base64 === lastKnown) return true;
+  if (known.has(base64)) {
+    lastKnown = base64;
+    return true;
+  }
   if (base64.length % 4 !== 0 || !BASE64.test(base64)) return false;
   try {
     new X509Certificate(Buffer.from(base64, 'base64'));
@@ -18,5 +26,6 @@ export function isDerCertificate(base64: string): boolean {
   }
   if (known.size >= KNOWN_LIMIT) known.clear();
   known.add(base64);
+  lastKnown = base64;
   return true;
 }

@@ -1,7 +1,7 @@
 // `krr`: thin commands over the config, the store and the services.
 
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { availableParallelism } from 'node:os';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, CommanderError, Option } from 'commander';
@@ -15,7 +15,7 @@ import { renderExportLine, renderPerson } from '../person/person.render.js';
 import { ConfigError, ImportError, KrrError } from '../errors/errors.js';
 import { PersonWriter } from '../person/person.writer.js';
 import { exportPersons } from '../transfer/export.service.js';
-import { importPersons } from '../transfer/import.service.js';
+import { importPersonsFromBytes } from '../transfer/import.service.js';
 import { devIdentityForToken } from '../maskinporten/dev-identity.js';
 import { DEFAULT_SYNC_SCOPES } from '../sync/maskinporten.client.js';
 import { runSync } from '../sync/sync.command.js';
@@ -89,17 +89,16 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
       }
       const tty = Boolean((err as NodeJS.WriteStream).isTTY);
       const summary = await withStore(cfg, async (db) => {
-        // The input is opened only now that the store is open, and read through an iterator made at
-        // once: readline drops the lines it reads before its iterator exists, and the import starts
-        // iterating only after it has begun its transaction.
-        const input = fromStdin ? process.stdin : createReadStream(file);
-        const rl = createInterface({ input, crlfDelay: Infinity });
-        const iterator = rl[Symbol.asyncIterator]();
-        const lines: AsyncIterable<string> = { [Symbol.asyncIterator]: () => iterator };
+        // The input is opened only now that the store is open; a stream holds what it reads until
+        // the import, which iterates only after it has begun its transaction, asks for it.
+        const input = fromStdin ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
         let bytes = 0;
-        input.on('data', (chunk: Buffer | string) => {
-          bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-        });
+        async function* counted(): AsyncGenerator<Buffer | string> {
+          for await (const chunk of input as AsyncIterable<Buffer | string>) {
+            bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+            yield chunk;
+          }
+        }
         const bar =
           tty && total > 0
             ? new cliProgress.SingleBar(
@@ -112,8 +111,10 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
             : undefined;
         bar?.start(total, 0, { persons: 0 });
         let lastTick = 0;
-        return importPersons(new PersonWriter(db), lines, {
+        return importPersonsFromBytes(new PersonWriter(db), counted(), {
           rules: personRules(cfg),
+          // Lines are checked and rendered on worker threads while this thread feeds the store.
+          workers: Math.min(2, availableParallelism()),
           onProgress: ({ persons }) => {
             if (bar) bar.update(bytes, { persons });
             else if (tty && Date.now() - lastTick > 1000) {
@@ -124,7 +125,6 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
         }).finally(() => {
           bar?.stop();
           if (lastTick) err.write('\n'); // end the `\r` progress line before the summary or the error
-          rl.close();
           if (!fromStdin) input.destroy();
         });
       });

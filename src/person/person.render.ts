@@ -42,7 +42,9 @@ function members(list: readonly Member[]): string | null {
   for (const [name, value] of list) {
     if (value === undefined) continue;
     if (out) out += ',';
-    out += `"${name}":${JSON.stringify(typeof value === 'number' ? formatOslo(value) : value)}`;
+    // A formatted timestamp has nothing to escape.
+    out +=
+      typeof value === 'number' ? `"${name}":"${formatOslo(value)}"` : `"${name}":${JSON.stringify(value)}`;
   }
   return out || null;
 }

@@ -1,6 +1,14 @@
-import type { Database, Queryable } from '../store/database.js';
+import type { Database, Queryable, StoreTransaction } from '../store/database.js';
 import { decodeLookupRecord, encodeLookupRecord, flipOf } from '../lookup/lookup.record.js';
 import type { LookupRecord } from '../lookup/lookup.record.js';
+import {
+  assignFrom,
+  changedBetween,
+  COPY_HEADER,
+  COPY_TRAILER,
+  PERSON_COLUMN_LIST,
+  PERSON_COLUMNS,
+} from './person.columns.js';
 import type { RenderedPerson } from './person.render.js';
 
 export interface PersonRow {
@@ -17,44 +25,6 @@ export interface PersonRow {
   sertifikat: string | null;
   spraak: string | null;
   mailbox_provider: string | null;
-}
-
-/**
- * The person table's written columns, in ONE mapping: every write path (the upsert below, a bulk
- * import) takes its columns, SQL types and values from here. `derived` columns follow from the
- * others, so they do not count when deciding whether a write changed the person.
- */
-export interface PersonColumn {
-  readonly name: string;
-  readonly sqlType: 'text' | 'boolean' | 'bigint';
-  readonly value: (p: RenderedPerson) => string | number | boolean | null;
-  readonly derived?: boolean;
-}
-
-export const PERSON_COLUMNS: readonly PersonColumn[] = [
-  { name: 'personidentifikator', sqlType: 'text', value: (p) => p.personidentifikator },
-  { name: 'status', sqlType: 'text', value: (p) => p.status },
-  { name: 'reserved', sqlType: 'boolean', value: (p) => p.reserved },
-  { name: 'varsling_basis', sqlType: 'bigint', value: (p) => p.varslingBasis },
-  { name: 'base', sqlType: 'text', value: (p) => p.base },
-  { name: 'epost', sqlType: 'text', value: (p) => p.epost },
-  { name: 'mobil', sqlType: 'text', value: (p) => p.mobil },
-  { name: 'epost_key', sqlType: 'text', value: (p) => p.epostKey, derived: true },
-  { name: 'mobil_key', sqlType: 'text', value: (p) => p.mobilKey, derived: true },
-  { name: 'digital_post', sqlType: 'text', value: (p) => p.digitalPost },
-  { name: 'sertifikat', sqlType: 'text', value: (p) => p.sertifikat },
-  { name: 'spraak', sqlType: 'text', value: (p) => p.spraak },
-  { name: 'mailbox_provider', sqlType: 'text', value: (p) => p.mailboxProvider },
-  // The lookup answer as bytes, and when its varslingsstatus flips (lookup.record.ts).
-  { name: 'lookup', sqlType: 'text', value: (p) => encodeLookupRecord(p), derived: true },
-  { name: 'varsling_flip', sqlType: 'bigint', value: (p) => flipOf(p), derived: true },
-];
-
-const COLUMNS = PERSON_COLUMNS.map((c) => c.name).join(', ');
-
-/** One row of values in PERSON_COLUMNS order. */
-export function personColumnValues(p: RenderedPerson): (string | number | boolean | null)[] {
-  return PERSON_COLUMNS.map((c) => c.value(p));
 }
 
 /**
@@ -86,23 +56,18 @@ export function personFromRow(row: PersonRow): RenderedPerson {
 
 // A whole batch travels as one JSON text parameter: the same SQL on both drivers, one round trip.
 // A person whose rendering did not change keeps its change id, so re-importing is not a change.
-const COMPARED = PERSON_COLUMNS.filter((c) => !c.derived && c.name !== 'personidentifikator').map(
-  (c) => c.name,
-);
 const UPSERT = `
-  insert into person (${COLUMNS})
-  select ${PERSON_COLUMNS.map((_, i) => `c${i}`).join(', ')}
+  insert into person (${PERSON_COLUMN_LIST})
+  select ${PERSON_COLUMN_LIST}
   from json_to_recordset(($1::text)::json)
-    as t(${PERSON_COLUMNS.map((c, i) => `c${i} ${c.sqlType}`).join(', ')})
+    as t(${PERSON_COLUMNS.map((c) => `${c.name} ${c.type}`).join(', ')})
   on conflict (personidentifikator) do update set
-    ${PERSON_COLUMNS.slice(1)
-      .map((c) => `${c.name} = excluded.${c.name}`)
-      .join(', ')},
-    change_id = nextval('person_change_id'), updated_at = now()
-  where (${COMPARED.map((c) => `person.${c}`).join(', ')})
-    is distinct from
-        (${COMPARED.map((c) => `excluded.${c}`).join(', ')})
+    ${assignFrom('excluded')}, change_id = nextval('person_change_id'), updated_at = now()
+  where ${changedBetween('person', 'excluded')}
      or person.lookup is null`;
+
+/** The import's staging table: one block of an import into a register that has persons. */
+const STAGING = 'krr_import_staging';
 
 /**
  * A lookup's persons as pre-rendered bytes: the record, and the certificate shown (own, else the
@@ -182,10 +147,8 @@ export class PersonRepository {
   async upsert(tx: Queryable, persons: readonly RenderedPerson[]): Promise<void> {
     if (persons.length === 0) return;
     const batch = persons.map((p) => {
-      const row: Record<string, string | number | boolean | null> = {};
-      PERSON_COLUMNS.forEach((c, i) => {
-        row[`c${i}`] = c.value(p);
-      });
+      const row: Record<string, unknown> = {};
+      for (const c of PERSON_COLUMNS) row[c.name] = c.value(p);
       return row;
     });
     await tx.query(UPSERT, [JSON.stringify(batch)]);
@@ -220,6 +183,70 @@ export class PersonRepository {
       done += n;
       if (n < pageSize) return done;
     }
+  }
+
+  /** Whether the register holds no person (bulk loads go straight into an empty register). */
+  async isEmpty(tx: Queryable): Promise<boolean> {
+    const [row] = await tx.query<{ any: boolean }>('select exists (select 1 from person) as any');
+    return !row?.any;
+  }
+
+  /** Which of `identifiers` are registered. */
+  async registered(tx: Queryable, identifiers: readonly string[]): Promise<Set<string>> {
+    if (identifiers.length === 0) return new Set();
+    const rows = await tx.query<{ personidentifikator: string }>(
+      'select personidentifikator from person where personidentifikator = any($1::text[])',
+      [identifiers],
+    );
+    return new Set(rows.map((r) => r.personidentifikator));
+  }
+
+  /**
+   * Adds persons who are not registered yet, as binary COPY tuples of `CopyTuples`
+   * (person.columns.ts); each gets a new change id (the column's default). The caller knows none
+   * of them is registered.
+   */
+  async copyNew(tx: StoreTransaction, tuples: readonly Uint8Array[]): Promise<void> {
+    if (tuples.length === 0) return;
+    await tx.copyFrom(
+      `person (${PERSON_COLUMN_LIST})`,
+      Buffer.concat([COPY_HEADER, ...tuples, COPY_TRAILER]),
+      'binary',
+    );
+  }
+
+  /**
+   * Writes persons of whom some may be registered, as binary COPY tuples: they are copied into a
+   * temporary table, registered persons whose answer changes are rewritten with a new change id
+   * (unchanged ones keep theirs, as in `upsert`), and the others are added.
+   */
+  async merge(
+    tx: StoreTransaction,
+    tuples: readonly Uint8Array[],
+    options: { readonly firstInTransaction: boolean; readonly allRegistered: boolean },
+  ): Promise<void> {
+    if (tuples.length === 0) return;
+    if (options.firstInTransaction)
+      await tx.query(
+        `create temporary table if not exists ${STAGING} (${PERSON_COLUMNS.map((c) => `${c.name} ${c.type}`).join(', ')}) on commit drop`,
+      );
+    await tx.copyFrom(
+      `${STAGING} (${PERSON_COLUMN_LIST})`,
+      Buffer.concat([COPY_HEADER, ...tuples, COPY_TRAILER]),
+      'binary',
+    );
+    await tx.query(
+      `update person set ${assignFrom('s')}, change_id = nextval('person_change_id'), updated_at = now()
+       from ${STAGING} s
+       where person.personidentifikator = s.personidentifikator and ${changedBetween('person', 's')}`,
+    );
+    if (!options.allRegistered)
+      await tx.query(
+        `insert into person (${PERSON_COLUMN_LIST})
+       select ${PERSON_COLUMNS.map((c) => `s.${c.name}`).join(', ')} from ${STAGING} s
+       where not exists (select 1 from person p where p.personidentifikator = s.personidentifikator)`,
+      );
+    await tx.query(`truncate ${STAGING}`);
   }
 
   /** New change ids for the persons who show the provider's certificate; their rows are not rewritten. */

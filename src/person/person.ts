@@ -307,7 +307,8 @@ export function parsePerson(input: unknown, rules: PersonRules): ParseResult<Per
 function compact<T extends object>(obj: T): T | undefined {
   const out: Record<string, unknown> = {};
   let any = false;
-  for (const [key, value] of Object.entries(obj)) {
+  for (const key in obj) {
+    const value = obj[key];
     if (value !== undefined) {
       out[key] = value;
       any = true;

@@ -1,6 +1,7 @@
-import type { Database, Queryable } from '../store/database.js';
+import type { Database, Queryable, StoreTransaction } from '../store/database.js';
 import type { Person } from './person.js';
-import { recordOf, renderPerson } from './person.render.js';
+import { renderForWrite } from './person.prepare.js';
+import { recordOf } from './person.render.js';
 import { PersonRepository } from './person.repository.js';
 
 /** Writes inside one open transaction. */
@@ -15,6 +16,27 @@ export interface PersonWriteSession {
   find(personidentifikator: string): Promise<Person | undefined>;
   /** The same transaction, for what must commit together with the persons (a sync cursor). */
   readonly tx: Queryable;
+  /**
+   * The mailbox providers' current certificates (orgno -> base64), read under the write lock: what
+   * `renderForWrite` needs when persons are rendered elsewhere (the import's worker threads).
+   */
+  providerCertificates(): Promise<ReadonlyMap<string, string>>;
+  /**
+   * The bulk path (import): persons rendered by `renderForWrite` with these provider certificates
+   * and encoded by `CopyTuples` (person.columns.ts), loaded with COPY. Changes land as with `write`.
+   */
+  bulk(): PersonBulkWrite;
+}
+
+export interface PersonBulkWrite {
+  /**
+   * `tuples`: one binary COPY tuple per person (`CopyTuples`), in the order of `identifiers` (each
+   * at most once in the whole bulk write). Registered persons whose answer changes get a new
+   * change id, unchanged ones keep theirs, new ones are added.
+   */
+  write(tuples: Uint8Array, identifiers: readonly string[]): Promise<void>;
+  /** Ends the bulk write (before the session commits). */
+  finish(): Promise<void>;
 }
 
 /**
@@ -45,8 +67,34 @@ export class PersonWriter {
    * Runs `fn` in one transaction: all its writes land together, or none of them. Writers run one
    * at a time (see WRITE_LOCK); keep sessions short, as a long one holds the others back.
    */
+  private bulk(tx: StoreTransaction): PersonBulkWrite {
+    let registerWasEmpty: Promise<boolean> | undefined;
+    let merged = false;
+    return {
+      write: async (tuples, identifiers) => {
+        if (identifiers.length === 0) return;
+        // Into an empty register every person is new: no lookups, straight into the table.
+        if (await (registerWasEmpty ??= this.repository.isEmpty(tx))) {
+          await this.repository.copyNew(tx, [tuples]);
+          return;
+        }
+        // A block of persons none of whom is registered is copied straight in, too.
+        const registered = await this.repository.registered(tx, identifiers);
+        if (registered.size === 0) await this.repository.copyNew(tx, [tuples]);
+        else {
+          await this.repository.merge(tx, [tuples], {
+            firstInTransaction: !merged,
+            allRegistered: registered.size === identifiers.length,
+          });
+          merged = true;
+        }
+      },
+      finish: async () => {},
+    };
+  }
+
   async session<T>(fn: (session: PersonWriteSession) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (tx: Queryable) => {
+    return this.db.transaction(async (tx: StoreTransaction) => {
       await tx.query(`select pg_advisory_xact_lock(${WRITE_LOCK})`);
       let providerCertificates: Map<string, string> | undefined;
       const certificates = async () =>
@@ -63,9 +111,11 @@ export class PersonWriter {
           const known = await certificates();
           await this.repository.upsert(
             tx,
-            persons.map((p) => renderPerson(withoutProviderCertificate(p, known))),
+            persons.map((p) => renderForWrite(p, known)),
           );
         },
+        providerCertificates: certificates,
+        bulk: () => this.bulk(tx),
         providerCertificateChanged: (orgno) => this.repository.touchInheritingPersons(tx, orgno),
         find: async (personidentifikator) => {
           const [found] = await this.repository.findMany([personidentifikator], tx);
@@ -74,16 +124,4 @@ export class PersonWriter {
       });
     });
   }
-}
-
-/**
- * A certificate equal to the current one of the person's mailbox provider is the provider's, not
- * the person's own: it is not stored with the person, so the provider's next certificate shows
- * for the person too. (Imports and synced feeds carry the effective certificate.)
- */
-function withoutProviderCertificate(p: Person, providerCertificates: ReadonlyMap<string, string>): Person {
-  if (!p.sertifikat || !p.digital_post) return p;
-  if (providerCertificates.get(p.digital_post.postkasseleverandoeradresse) !== p.sertifikat) return p;
-  const { sertifikat: _inherited, ...rest } = p;
-  return rest;
 }

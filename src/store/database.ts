@@ -8,6 +8,15 @@ export interface Queryable {
   query<R extends object = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
 }
 
+/** A transaction's connection: queries, and bulk loads with COPY. */
+export interface StoreTransaction extends Queryable {
+  /**
+   * `COPY target FROM STDIN` of `data` in COPY's text or binary format, in this transaction.
+   * `target` is a table with its column list: `person (a, b)`.
+   */
+  copyFrom(target: string, data: Uint8Array, format: 'text' | 'binary'): Promise<void>;
+}
+
 export interface Database extends Queryable {
   readonly kind: StoreKind;
   /**
@@ -18,7 +27,7 @@ export interface Database extends Queryable {
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

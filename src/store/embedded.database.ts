@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { StoreLockedError } from '../errors/errors.js';
-import type { Database, Queryable } from './database.js';
+import type { Database, Queryable, StoreTransaction } from './database.js';
 
 /** Where the embedded store keeps its database inside the data directory. */
 export const EMBEDDED_DB_SUBDIR = 'pgdata';
@@ -51,7 +51,7 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
     db = await PGlite.create(join(dataDir, EMBEDDED_DB_SUBDIR), {
       parsers: { 20: (x: string) => Number(x) },
       // A large import otherwise leaves about a gigabyte of WAL behind in the data directory.
-      postgresqlconf: ['max_wal_size = 64MB', 'min_wal_size = 32MB'],
+      postgresqlconf: ['max_wal_size = 64MB', 'min_wal_size = 32MB', 'full_page_writes = off'],
     });
   } catch (err) {
     release();
@@ -80,7 +80,18 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
       await db.exec(script);
     },
     async transaction(fn) {
-      return db.transaction((tx) => fn(wrap(tx)));
+      return db.transaction((tx) => {
+        const t: StoreTransaction = {
+          ...wrap(tx),
+          // PGlite reads COPY's input from a Blob named /dev/blob.
+          async copyFrom(target, data, format) {
+            await tx.query(`copy ${target} from '/dev/blob' with (format ${format})`, [], {
+              blob: new Blob([data]),
+            });
+          },
+        };
+        return fn(t);
+      });
     },
     async close() {
       if (closed) return;

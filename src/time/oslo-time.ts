@@ -59,26 +59,86 @@ function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => pad2(i));
+// Local date -> `YYYY-MM-DDT`: an import formats millions of timestamps spread over a few thousand
+// days, so the date part is made once per day (bounded like the offset caches).
+const datePrefixCache = new Map<number, string>();
+
 /**
  * `YYYY-MM-DDTHH:mm:ss±HH` in Oslo local time, no fractions, hours-only offset
  * (`2017-11-07T09:48:38+01`).
  */
 export function formatOslo(ms: EpochMs): string {
   const offset = osloOffsetMinutes(ms);
-  const d = new Date(Math.floor(ms / 1000) * 1000 + offset * MS_PER_MINUTE);
-  const sign = offset < 0 ? '-' : '+';
+  const local = Math.floor(ms / 1000) * 1000 + offset * MS_PER_MINUTE;
+  const day = Math.floor(local / MS_PER_DAY);
+  let date = datePrefixCache.get(day);
+  if (date === undefined) {
+    const d = new Date(day * MS_PER_DAY);
+    date = `${String(d.getUTCFullYear()).padStart(4, '0')}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}T`;
+    if (datePrefixCache.size >= CACHE_LIMIT) datePrefixCache.clear();
+    datePrefixCache.set(day, date);
+  }
+  const seconds = (local - day * MS_PER_DAY) / 1000;
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds - hours * 3600) / 60);
   const offsetHours = Math.trunc(Math.abs(offset) / 60);
   return (
-    `${String(d.getUTCFullYear()).padStart(4, '0')}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}` +
-    `T${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}${sign}${pad2(offsetHours)}`
+    date +
+    TWO_DIGITS[hours]! +
+    ':' +
+    TWO_DIGITS[minutes]! +
+    ':' +
+    TWO_DIGITS[seconds - hours * 3600 - minutes * 60]! +
+    (offset < 0 ? '-' : '+') +
+    pad2(offsetHours)
   );
 }
 
 const ISO_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)$/;
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
 function daysInMonth(year: number, monthIndex: number): number {
-  return new Date(Date.UTC(year, monthIndex + 1, 0)).getUTCDate();
+  if (monthIndex === 1 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) return 29;
+  return DAYS_IN_MONTH[monthIndex]!;
+}
+
+function twoDigits(text: string, at: number): number {
+  const a = text.charCodeAt(at) - 48;
+  const b = text.charCodeAt(at + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : Number.NaN;
+}
+
+/**
+ * Our own output form, `YYYY-MM-DDTHH:mm:ss+HH` (what exports and feeds carry), without a regular
+ * expression: an import reads millions of them. Undefined for anything else (the general parser decides).
+ */
+function parseOwnFormat(text: string): EpochMs | undefined {
+  const sign = text.charCodeAt(19);
+  if (
+    text.charCodeAt(4) !== 45 || // -
+    text.charCodeAt(7) !== 45 ||
+    text.charCodeAt(10) !== 84 || // T
+    text.charCodeAt(13) !== 58 || // :
+    text.charCodeAt(16) !== 58 ||
+    (sign !== 43 && sign !== 45) // + or -
+  )
+    return undefined;
+  const year = twoDigits(text, 0) * 100 + twoDigits(text, 2);
+  const month = twoDigits(text, 5);
+  const day = twoDigits(text, 8);
+  const hour = twoDigits(text, 11);
+  const minute = twoDigits(text, 14);
+  const second = twoDigits(text, 17);
+  const offsetHours = twoDigits(text, 20);
+  // NaN fails every comparison below, so a non-digit anywhere falls through to the general parser.
+  if (!(year >= 1900 && month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59))
+    return undefined;
+  if (!(second <= 59 && offsetHours <= 18 && day <= daysInMonth(year, month - 1))) return undefined;
+  const offsetMinutes = (sign === 45 ? -60 : 60) * offsetHours;
+  return Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * MS_PER_MINUTE;
 }
 
 /**
@@ -87,15 +147,17 @@ function daysInMonth(year: number, monthIndex: number): number {
  * Returns undefined for anything else, including local times without an offset.
  */
 export function parseInstant(text: string): EpochMs | undefined {
+  if (text.length === 22) {
+    const fast = parseOwnFormat(text);
+    if (fast !== undefined) return fast;
+  }
   const m = ISO_DATE_TIME.exec(text);
   if (!m) return undefined;
-  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
   const second = m[6] === undefined ? 0 : Number(m[6]);
   if (year < 1900 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month - 1))
     return undefined;
@@ -104,9 +166,11 @@ export function parseInstant(text: string): EpochMs | undefined {
   const zone = m[8]!;
   if (zone !== 'Z' && zone !== 'z') {
     const sign = zone[0] === '-' ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    const oh = Number(digits.slice(0, 2));
-    const om = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+    // +HH, +HHMM or +HH:MM (the pattern allows nothing else)
+    const oh = (zone.charCodeAt(1) - 48) * 10 + zone.charCodeAt(2) - 48;
+    const minutesAt = zone.length === 6 ? 4 : 3;
+    const om =
+      zone.length > 3 ? (zone.charCodeAt(minutesAt) - 48) * 10 + zone.charCodeAt(minutesAt + 1) - 48 : 0;
     if (oh > 18 || om > 59) return undefined;
     offsetMinutes = sign * (oh * 60 + om);
   }

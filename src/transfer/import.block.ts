@@ -1,0 +1,81 @@
+// One block of import lines checked and rendered for the bulk write path: the work an import
+// spreads over worker threads. Pure code (no driver, no I/O), also run on the main thread.
+
+import { CopyTuples } from '../person/person.columns.js';
+import { parsePerson } from '../person/person.js';
+import type { PersonRules } from '../person/person.js';
+import { renderForWrite } from '../person/person.prepare.js';
+
+/** Where a block stopped: a line number inside the block (1-based) and the reason, without values. */
+export interface BlockProblem {
+  readonly line: number;
+  readonly reason: string;
+}
+
+export interface BlockResult {
+  /** Lines in the block, blank ones included. */
+  readonly lines: number;
+  /** The persons' identifiers in line order (only for duplicate checks and the store's split). */
+  readonly identifiers: string[];
+  /** Each person's line inside the block (1-based). */
+  readonly personLines: number[];
+  /** One binary COPY tuple per person (person.columns.ts), in the same order. */
+  readonly tuples: Uint8Array;
+  /** Field paths the register does not know, with how many lines carried them. */
+  readonly ignored: [string, number][];
+  /** The block's first bad line; the persons above hold only the lines before it. */
+  readonly problem?: BlockProblem;
+}
+
+/** The reason for a line's first problem (names fields, never values). */
+function problemText(problems: readonly { pointer: string; detail: string }[]): string {
+  const first = problems[0]!;
+  const where = first.pointer ? ` at ${first.pointer}` : '';
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem(s) on this line)` : '';
+  return `${first.detail}${where}${more}`;
+}
+
+/**
+ * Checks and renders the lines of `text` (lines joined by `\n`) until the first bad one, as the
+ * write path would (`renderForWrite` with the providers' certificates).
+ */
+export function parseBlock(
+  text: string,
+  rules: PersonRules,
+  providerCertificates: ReadonlyMap<string, string>,
+): BlockResult {
+  const lines = text.split('\n');
+  const identifiers: string[] = [];
+  const personLines: number[] = [];
+  const ignored = new Map<string, number>();
+  const tuples = new CopyTuples();
+  let problem: BlockProblem | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      problem = { line: i + 1, reason: 'not valid JSON' };
+      break;
+    }
+    const parsed = parsePerson(json, rules);
+    if (!parsed.ok) {
+      problem = { line: i + 1, reason: problemText(parsed.problems) };
+      break;
+    }
+    for (const field of parsed.ignoredFields) ignored.set(field, (ignored.get(field) ?? 0) + 1);
+    identifiers.push(parsed.value.personidentifikator);
+    personLines.push(i + 1);
+    tuples.add(renderForWrite(parsed.value, providerCertificates));
+  }
+  return {
+    lines: lines.length,
+    identifiers,
+    personLines,
+    tuples: tuples.finish(),
+    ignored: [...ignored],
+    ...(problem ? { problem } : {}),
+  };
+}
