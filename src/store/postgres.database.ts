@@ -164,32 +164,12 @@ async function copyFrom(
 /**
  * postgres.js connects with Nagle's algorithm on: a statement sent right after a COPY then waits
  * for the server's delayed ACK, about 40 ms per COPY (an import's blocks spent most of their time
- * so). This connects as postgres.js would, with TCP_NODELAY.
+ * so). This gives it a socket with TCP_NODELAY. The socket is returned while it still connects, as
+ * postgres.js's own would be: its error, close and connect-timeout handling (CONNECT_TIMEOUT,
+ * reconnects) then apply unchanged, where awaiting the connection here would take them over.
  */
-function connectWithoutDelay(options: {
-  host: string[];
-  port: number[];
-  path?: string | false;
-}): Promise<Socket> {
-  return new Promise<Socket>((resolve, reject) => {
-    const socket = options.path
-      ? connect(options.path)
-      : connect({ host: options.host[0] ?? 'localhost', port: options.port[0] ?? 5432, noDelay: true });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      // The driver's own code for it, so that it is answered 503 like its own connect timeout.
-      reject(Object.assign(new Error('connecting to PostgreSQL timed out'), { code: 'CONNECT_TIMEOUT' }));
-    }, 10_000);
-    const fail = (err: Error) => {
-      clearTimeout(timer);
-      reject(err);
-    };
-    socket.once('error', fail);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.off('error', fail);
-      socket.setNoDelay(true);
-      resolve(socket);
-    });
-  });
+function connectWithoutDelay(options: { host: string[]; port: number[]; path?: string | false }): Socket {
+  return options.path
+    ? connect(options.path)
+    : connect({ host: options.host[0] ?? 'localhost', port: options.port[0] ?? 5432, noDelay: true });
 }
