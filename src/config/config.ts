@@ -71,6 +71,7 @@ const FileConfigSchema = Type.Object(
     rateLimit: Type.Optional(RateLimitSchema),
     overload: Type.Optional(OverloadSchema),
     bodyLimitBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024 })),
+    requestTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
     devIssuer: Type.Optional(Type.String({ minLength: 1 })),
     publicUrl: Type.Optional(Type.String({ minLength: 1 })),
     trustedClientCas: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
@@ -93,7 +94,13 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface KrrConfig {
   readonly store: StoreConfig;
-  readonly http: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimitBytes: number;
+    /** How long a client may take to send its whole request (a trickled body must not hold a connection). */
+    readonly requestTimeoutSeconds: number;
+  };
   /** Dev mode: a local token issuer whose key is kept with the store. */
   readonly dev: boolean;
   /** The frozen "now" for the 18-month rule (`--clock`, `KRR_CLOCK`); undefined: the system clock. */
@@ -359,6 +366,7 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
       host,
       port,
       bodyLimitBytes: file.bodyLimitBytes ?? 1024 * 1024,
+      requestTimeoutSeconds: file.requestTimeoutSeconds ?? 30,
     },
     dev: cli.dev ?? false,
     clock: clockText ? parseClock(clockText) : undefined,

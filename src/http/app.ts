@@ -108,6 +108,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : undefined;
   const app = Fastify({
     bodyLimit: config.http.bodyLimitBytes,
+    // Without it a client that trickles its request holds a connection for ever; Node then answers
+    // 408 through clientErrorHandler, with the contract's error body.
+    requestTimeout: config.http.requestTimeoutSeconds * 1000,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     return503OnClosing: true,
