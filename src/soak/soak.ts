@@ -155,8 +155,10 @@ export async function runSoak(argv: readonly string[]): Promise<number> {
       certFile,
       ...storeArgs,
     ]);
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    // The dev issuer is the server's base URL: tokens are made for the port the server will take.
     const token = async (scopes: string, consumer = '0192:991825827') =>
-      (await krr(['token', ...storeArgs, '--consumer', consumer, '--scope', scopes]))
+      (await krr(['token', ...storeArgs, '--port', String(port), '--consumer', consumer, '--scope', scopes]))
         .trimEnd()
         .split('\n')
         .at(-1)!;
@@ -165,7 +167,6 @@ export async function runSoak(argv: readonly string[]): Promise<number> {
     );
     const writeToken = await token('krr:global/postkasse.write', `0192:${PROVIDER}`);
 
-    const port = 20000 + Math.floor(Math.random() * 20000);
     server = krrProcess(['serve', '--dev', ...storeArgs, '--host', '127.0.0.1', '--port', String(port)]);
     let serverOut = '';
     server.stdout!.setEncoding('utf8').on('data', (s: string) => (serverOut = (serverOut + s).slice(-4000)));
