@@ -1,5 +1,3 @@
-import { connect } from 'node:net';
-import type { Socket } from 'node:net';
 import postgres from 'postgres';
 import { StoreUnavailableError } from '../errors/errors.js';
 import type { Database, Queryable } from './database.js';
@@ -89,8 +87,6 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     // a request queued meanwhile waits that long for its 503, and service comes back that much
     // after PostgreSQL does. At most 1 s keeps both short; the attempts are cheap.
     backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
-    // postgres.js takes a socket factory, though its types do not say so.
-    ...({ socket: connectWithoutDelay } as object),
     connection: {
       application_name: 'krr',
       ...(options.schema ? { search_path: options.schema } : {}),
@@ -159,17 +155,4 @@ async function copyFrom(
     query.catch(reject);
     stream.end(data);
   });
-}
-
-/**
- * postgres.js connects with Nagle's algorithm on: a statement sent right after a COPY then waits
- * for the server's delayed ACK, about 40 ms per COPY (an import's blocks spent most of their time
- * so). This gives it a socket with TCP_NODELAY. The socket is returned while it still connects, as
- * postgres.js's own would be: its error, close and connect-timeout handling (CONNECT_TIMEOUT,
- * reconnects) then apply unchanged, where awaiting the connection here would take them over.
- */
-function connectWithoutDelay(options: { host: string[]; port: number[]; path?: string | false }): Socket {
-  return options.path
-    ? connect(options.path)
-    : connect({ host: options.host[0] ?? 'localhost', port: options.port[0] ?? 5432, noDelay: true });
 }
