@@ -6,22 +6,17 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { DEMO_DIGIPOST_CERTIFICATE } from '../demo/demo-certificates.js';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
 import type { StoreKind } from '../store/database.js';
+import { assertOk, exited, freePort, krr, sleep, startKrr } from '../test-support/processes.js';
 import { freshDatabase, skipReason, STORE_KINDS } from '../test-support/stores.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CERT = DEMO_DIGIPOST_CERTIFICATE;
-// Generous: a new embedded store costs seconds of CPU, and CI runs two test files at once on two cores.
-const PROCESS_TIMEOUT_MS = 120_000;
 
 // The contract's 18-month example: now 2018-06-01T12:00:00+02:00 gives the boundary
 // 2016-12-01T12:00:00+01:00; a channel verified at that instant is fresh, one second earlier stale.
@@ -104,81 +99,6 @@ const BAD_AT_LINE_3 = [
   }),
   JSON.stringify({ personidentifikator: D_NUMBER, status: 'AKTIV' }),
 ].join('\n');
-
-interface Result {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, KRR_LOG_LEVEL: 'silent' };
-  // Only the command line decides the store and the clock here.
-  for (const name of ['KRR_DATABASE_URL', 'KRR_DATA_DIR', 'KRR_CLOCK', 'KRR_CONFIG', 'KRR_PORT', 'KRR_HOST'])
-    delete env[name];
-  return env;
-}
-
-function startKrr(args: readonly string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], {
-    cwd: ROOT,
-    env: childEnv(),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-}
-
-/** Runs `krr ARGS` to its end, with `stdin` as its standard input (closed when undefined). */
-function krr(args: readonly string[], stdin?: string): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const child = startKrr(args);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(
-        new Error(`krr ${args.join(' ')} did not finish in ${PROCESS_TIMEOUT_MS} ms; stderr: ${stderr}`),
-      );
-    }, PROCESS_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolvePromise({ code, signal, stdout, stderr });
-    });
-    child.stdin!.on('error', () => {}); // the child may exit before reading all of it
-    child.stdin!.end(stdin ?? '');
-  });
-}
-
-function assertOk(r: Result, what: string): void {
-  assert.equal(r.code, 0, `${what} exited ${r.code} (${r.signal ?? 'no signal'}); stderr: ${r.stderr}`);
-}
-
-/** A port nothing listens on right now (the checker's `--port N` takes a number, not 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePromise(port));
-    });
-  });
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  }
-  return new Promise((resolvePromise) =>
-    child.once('exit', (code, signal) => resolvePromise({ code, signal })),
-  );
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A fresh, empty store as command-line arguments, and how to remove it. */
 interface CliStore {

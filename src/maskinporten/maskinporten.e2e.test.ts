@@ -7,83 +7,21 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { exportJWK, SignJWT } from 'jose';
 import { demoPersons } from '../demo/demo-data.js';
 import { freePort } from './free-port.js';
 import { loadSigningKey, MaskinportenClient } from '../sync/maskinporten.client.js';
+import { assertOk, exited, krr, sleep, startKrr } from '../test-support/processes.js';
 import { freshDatabase, skipReason, STORE_KINDS } from '../test-support/stores.js';
 import { makeBusinessCertificate } from './test-certificates.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const PROCESS_TIMEOUT_MS = 120_000;
 const SCOPES = 'krr:global/kontaktinformasjon.read krr:global/digitalpost.read';
 const ORGNO = '991825827';
-
-interface Result {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, KRR_LOG_LEVEL: 'silent' };
-  for (const name of [
-    'KRR_DATABASE_URL',
-    'KRR_DATA_DIR',
-    'KRR_CONFIG',
-    'KRR_PORT',
-    'KRR_HOST',
-    'KRR_PUBLIC_URL',
-    'KRR_DEV_ISSUER',
-  ])
-    delete env[name];
-  return env;
-}
-
-function startKrr(args: readonly string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], {
-    cwd: ROOT,
-    env: childEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-function krr(args: readonly string[]): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const child = startKrr(args);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`krr ${args.join(' ')} did not finish; stderr: ${stderr}`));
-    }, PROCESS_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
-}
-
-function assertOk(r: Result, what: string): void {
-  assert.equal(r.code, 0, `${what} exited ${r.code}; stderr: ${r.stderr}`);
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((r) => child.once('exit', (code) => r(code)));
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const kind of STORE_KINDS) {
   describe(`Maskinporten clients against krr serve --dev (${kind})`, { skip: await skipReason(kind) }, () => {
@@ -269,7 +207,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(((await removed.json()) as { error: string }).error, 'invalid_grant');
 
       server.kill('SIGTERM');
-      assert.equal(await exited(server), 0, serverOut);
+      assert.equal((await exited(server)).code, 0, serverOut);
     });
   });
 }

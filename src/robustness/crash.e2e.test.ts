@@ -19,8 +19,18 @@ import type { Person } from '../person/person.js';
 import { renderExportLine, renderPerson } from '../person/person.render.js';
 import type { StoreKind } from '../store/database.js';
 import { freshDatabase, skipReason, STORE_KINDS } from '../test-support/stores.js';
-import { devToken, exited, killHard, krr, PROCESS_TIMEOUT_MS, serve, sleep, startKrr } from './processes.js';
-import type { Result, Server } from './processes.js';
+import {
+  assertOk,
+  devToken,
+  exited,
+  killHard,
+  krr,
+  PROCESS_TIMEOUT_MS,
+  serve,
+  sleep,
+  startKrr,
+} from '../test-support/processes.js';
+import type { Server } from '../test-support/processes.js';
 
 const BIG = Number(process.env.KRR_CRASH_PERSONS ?? 150_000);
 const PROVIDER = '984661185';
@@ -29,10 +39,6 @@ function jsonl(persons: Iterable<Person>): string {
   let out = '';
   for (const p of persons) out += `${renderExportLine(renderPerson(p))}\n`;
   return out;
-}
-
-function assertOk(r: Result, what: string) {
-  assert.equal(r.code, 0, `${what} exited ${r.code} (${r.signal ?? 'no signal'}); stderr: ${r.stderr}`);
 }
 
 /** Bytes under `dir`, recursively. */

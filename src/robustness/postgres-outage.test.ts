@@ -15,8 +15,8 @@ import { openStore } from '../store/open-store.js';
 import { freshDatabase, skipReason, TEST_DATABASE_URL } from '../test-support/stores.js';
 import { assertErrorBody } from '../test-support/error-body.js';
 import { BODY_ENDPOINTS } from './endpoints.js';
-import { devToken, killHard, serve, sleep } from './processes.js';
-import type { Server } from './processes.js';
+import { devToken, killHard, serve, sleep } from '../test-support/processes.js';
+import type { Server } from '../test-support/processes.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 const PERSONS = [...syntheticPersons(200, { seed: 3 })];

@@ -1,6 +1,7 @@
-// krr as real processes for the crash tests: `node --import tsx src/cli/bin.ts ...`, as
-// src/cli/cli.e2e.test.ts runs it.
+// krr as real processes for the end-to-end tests (CLI, token service, crashes, outages):
+// `node --import tsx src/cli/bin.ts ...`, with only the command line deciding store, clock and URLs.
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -20,7 +21,16 @@ export interface Result {
 
 function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, KRR_LOG_LEVEL: 'silent', ...extra };
-  for (const name of ['KRR_DATABASE_URL', 'KRR_DATA_DIR', 'KRR_CLOCK', 'KRR_CONFIG', 'KRR_PORT', 'KRR_HOST'])
+  for (const name of [
+    'KRR_DATABASE_URL',
+    'KRR_DATA_DIR',
+    'KRR_CLOCK',
+    'KRR_CONFIG',
+    'KRR_PORT',
+    'KRR_HOST',
+    'KRR_PUBLIC_URL',
+    'KRR_DEV_ISSUER',
+  ])
     if (!(name in extra)) delete env[name];
   return env;
 }
@@ -53,6 +63,10 @@ export function krr(args: readonly string[], stdin?: string): Promise<Result> {
     child.stdin!.on('error', () => {});
     child.stdin!.end(stdin ?? '');
   });
+}
+
+export function assertOk(r: Result, what: string): void {
+  assert.equal(r.code, 0, `${what} exited ${r.code} (${r.signal ?? 'no signal'}); stderr: ${r.stderr}`);
 }
 
 export function freePort(): Promise<number> {
