@@ -3,7 +3,9 @@
 // process, so its memory is its own) and drives it over loopback with autocannon from this process.
 // Beside the service it measures two ceilings on the same machine in the same run: the store
 // answering the service's own 1000-identifier query (same driver, same concurrency), and a bare
-// node:http server sending pre-rendered bytes of 1000 persons. Results: bench/results/*.json.
+// node:http server answering the same requests with the asked persons' pre-rendered bytes; and, for
+// reference, the loopback ceiling (one fixed pre-rendered answer sent whatever is asked).
+// Results: bench/results/*.json.
 //
 //   npm run bench -- [--persons N] [--seconds S] [--quick] [--stores postgres,embedded]
 //                    [--cache on,off] [--connections C] [--cache-bytes B]
@@ -358,32 +360,60 @@ async function main(): Promise<void> {
     const bulkBodies = lookupBodies(ids, 1000, 200);
     const singleBodies = lookupBodies(ids, 1, 5000);
 
-    // The machine's ceiling: 1000 persons as the service renders them, sent by a bare server.
+    // The machine's ceiling: a bare node:http server answering the same requests from every
+    // person's answer pre-rendered as krr renders it (machine-ceiling.mjs). With --static it sends
+    // one fixed answer whatever is asked: the loopback ceiling, printed for reference.
     const now = Date.now();
-    const sample = [...syntheticPersons(1000, { seed: 2 })].map(renderPerson);
-    const answerFile = join(work, 'answer.json');
-    writeFileSync(
-      answerFile,
-      `{"personer":[${sample.map((p) => renderPersonAnswer(p, viewFor(31, undefined), eighteenMonthBoundary(now))).join(',')}]}`,
-    );
-    const ceilingServer = spawn(process.execPath, [join(ROOT, 'bench', 'machine-ceiling.mjs'), answerFile], {
-      stdio: ['ignore', 'pipe', 'inherit'],
+    const boundary = eighteenMonthBoundary(now);
+    const fullView = viewFor(31, undefined);
+    const answerFile = join(work, 'answers.jsonl');
+    await new Promise<void>((resolve, reject) => {
+      const out = createWriteStream(answerFile);
+      out.on('error', reject);
+      let chunk: string[] = [];
+      for (const p of syntheticPersons(o.persons, { seed: 1 })) {
+        chunk.push(renderPersonAnswer(renderPerson(p), fullView, boundary));
+        if (chunk.length === 10_000) {
+          out.write(`${chunk.join('\n')}\n`);
+          chunk = [];
+        }
+      }
+      out.end(chunk.length > 0 ? `${chunk.join('\n')}\n` : '', () => resolve());
     });
-    children.push(ceilingServer);
-    const ceilingPort = await new Promise<string>((resolve) =>
-      ceilingServer.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())),
+    const ceiling = async (mode: string[]) => {
+      const server = spawn(
+        process.execPath,
+        [join(ROOT, 'bench', 'machine-ceiling.mjs'), answerFile, ...mode],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      children.push(server);
+      const port = await new Promise<string>((resolve, reject) => {
+        server.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
+        server.once('exit', (code) => reject(new Error(`machine-ceiling.mjs exited (${code})`)));
+      });
+      try {
+        const measured = await load(
+          `http://127.0.0.1:${port}/`,
+          undefined,
+          bulkBodies,
+          o.seconds,
+          o.connections,
+        );
+        return measured.requestsPerSecond * 1000;
+      } finally {
+        await stop(server);
+      }
+    };
+    log(
+      'measuring the machine ceiling (bare node:http answering each request from pre-rendered persons) ...',
     );
-    log('measuring the machine ceiling (bare node:http, pre-rendered 1000 persons) ...');
-    const machine = await load(
-      `http://127.0.0.1:${ceilingPort}/`,
-      undefined,
-      bulkBodies,
-      o.seconds,
-      o.connections,
-    );
-    await stop(ceilingServer);
-    const machinePersonsPerSecond = machine.requestsPerSecond * 1000;
+    const machinePersonsPerSecond = await ceiling([]);
     log(`  machine ceiling: ${round(machinePersonsPerSecond)} persons/s`);
+    log('measuring the loopback ceiling (bare node:http sending one fixed answer of 1000 persons) ...');
+    const loopbackPersonsPerSecond = await ceiling(['--static']);
+    log(`  loopback ceiling: ${round(loopbackPersonsPerSecond)} persons/s`);
 
     const summary: string[] = [];
     for (const kind of o.stores) {
@@ -495,8 +525,10 @@ async function main(): Promise<void> {
             },
             databaseCeiling: { personsPerSecond: round(dbCeiling) },
             machineCeiling: { personsPerSecond: round(machinePersonsPerSecond) },
+            loopbackCeiling: { personsPerSecond: round(loopbackPersonsPerSecond) },
             ratioToDatabaseCeiling: round(bulkPersonsPerSecond / dbCeiling, 3),
             ratioToMachineCeiling: round(bulkPersonsPerSecond / machinePersonsPerSecond, 3),
+            ratioToLoopbackCeiling: round(bulkPersonsPerSecond / loopbackPersonsPerSecond, 3),
             importPersonsPerSecond: importRate,
             feedPersonsPerSecond: round(feed.personsPerSecond),
             feedDrainComplete: feed.complete,
@@ -515,6 +547,7 @@ async function main(): Promise<void> {
               `  single, 1/request:      ${result.single.requestsPerSecond} requests/s   p50 ${single.p50Ms} ms   p99 ${single.p99Ms} ms (at ${moderateRate}/s)`,
               `  database ceiling:       ${result.databaseCeiling.personsPerSecond} persons/s   ratio ${result.ratioToDatabaseCeiling}`,
               `  machine ceiling:        ${result.machineCeiling.personsPerSecond} persons/s   ratio ${result.ratioToMachineCeiling}`,
+              `  loopback ceiling:       ${result.loopbackCeiling.personsPerSecond} persons/s   ratio ${result.ratioToLoopbackCeiling} (one fixed answer, for reference)`,
               `  import:                 ${importRate} persons/s`,
               `  change feed from 0:     ${result.feedPersonsPerSecond} persons/s${feed.complete ? '' : ` (stopped after ${o.feedSeconds} s)`}`,
               `  peak server RSS:        ${result.peakRssMb} MB`,

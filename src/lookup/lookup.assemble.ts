@@ -11,32 +11,117 @@ const OPEN = Buffer.from('{"personer":[');
 const CLOSE = Buffer.from(']}');
 const COMMA = Buffer.from(',');
 const BRACE = Buffer.from('}');
-const KAN_VARSLES = Buffer.from(',"varslingsstatus":"KAN_VARSLES"');
-const KAN_IKKE_VARSLES = Buffer.from(',"varslingsstatus":"KAN_IKKE_VARSLES"');
+export const KAN_VARSLES = Buffer.from(',"varslingsstatus":"KAN_VARSLES"');
+export const KAN_IKKE_VARSLES = Buffer.from(',"varslingsstatus":"KAN_IKKE_VARSLES"');
 
 /**
  * KAN_VARSLES when the record's latest confirmation is at or after the boundary. Before the flip
  * instant it is, without asking the boundary; after it the boundary decides (it can step back for
  * a few hours at a clamped month end, see varslingFlip).
  */
-export function isNotifiable(r: LookupRecord, now: EpochMs, boundary: EpochMs): boolean {
+export function isNotifiable(
+  r: Pick<LookupRecord, 'dependsOnClock' | 'flip' | 'basis'>,
+  now: EpochMs,
+  boundary: EpochMs,
+): boolean {
   return r.dependsOnClock && (now < r.flip || r.basis >= boundary);
 }
 
+/**
+ * A person's answer as the lookup cache keeps it: `,` and the answer in the common view (both data
+ * scopes) with the varslingsstatus it has before its flip, at [start, end) of a slab:
+ *   `,` head status middle [`,` sertifikat] tail
+ * Other views, and the answer after the flip, are cut from the same bytes (record()).
+ */
+export class CachedAnswer {
+  /** Read since it was placed in its slab (the cache's second chance). */
+  used = false;
+
+  constructor(
+    readonly personidentifikator: string,
+    readonly slab: Buffer,
+    readonly start: number,
+    readonly end: number,
+    readonly dependsOnClock: boolean,
+    readonly basis: EpochMs,
+    readonly flip: EpochMs,
+    readonly a: number,
+    readonly b: number,
+    readonly c: number,
+    /** Bytes of `"sertifikat":"..."`, 0 when there is none. */
+    readonly certificateLength: number,
+  ) {}
+
+  /** The same answer at `start` of another slab. */
+  movedTo(slab: Buffer, start: number): CachedAnswer {
+    return new CachedAnswer(
+      this.personidentifikator,
+      slab,
+      start,
+      start + (this.end - this.start),
+      this.dependsOnClock,
+      this.basis,
+      this.flip,
+      this.a,
+      this.b,
+      this.c,
+      this.certificateLength,
+    );
+  }
+
+  /** The answer's parts as slices (views of the slab), for the views that are not the common one. */
+  record(): LookupRecord {
+    const status = this.dependsOnClock ? KAN_VARSLES : KAN_IKKE_VARSLES;
+    const headStart = this.start + 1;
+    const middleStart = headStart + this.a + status.length;
+    const middleEnd = middleStart + (this.c - this.a);
+    const certificateStart = middleEnd + 1;
+    const tailStart = this.certificateLength === 0 ? middleEnd : certificateStart + this.certificateLength;
+    return {
+      personidentifikator: this.personidentifikator,
+      dependsOnClock: this.dependsOnClock,
+      basis: this.basis,
+      flip: this.flip,
+      a: this.a,
+      b: this.b,
+      c: this.c,
+      head: this.slab.subarray(headStart, headStart + this.a),
+      middle: this.slab.subarray(middleStart, middleEnd),
+      tail: this.slab.subarray(tailStart, this.end),
+      sertifikat:
+        this.certificateLength === 0
+          ? null
+          : this.slab.subarray(certificateStart, certificateStart + this.certificateLength),
+    };
+  }
+}
+
 export class AnswerBuilder {
-  private readonly parts: Buffer[] = [OPEN];
+  // Parts as (buffer, start, end): ranges of slabs and slices alike, copied once by finish().
+  private readonly buffers: Buffer[] = [OPEN];
+  private readonly starts: number[] = [0];
+  private readonly ends: number[] = [OPEN.length];
   private length = OPEN.length;
   private first = true;
+  private readonly common: boolean;
 
   constructor(
     private readonly view: View,
     private readonly now: EpochMs,
     private readonly boundary: EpochMs,
-  ) {}
+  ) {
+    this.common = view.groups === ALL_GROUPS && !view.withholdUnreachable;
+  }
+
+  private range(b: Buffer, start: number, end: number): void {
+    this.buffers.push(b);
+    this.starts.push(start);
+    this.ends.push(end);
+    this.length += end - start;
+  }
 
   private push(b: Buffer): void {
-    this.parts.push(b);
-    this.length += b.length;
+    this.range(b, 0, b.length);
   }
 
   private separate(): void {
@@ -44,11 +129,25 @@ export class AnswerBuilder {
     else this.push(COMMA);
   }
 
+  /** A person, from the store's record or the cache's answer. */
+  add(r: LookupRecord | CachedAnswer): void {
+    if (!(r instanceof CachedAnswer)) return this.person(r);
+    // The cached bytes are the answer when the view is the common one and the status still holds.
+    if (this.common && isNotifiable(r, this.now, this.boundary) === r.dependsOnClock) {
+      if (this.first) {
+        this.first = false;
+        this.range(r.slab, r.start + 1, r.end);
+      } else this.range(r.slab, r.start, r.end);
+      return;
+    }
+    this.person(r.record());
+  }
+
   person(r: LookupRecord): void {
     this.separate();
     const notifiable = isNotifiable(r, this.now, this.boundary);
     const g = this.view.groups;
-    if (g === ALL_GROUPS && !this.view.withholdUnreachable) {
+    if (this.common) {
       // The common view (both data scopes, no informasjonsbehov): four or five slices.
       this.push(r.head);
       this.push(notifiable ? KAN_VARSLES : KAN_IKKE_VARSLES);
@@ -70,7 +169,7 @@ export class AnswerBuilder {
         this.push(r.sertifikat);
       }
     }
-    if (g & Group.spraak && r.body.length - 1 > r.c) this.push(spraakOf(r));
+    if (g & Group.spraak && r.tail.length > 1) this.push(spraakOf(r));
     this.push(BRACE);
   }
 
@@ -92,10 +191,8 @@ export class AnswerBuilder {
     // One copy per part straight into the answer (Buffer.concat makes a view object per part).
     const out = Buffer.allocUnsafe(this.length);
     let offset = 0;
-    for (const part of this.parts) {
-      part.copy(out, offset);
-      offset += part.length;
-    }
+    const { buffers, starts, ends } = this;
+    for (let i = 0; i < buffers.length; i++) offset += buffers[i]!.copy(out, offset, starts[i], ends[i]);
     return out;
   }
 }

@@ -7,23 +7,32 @@
 // lookup the cache asks the store for the highest change id (one probe of an index); when it has
 // moved past the cache's watermark, the persons changed since are dropped from the cache. That
 // covers writes by this process and by any other (`krr import` against the same PostgreSQL).
+//
+// What it keeps of a person is the whole answer in the common view (both data scopes), laid out in
+// large slabs one after another: an answer of 1000 persons is then 1000 copies of ranges of a few
+// slabs, where copying thousands of small slices cost most of a cached lookup (profiled). Memory is
+// taken and given back a slab at a time: the oldest slab goes when the cache is full, its entries
+// read since it was filled getting a second chance in the newest one (an approximation of LRU).
 
 import type { PersonRepository } from '../person/person.repository.js';
-import { withBody } from './lookup.record.js';
+import { CachedAnswer, KAN_IKKE_VARSLES, KAN_VARSLES } from './lookup.assemble.js';
 import type { LookupRecord } from './lookup.record.js';
 
 export interface LookupSource {
-  /** The records of `identifiers` (sorted, unique), aligned with them; undefined: not registered. */
-  records(identifiers: readonly string[]): Promise<(LookupRecord | undefined)[]>;
+  /**
+   * The records of `identifiers` (sorted, unique), aligned with them; undefined: not registered.
+   * A cache answers with its own form of a record (CachedAnswer).
+   */
+  records(identifiers: readonly string[]): Promise<(LookupRecord | CachedAnswer | undefined)[]>;
 }
 
 /** Lays the found records (ascending) out against the asked identifiers (ascending). */
 function align(
   identifiers: readonly string[],
   found: readonly LookupRecord[],
-  out: (LookupRecord | undefined)[] = new Array(identifiers.length),
+  out: (LookupRecord | CachedAnswer | undefined)[] = new Array(identifiers.length),
   positions?: readonly number[],
-): (LookupRecord | undefined)[] {
+): (LookupRecord | CachedAnswer | undefined)[] {
   let next = 0;
   for (let i = 0; i < identifiers.length && next < found.length; i++) {
     const r = found[next]!;
@@ -39,55 +48,65 @@ export class StoreLookupSource implements LookupSource {
   constructor(private readonly persons: PersonRepository) {}
 
   async records(identifiers: readonly string[]): Promise<(LookupRecord | undefined)[]> {
-    return align(identifiers, await this.persons.findLookupRecords(identifiers));
+    return align(identifiers, await this.persons.findLookupRecords(identifiers)) as (
+      LookupRecord | undefined
+    )[];
   }
 }
 
-interface Entry {
-  readonly record: LookupRecord;
-  readonly size: number;
-  /** Read since the eviction hand last passed (second-chance, an approximation of LRU). */
-  used: boolean;
+interface Slab {
+  readonly bytes: Buffer;
+  /** The persons placed in it, in order (some since dropped or moved: checked against the map). */
+  readonly ids: string[];
 }
 
 /** More changes than this since the watermark: the cache starts over instead of dropping them one by one. */
 const MAX_CHANGES_PER_REFRESH = 10_000;
-/** What an entry costs beyond its bytes: the objects, slices and map slot (measured, rounded up). */
-const ENTRY_OVERHEAD_BYTES = 700;
-/** Distinct certificates kept once for all the persons who show them (providers' certificates). */
-const MAX_SHARED_CERTIFICATES = 32;
+/** What an entry costs beyond its bytes: its object, the map slot and key, the slab's list (rounded up). */
+const ENTRY_OVERHEAD_BYTES = 200;
+/** Slabs of up to this size; smaller caches use slabs of an eighth of their bound. */
+const MAX_SLAB_BYTES = 8 << 20;
 
 export class CachedLookupSource implements LookupSource {
-  private readonly entries = new Map<string, Entry>();
-  private bytes = 0;
+  private readonly entries = new Map<string, CachedAnswer>();
+  /** Oldest first; the last is the one being filled. */
+  private slabs: Slab[] = [];
+  private fill = 0;
+  private readonly slabBytes: number;
   private watermark = -1;
   /** Moves whenever entries are dropped for changes: a fetch begun before must not fill the cache. */
   private generation = 0;
-  private readonly certificates: Buffer[] = [];
   private nextProbe: Promise<void> | undefined;
 
   constructor(
     private readonly persons: PersonRepository,
     private readonly maxBytes: number,
     private readonly maxChangesPerRefresh = MAX_CHANGES_PER_REFRESH,
-  ) {}
+  ) {
+    this.slabBytes = Math.max(4096, Math.min(MAX_SLAB_BYTES, Math.floor(maxBytes / 8)));
+  }
+
+  /** What the cache holds against its bound (slabs and entries); for tests and the benchmark. */
+  private get bytes(): number {
+    return this.slabs.length * this.slabBytes + this.entries.size * ENTRY_OVERHEAD_BYTES;
+  }
 
   /** For tests and the benchmark. */
   stats(): { entries: number; bytes: number; watermark: number } {
     return { entries: this.entries.size, bytes: this.bytes, watermark: this.watermark };
   }
 
-  async records(identifiers: readonly string[]): Promise<(LookupRecord | undefined)[]> {
+  async records(identifiers: readonly string[]): Promise<(LookupRecord | CachedAnswer | undefined)[]> {
     await this.refresh();
     const generation = this.generation;
-    const out: (LookupRecord | undefined)[] = new Array(identifiers.length);
+    const out: (LookupRecord | CachedAnswer | undefined)[] = new Array(identifiers.length);
     let missing: string[] | undefined;
     let positions: number[] | undefined;
     for (let i = 0; i < identifiers.length; i++) {
       const entry = this.entries.get(identifiers[i]!);
       if (entry) {
         entry.used = true;
-        out[i] = entry.record;
+        out[i] = entry;
       } else {
         (missing ??= []).push(identifiers[i]!);
         (positions ??= []).push(i);
@@ -97,7 +116,7 @@ export class CachedLookupSource implements LookupSource {
     const found = await this.persons.findLookupRecords(missing);
     align(missing, found, out, positions);
     // Rows read before a refresh dropped their persons may be older than the drop: not kept.
-    if (generation === this.generation) for (const r of found) this.keep(r);
+    if (generation === this.generation && this.maxBytes > 0) for (const r of found) this.keep(r);
     return out;
   }
 
@@ -126,55 +145,82 @@ export class CachedLookupSource implements LookupSource {
     this.generation++;
     if (changed.length > this.maxChangesPerRefresh) {
       this.entries.clear();
-      this.bytes = 0;
+      this.slabs = [];
+      this.fill = 0;
     } else {
-      for (const { id } of changed) this.drop(id);
+      // The bytes stay in their slab until it is given back; nothing points at them any more.
+      for (const { id } of changed) this.entries.delete(id);
     }
     this.watermark = Math.max(this.watermark, latest);
   }
 
-  private drop(id: string): void {
-    const entry = this.entries.get(id);
-    if (!entry) return;
-    this.entries.delete(id);
-    this.bytes -= entry.size;
-  }
-
-  private shared(certificate: Buffer | null): { cert: Buffer | null; own: number } {
-    if (certificate === null) return { cert: null, own: 0 };
-    for (const known of this.certificates) if (known.equals(certificate)) return { cert: known, own: 0 };
-    const copy = Buffer.from(certificate);
-    if (this.certificates.length < MAX_SHARED_CERTIFICATES) {
-      this.certificates.push(copy);
-      return { cert: copy, own: 0 };
+  /** Copies a record read from the store into the newest slab (a new one when it is full). */
+  private keep(r: LookupRecord): void {
+    const status = r.dependsOnClock ? KAN_VARSLES : KAN_IKKE_VARSLES;
+    const size =
+      1 +
+      r.head.length +
+      status.length +
+      r.middle.length +
+      (r.sertifikat === null ? 0 : 1 + r.sertifikat.length) +
+      r.tail.length;
+    if (size > this.slabBytes) return; // larger than a slab (a tiny cache): not kept
+    if (this.slabs.length === 0 || this.fill + size > this.slabBytes) this.openSlab();
+    const slab = this.slabs[this.slabs.length - 1]!;
+    const out = slab.bytes;
+    const start = this.fill;
+    let o = start;
+    out[o++] = 0x2c; // the comma before the person; skipped for the answer's first
+    o += r.head.copy(out, o);
+    o += status.copy(out, o);
+    o += r.middle.copy(out, o);
+    if (r.sertifikat !== null) {
+      out[o++] = 0x2c;
+      o += r.sertifikat.copy(out, o);
     }
-    return { cert: copy, own: copy.length };
+    o += r.tail.copy(out, o);
+    this.fill = o;
+    const entry = new CachedAnswer(
+      r.personidentifikator,
+      out,
+      start,
+      o,
+      r.dependsOnClock,
+      r.basis,
+      r.flip,
+      r.a,
+      r.b,
+      r.c,
+      r.sertifikat === null ? 0 : r.sertifikat.length,
+    );
+    this.entries.set(r.personidentifikator, entry);
+    slab.ids.push(r.personidentifikator);
+    while (this.bytes > this.maxBytes && this.slabs.length > 1) this.releaseOldest();
   }
 
-  private keep(found: LookupRecord): void {
-    if (this.maxBytes <= 0) return;
-    // A copy: the record's slices are views of the driver's read buffer, which must not stay alive.
-    const body = Buffer.from(found.body);
-    const { cert, own } = this.shared(found.sertifikat);
-    const record = withBody(found, body, cert);
-    const size = body.length + own + ENTRY_OVERHEAD_BYTES;
-    this.drop(record.personidentifikator);
-    this.entries.set(record.personidentifikator, { record, size, used: false });
-    this.bytes += size;
-    if (this.bytes > this.maxBytes) this.evict();
+  private openSlab(): void {
+    this.slabs.push({ bytes: Buffer.allocUnsafeSlow(this.slabBytes), ids: [] });
+    this.fill = 0;
   }
 
-  /** Down to 90% of the bound: unused entries go, used ones get a second chance at the back. */
-  private evict(): void {
-    const target = this.maxBytes * 0.9;
-    for (const [id, entry] of this.entries) {
-      if (this.bytes <= target) return;
-      this.entries.delete(id);
-      if (entry.used) {
-        entry.used = false;
-        this.entries.set(id, entry);
+  /**
+   * Gives the oldest slab back. Its entries read since they were placed move to the newest slab
+   * while it has room (a second chance); the others are dropped.
+   */
+  private releaseOldest(): void {
+    const oldest = this.slabs.shift()!;
+    const newest = this.slabs[this.slabs.length - 1]!;
+    for (const id of oldest.ids) {
+      const entry = this.entries.get(id);
+      if (entry === undefined || entry.slab !== oldest.bytes) continue;
+      const size = entry.end - entry.start;
+      if (entry.used && this.fill + size <= this.slabBytes) {
+        entry.slab.copy(newest.bytes, this.fill, entry.start, entry.end);
+        this.entries.set(id, entry.movedTo(newest.bytes, this.fill));
+        newest.ids.push(id);
+        this.fill += size;
       } else {
-        this.bytes -= entry.size;
+        this.entries.delete(id);
       }
     }
   }

@@ -60,9 +60,7 @@ export interface LookupRecord {
   readonly dependsOnClock: boolean;
   readonly basis: EpochMs;
   readonly flip: EpochMs;
-  /** `{` base [kontaktinformasjon] [digital_post] [spraak] `}` */
-  readonly body: Buffer;
-  /** Where base, kontaktinformasjon and digital_post end in body. */
+  /** Where base, kontaktinformasjon and digital_post end in the body (`head` + `middle` + `tail`). */
   readonly a: number;
   readonly b: number;
   readonly c: number;
@@ -77,11 +75,11 @@ export interface LookupRecord {
 }
 
 /** `,"kontaktinformasjon":{...}` or empty. */
-export const kontaktOf = (r: LookupRecord) => r.body.subarray(r.a, r.b);
+export const kontaktOf = (r: LookupRecord) => r.middle.subarray(0, r.b - r.a);
 /** `,"digital_post":{...}` or empty. */
-export const digitalPostOf = (r: LookupRecord) => r.body.subarray(r.b, r.c);
+export const digitalPostOf = (r: LookupRecord) => r.middle.subarray(r.b - r.a, r.c - r.a);
 /** `,"spraak":...` or empty. */
-export const spraakOf = (r: LookupRecord) => r.body.subarray(r.c, r.body.length - 1);
+export const spraakOf = (r: LookupRecord) => r.tail.subarray(0, r.tail.length - 1);
 
 const BAR = 0x7c;
 const PID_START = '{"personidentifikator":"'.length;
@@ -94,7 +92,7 @@ function readNumber(buf: Buffer, from: number): [value: number, next: number] {
 }
 
 /**
- * Decodes a record. The slices share `record`'s memory (see withBody for the cache's copies).
+ * Decodes a record. The slices share `record`'s memory (the cache copies what it keeps).
  */
 export function decodeLookupRecord(record: Buffer, sertifikat: Buffer | null): LookupRecord {
   const dependsOnClock = record[0] === 0x56; // 'V'
@@ -139,7 +137,6 @@ function make(
     dependsOnClock,
     basis,
     flip,
-    body,
     a,
     b,
     c,
@@ -148,12 +145,4 @@ function make(
     tail: body.subarray(c),
     sertifikat,
   };
-}
-
-/**
- * The same record over other memory: the cache keeps copies, so that a whole network read buffer
- * is not kept alive by the slices of a few records.
- */
-export function withBody(r: LookupRecord, body: Buffer, sertifikat: Buffer | null): LookupRecord {
-  return make(r.personidentifikator, r.dependsOnClock, r.basis, r.flip, body, r.a, r.b, r.c, sertifikat);
 }

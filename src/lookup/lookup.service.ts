@@ -29,6 +29,31 @@ export interface LookupDeps {
   readonly identifierRules: IdentifierRules;
 }
 
+/**
+ * Valid identifiers (11 digits) in ascending order, each once. Their order as strings is their
+ * order as numbers, and numbers sort natively in a Float64Array: each identifier's number, times
+ * 1024, plus its position (exact below 2^53) sorts the positions along, without a comparator
+ * function; several times faster than sorting the strings for a 1000-identifier lookup.
+ */
+export function sortedUnique(identifiers: readonly string[]): string[] {
+  const n = identifiers.length;
+  if (n > 1024) return [...new Set(identifiers)].sort();
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = Number(identifiers[i]) * 1024 + i;
+  keys.sort();
+  const out: string[] = [];
+  let last = -1;
+  for (let i = 0; i < n; i++) {
+    const key = keys[i]!;
+    const value = Math.floor(key / 1024);
+    if (value !== last) {
+      out.push(identifiers[key - value * 1024]!);
+      last = value;
+    }
+  }
+  return out;
+}
+
 export class LookupService {
   private readonly source: LookupSource;
 
@@ -56,12 +81,12 @@ export class LookupService {
           detail: IDENTIFIER_PROBLEM_TEXT[check.problem],
         });
     });
-    const unique = [...new Set(query.identifiers)].sort();
     if (problems.length > 0) {
-      await this.audit(query, caller, unique, 422);
+      await this.audit(query, caller, [...new Set(query.identifiers)].sort(), 422);
       throw new InvalidValueError('invalid personidentifikator', problems);
     }
 
+    const unique = sortedUnique(query.identifiers);
     // The audit insert runs while the persons are read: one round trip less per lookup, and the
     // answer still waits for its record. Should the read fail, a second entry says so.
     const recorded = this.audit(query, caller, unique, 200);
@@ -77,7 +102,7 @@ export class LookupService {
     const answer = new AnswerBuilder(query.view, now, eighteenMonthBoundary(now));
     for (let i = 0; i < unique.length; i++) {
       const record = records[i];
-      if (record !== undefined) answer.person(record);
+      if (record !== undefined) answer.add(record);
       else if (query.includeUnregistered) answer.unregistered(unique[i]!);
     }
     const bytes = answer.finish();
