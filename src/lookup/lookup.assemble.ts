@@ -187,12 +187,18 @@ export class AnswerBuilder {
   }
 
   finish(): Buffer {
+    return this.finishInto((size) => Buffer.allocUnsafe(size));
+  }
+
+  /** The answer, written into memory from `allocate` (a pool's buffer, say). */
+  finishInto<T extends { readonly bytes: Buffer } | Buffer>(allocate: (size: number) => T): T {
     this.push(CLOSE);
+    const target = allocate(this.length);
+    const out = Buffer.isBuffer(target) ? target : (target as { readonly bytes: Buffer }).bytes;
     // One copy per part straight into the answer (Buffer.concat makes a view object per part).
-    const out = Buffer.allocUnsafe(this.length);
     let offset = 0;
     const { buffers, starts, ends } = this;
     for (let i = 0; i < buffers.length; i++) offset += buffers[i]!.copy(out, offset, starts[i], ends[i]);
-    return out;
+    return target;
   }
 }

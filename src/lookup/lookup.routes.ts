@@ -104,7 +104,7 @@ export function lookupRoutes(
         const token = request.accessToken!;
         const body = request.body;
         const view = viewFor(groupsForScopes(token.scopes) ?? 0, body.informasjonsbehov ?? undefined);
-        const answer = await deps.service.lookupBytes(
+        const answer = await deps.service.lookupAnswer(
           {
             endpoint: path,
             identifiers: body.personidentifikatorer,
@@ -113,7 +113,10 @@ export function lookupRoutes(
           },
           token,
         );
-        return reply.status(200).header('content-type', 'application/json').send(answer);
+        // 'close' comes once the response is all handed to the kernel or the connection is gone:
+        // only then may the buffer carry another answer.
+        reply.raw.once('close', answer.release);
+        return reply.status(200).header('content-type', 'application/json').send(answer.bytes);
       },
     );
   }

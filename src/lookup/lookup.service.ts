@@ -7,6 +7,8 @@ import type { IdentifierRules } from '../identifier/identifier.js';
 import type { PersonRepository } from '../person/person.repository.js';
 import type { Clock } from '../time/clock.js';
 import { eighteenMonthBoundary } from '../time/oslo-time.js';
+import { AnswerBufferPool } from './answer-buffers.js';
+import type { AnswerBuffer } from './answer-buffers.js';
 import { AnswerBuilder } from './lookup.assemble.js';
 import { StoreLookupSource } from './lookup.cache.js';
 import type { LookupSource } from './lookup.cache.js';
@@ -61,6 +63,8 @@ export class LookupService {
     this.source = deps.source ?? new StoreLookupSource(deps.persons);
   }
 
+  private readonly buffers = new AnswerBufferPool();
+
   /** The answer as text (see lookupBytes). */
   async lookup(query: LookupQuery, caller: AccessToken): Promise<string> {
     return (await this.lookupBytes(query, caller)).toString('utf8');
@@ -72,6 +76,22 @@ export class LookupService {
    * in the audit trail before the answer is returned.
    */
   async lookupBytes(query: LookupQuery, caller: AccessToken): Promise<Buffer> {
+    return this.answer(query, caller, (size) => Buffer.allocUnsafe(size));
+  }
+
+  /**
+   * As lookupBytes, in a buffer that is used again for another answer once `release()` is called:
+   * call it when the response that carries the bytes is over, and not before.
+   */
+  async lookupAnswer(query: LookupQuery, caller: AccessToken): Promise<AnswerBuffer> {
+    return this.answer(query, caller, (size) => this.buffers.acquire(size));
+  }
+
+  private async answer<T extends AnswerBuffer | Buffer>(
+    query: LookupQuery,
+    caller: AccessToken,
+    allocate: (size: number) => T,
+  ): Promise<T> {
     const problems: ErrorItem[] = [];
     query.identifiers.forEach((id, i) => {
       const check = checkPersonIdentifier(id, this.deps.identifierRules);
@@ -105,8 +125,8 @@ export class LookupService {
       if (record !== undefined) answer.add(record);
       else if (query.includeUnregistered) answer.unregistered(unique[i]!);
     }
-    const bytes = answer.finish();
-    await recorded;
+    const bytes = answer.finishInto(allocate);
+    await recorded; // should it fail, a pooled buffer is left to the garbage collector
     return bytes;
   }
 

@@ -40,7 +40,9 @@ export function signedAnswerHook(signer: (() => Promise<AnswerSigner>) | undefin
       return payload;
     let bytes: Uint8Array;
     if (typeof payload === 'string') bytes = Buffer.from(payload, 'utf8');
-    else if (payload instanceof Uint8Array) bytes = payload;
+    // A copy: a lookup's buffer goes back to its pool when the response closes, which a client
+    // that hangs up can make happen while the signature is being computed.
+    else if (payload instanceof Uint8Array) bytes = Buffer.from(payload);
     else return payload;
     const jws = await (await signer()).sign(bytes);
     reply.header('content-type', JOSE_MEDIA_TYPE);
