@@ -191,6 +191,42 @@ export class PersonRepository {
     return !row?.any;
   }
 
+  /**
+   * Drops the person table's indexes and its primary key, in the caller's transaction, and returns
+   * the statements that make them again, from their definitions as the migrations left them: a
+   * bulk load into an empty register then builds each index once, from sorted keys, instead of
+   * inserting every person into six B-trees one by one. The caller refuses a duplicate identifier
+   * itself, and making the primary key again would refuse one too (failing the transaction).
+   *
+   * DROP INDEX locks the table (ACCESS EXCLUSIVE) until the transaction ends: readers wait for the
+   * import to commit and then see the register with all its persons and indexes; nobody ever sees
+   * the table without them, and a failed or killed import rolls the drop back with the rows.
+   */
+  async dropIndexes(tx: Queryable): Promise<string[]> {
+    const [primary] = await tx.query<{ name: string; definition: string }>(
+      `select quote_ident(conname) as name, pg_get_constraintdef(oid) as definition
+       from pg_constraint where conrelid = 'person'::regclass and contype = 'p'`,
+    );
+    const indexes = await tx.query<{ name: string; definition: string }>(
+      `select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as name,
+              pg_get_indexdef(i.indexrelid) as definition
+       from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
+       where i.indrelid = 'person'::regclass and not i.indisprimary
+       order by c.relname`,
+    );
+    if (primary) await tx.query(`alter table person drop constraint ${primary.name}`);
+    if (indexes.length > 0) await tx.query(`drop index ${indexes.map((i) => i.name).join(', ')}`);
+    return [
+      ...(primary ? [`alter table person add constraint ${primary.name} ${primary.definition}`] : []),
+      ...indexes.map((i) => i.definition),
+    ];
+  }
+
+  /** Makes again the indexes `dropIndexes` dropped (its returned statements). */
+  async createIndexes(tx: Queryable, statements: readonly string[]): Promise<void> {
+    for (const statement of statements) await tx.query(statement);
+  }
+
   /** Which of `identifiers` are registered. */
   async registered(tx: Queryable, identifiers: readonly string[]): Promise<Set<string>> {
     if (identifiers.length === 0) return new Set();

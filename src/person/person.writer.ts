@@ -70,11 +70,16 @@ export class PersonWriter {
   private bulk(tx: StoreTransaction): PersonBulkWrite {
     let registerWasEmpty: Promise<boolean> | undefined;
     let merged = false;
+    // The indexes dropped for a load into an empty register, made again in finish().
+    let droppedIndexes: Promise<string[]> | undefined;
     return {
       write: async (tuples, identifiers) => {
         if (identifiers.length === 0) return;
-        // Into an empty register every person is new: no lookups, straight into the table.
+        // Into an empty register every person is new: no lookups, straight into the table, whose
+        // indexes are built once at the end (the import refuses duplicates before they get here).
+        // All in this transaction: a failed import rolls the drop back with the rows.
         if (await (registerWasEmpty ??= this.repository.isEmpty(tx))) {
+          await (droppedIndexes ??= this.repository.dropIndexes(tx));
           await this.repository.copyNew(tx, [tuples]);
           return;
         }
@@ -89,7 +94,9 @@ export class PersonWriter {
           merged = true;
         }
       },
-      finish: async () => {},
+      finish: async () => {
+        if (droppedIndexes) await this.repository.createIndexes(tx, await droppedIndexes);
+      },
     };
   }
 

@@ -61,6 +61,16 @@ const changeIds = async (db: Database) =>
     ).map((r) => [r.personidentifikator, r.change_id]),
   );
 
+/** The person table's indexes and constraints: name, definition, valid and ready. */
+const indexesOf = (db: Database) =>
+  db.query<{ name: string; definition: string; valid: boolean; ready: boolean; constraint: string | null }>(
+    `select c.relname as name, pg_get_indexdef(i.indexrelid) as definition, i.indisvalid as valid,
+            i.indisready as ready, k.conname as constraint
+     from pg_index i join pg_class c on c.oid = i.indexrelid
+     left join pg_constraint k on k.conindid = i.indexrelid and k.conrelid = i.indrelid
+     where i.indrelid = 'person'::regclass order by c.relname`,
+  );
+
 async function rejectsWithImportError(promise: Promise<unknown>, pattern: RegExp): Promise<ImportError> {
   try {
     await promise;
@@ -116,6 +126,59 @@ for (const kind of STORE_KINDS) {
         assert.equal(await exportText(db), '');
       });
     }
+
+    it('an import into an empty register leaves every index and the primary key as they were, valid', async () => {
+      const db = await fresh();
+      const before = await indexesOf(db);
+      assert.equal(before.length, 6);
+      assert.ok(before.some((i) => i.constraint === 'person_pkey'));
+      await runImport(db, TEXT);
+      const after = await indexesOf(db);
+      assert.deepEqual(after, before);
+      assert.ok(after.every((i) => i.valid && i.ready));
+      // The primary key refuses a duplicate again, and the lookups' queries find persons by index.
+      const pid = (JSON.parse(LINES[5]!) as { personidentifikator: string }).personidentifikator;
+      await assert.rejects(
+        db.query(
+          `insert into person (personidentifikator, status, reserved, base) select $1, 'AKTIV', false, '{}'`,
+          [pid],
+        ),
+        /duplicate key|unique/,
+      );
+      assert.equal((await new PersonRepository(db).findMany([pid]))[0]?.personidentifikator, pid);
+    });
+
+    it('a failing import into an empty register leaves it empty with all its indexes', async () => {
+      const db = await fresh();
+      const before = await indexesOf(db);
+      const lines = [...LINES.slice(0, 2500), '{"status":"AKTIV"}'];
+      await rejectsWithImportError(
+        runImport(db, lines.join('\n')),
+        /^line 2501: personidentifikator is required/,
+      );
+      assert.deepEqual(await indexesOf(db), before);
+      assert.equal(await new PersonRepository(db).count(), 0);
+      // The register takes the same file, fixed, afterwards.
+      await runImport(db, TEXT);
+      assert.deepEqual(await indexesOf(db), before);
+      assert.equal(await exportText(db), TEXT);
+    });
+
+    it('keeps person rows whole up to a page (no TOAST for a certificate of their own)', async () => {
+      const db = await fresh();
+      const [table] = await db.query<{ options: string[] | null }>(
+        `select reloptions as options from pg_class where oid = 'person'::regclass`,
+      );
+      assert.ok(table!.options?.includes('toast_tuple_target=8160'), String(table!.options));
+      await runImport(db, TEXT);
+      const [own] = await db.query<{ n: number; external: number }>(
+        `select count(*)::int8 as n,
+                count(*) filter (where pg_column_size(sertifikat) < length(sertifikat))::int8 as external
+         from person where sertifikat is not null`,
+      );
+      assert.ok(own!.n > 500);
+      assert.equal(own!.external, 0, 'a certificate moved out of its row (or compressed)');
+    });
 
     it('a duplicate in a later block names both lines; a bad line after it is not the one reported', async () => {
       const db = await fresh();

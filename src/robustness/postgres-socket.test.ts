@@ -1,0 +1,79 @@
+// The store's own sockets to PostgreSQL (TCP_NODELAY, see socketWithoutDelay): connection errors
+// still reach the driver, so a refused connection is a StoreUnavailableError (503) every time and
+// never an uncaught 'error' event; and small writes after a COPY are not held back by Nagle's
+// algorithm (the driver's own sockets waited for the server's delayed ACK, about 40 ms, each time).
+
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { StoreUnavailableError } from '../errors/errors.js';
+import type { Database } from '../store/database.js';
+import { namesOneHost, openPostgres } from '../store/postgres.database.js';
+import { freshStoreConfig, skipReason } from '../test-support/stores.js';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('the store sockets', () => {
+  it('a refused connection is a StoreUnavailableError, again and again, never an uncaught error', async () => {
+    const port = await freePort();
+    const db = await openPostgres({
+      url: `postgres://postgres@127.0.0.1:${port}/none`,
+      connectTimeoutSeconds: 2,
+    });
+    try {
+      for (let i = 0; i < 20; i++) {
+        await assert.rejects(db.query('select 1'), StoreUnavailableError);
+        await assert.rejects(
+          db.transaction((tx) => tx.query('select 1')),
+          StoreUnavailableError,
+        );
+      }
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('names one host: the URL with one host, or PGHOST without a host in the URL', () => {
+    assert.equal(namesOneHost('postgres://u:p@db.example:5432/krr'), true);
+    assert.equal(namesOneHost('postgres://u@a:5432,b:5432/krr'), false);
+    assert.equal(namesOneHost('postgres://a,b/krr'), false);
+  });
+});
+
+describe('the store sockets on PostgreSQL', { skip: await skipReason('postgres') }, () => {
+  let db: Database;
+  let cleanup: () => Promise<void>;
+
+  before(async () => {
+    const fresh = await freshStoreConfig('postgres');
+    cleanup = fresh.cleanup;
+    const config = fresh.config as { url: string; schema: string };
+    db = await openPostgres({ url: config.url, schema: config.schema, poolSize: 1 });
+  });
+  after(async () => {
+    await db?.close();
+    await cleanup?.();
+  });
+
+  it('a statement right after a COPY does not wait for a delayed ACK', async () => {
+    const rounds = 40;
+    const row = Buffer.from('x'.repeat(70_000) + '\n'); // more than a loopback segment
+    const started = performance.now();
+    await db.transaction(async (tx) => {
+      await tx.query('create temporary table copied (t text) on commit drop');
+      for (let i = 0; i < rounds; i++) {
+        await tx.copyFrom('copied (t)', row, 'text');
+        await tx.query('select 1');
+      }
+    });
+    const perRound = (performance.now() - started) / rounds;
+    // With Nagle's algorithm on, each round waited about 40 ms for the server's delayed ACK.
+    assert.ok(perRound < 20, `${perRound.toFixed(1)} ms per COPY and statement`);
+  });
+});
