@@ -49,6 +49,23 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(latest, entries);
     });
 
+    it('stores a 1000-identifier entry whole and uncompressed (migration 6)', async () => {
+      const [column] = await store.db.query<{ attstorage: string }>(
+        `select attstorage from pg_attribute where attrelid = 'audit_log'::regclass and attname = 'identifiers'`,
+      );
+      assert.equal(column?.attstorage, 'e', 'external: out of line, never compressed');
+      const identifiers = Array.from({ length: 1000 }, (_, i) => String(10_000_000_000 + i * 7919));
+      await new AuditBatch(store.db, 1).record({ ...entry(3), clientId: 'bulk', identifiers });
+      const [stored] = await store.db.query<{ bytes: number; compression: string | null }>(
+        `select pg_column_size(identifiers) as bytes, pg_column_compression(identifiers) as compression
+         from audit_log where client_id = 'bulk'`,
+      );
+      assert.equal(stored?.compression, null);
+      assert.ok(Number(stored?.bytes) > 11 * 1000, `${stored?.bytes} bytes: the identifiers as they are`);
+      const [latest] = await new AuditRepository(store.db).latest(1);
+      assert.deepEqual(latest?.identifiers, identifiers);
+    });
+
     it('rejects the callers of a failed insert', async () => {
       const batch = new AuditBatch(store.db, 1);
       const bad = { ...entry(1), endpoint: null as unknown as string }; // endpoint is not null

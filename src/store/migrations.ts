@@ -152,6 +152,18 @@ const MIGRATIONS: readonly Migration[] = [
       alter table person set (toast_tuple_target = 8160);
     `,
   },
+  {
+    version: 6,
+    name: 'audit identifiers stored without compression',
+    sql: `
+      -- A 1000-identifier lookup's audit entry is about 14 kB of identifiers: always moved to the
+      -- TOAST table, and first compressed with pglz, which cost the server about 0.45 ms per entry
+      -- (measured: 0.75 ms per entry as before, 0.3 ms without compression). Lookups write one
+      -- entry each, so that was the largest share of the database's work under bulk lookups.
+      -- Stored out of line as they are, at about twice the disk.
+      alter table audit_log alter column identifiers set storage external;
+    `,
+  },
 ];
 
 /** Brings the schema up to date. Safe when several processes start at once (advisory lock). */
