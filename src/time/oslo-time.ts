@@ -19,13 +19,6 @@ const osloParts = new Intl.DateTimeFormat('en-US', {
   second: 'numeric',
 });
 
-// Oslo's offset changes only on whole UTC hours, and on at most two days a year. One Intl call
-// per UTC day answers most instants (the offsets at both ends of the day agree); only transition
-// days are resolved hour by hour. The caps keep a long-lived server bounded.
-const dayCache = new Map<number, number>(); // UTC day -> offset, or NaN for a transition day
-const hourCache = new Map<number, number>();
-const CACHE_LIMIT = 100_000;
-
 function offsetByIntl(at: EpochMs): number {
   const p: Record<string, number> = {};
   for (const part of osloParts.formatToParts(new Date(at))) {
@@ -35,22 +28,61 @@ function offsetByIntl(at: EpochMs): number {
   return Math.round((wall - at) / MS_PER_MINUTE);
 }
 
+// Oslo's offset per UTC day, asked of Intl once and kept: an import formats millions of
+// timestamps. Oslo's offset changes only on whole UTC hours. For the UTC days of 1900..2199 the
+// offsets are in an Int16Array, filled CHUNK_DAYS days at a time: when the offsets at the chunk's
+// first and last hours agree, the whole chunk has that offset (two changes within CHUNK_DAYS would
+// cancel out unseen; the tz database has none closer than 34 days, which oslo-time.property.test.ts checks);
+// otherwise each of its days is asked at its first and last hour. A day whose ends differ is a
+// transition day, resolved per UTC hour. Outside the table, Maps do the same per day; their caps
+// keep a long-lived server bounded.
+const TABLE_FIRST_DAY = Date.UTC(1900, 0, 1) / MS_PER_DAY;
+const TABLE_DAYS = Date.UTC(2200, 0, 1) / MS_PER_DAY - TABLE_FIRST_DAY;
+const CHUNK_DAYS = 8;
+const UNKNOWN = -32768;
+const TRANSITION_DAY = 32767;
+const dayOffsets = new Int16Array(TABLE_DAYS).fill(UNKNOWN);
+const dayCache = new Map<number, number>(); // UTC day outside the table -> offset or TRANSITION_DAY
+const hourCache = new Map<number, number>(); // UTC hour of a transition day -> offset
+const CACHE_LIMIT = 100_000;
+
 function remember(cache: Map<number, number>, key: number, value: number): number {
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(key, value);
   return value;
 }
 
+/** The offset all through UTC day `day`, or TRANSITION_DAY when it changes that day. */
+function dayOffsetByIntl(day: number): number {
+  const start = offsetByIntl(day * MS_PER_DAY);
+  const end = offsetByIntl(day * MS_PER_DAY + MS_PER_DAY - MS_PER_HOUR);
+  return start === end ? start : TRANSITION_DAY;
+}
+
+function fillChunk(index: number): void {
+  const first = index - (index % CHUNK_DAYS);
+  const last = Math.min(first + CHUNK_DAYS, TABLE_DAYS) - 1;
+  const start = offsetByIntl((TABLE_FIRST_DAY + first) * MS_PER_DAY);
+  const end = offsetByIntl((TABLE_FIRST_DAY + last) * MS_PER_DAY + MS_PER_DAY - MS_PER_HOUR);
+  if (start === end) dayOffsets.fill(start, first, last + 1);
+  else for (let i = first; i <= last; i++) dayOffsets[i] = dayOffsetByIntl(TABLE_FIRST_DAY + i);
+}
+
 /** Europe/Oslo's offset from UTC at `ms`, in minutes (60 or 120 since 1895). */
 export function osloOffsetMinutes(ms: EpochMs): number {
   const day = Math.floor(ms / MS_PER_DAY);
-  let offset = dayCache.get(day);
-  if (offset === undefined) {
-    const start = offsetByIntl(day * MS_PER_DAY);
-    const end = offsetByIntl(day * MS_PER_DAY + MS_PER_DAY - MS_PER_HOUR);
-    offset = remember(dayCache, day, start === end ? start : Number.NaN);
+  const index = day - TABLE_FIRST_DAY;
+  let offset: number;
+  if (index >= 0 && index < TABLE_DAYS) {
+    offset = dayOffsets[index]!;
+    if (offset === UNKNOWN) {
+      fillChunk(index);
+      offset = dayOffsets[index]!;
+    }
+  } else {
+    offset = dayCache.get(day) ?? remember(dayCache, day, dayOffsetByIntl(day));
   }
-  if (!Number.isNaN(offset)) return offset;
+  if (offset !== TRANSITION_DAY) return offset;
   const hour = Math.floor(ms / MS_PER_HOUR);
   return hourCache.get(hour) ?? remember(hourCache, hour, offsetByIntl(hour * MS_PER_HOUR));
 }
@@ -100,7 +132,8 @@ const ISO_DATE_TIME =
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 
-function daysInMonth(year: number, monthIndex: number): number {
+/** Days in month `monthIndex` (0-11) of `year` (proleptic Gregorian). */
+export function daysInMonth(year: number, monthIndex: number): number {
   if (monthIndex === 1 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) return 29;
   return DAYS_IN_MONTH[monthIndex]!;
 }
@@ -185,11 +218,12 @@ export function parseInstant(text: string): EpochMs | undefined {
 export function osloWallTimeToInstant(wall: EpochMs): EpochMs {
   const before = osloOffsetMinutes(wall - MS_PER_DAY);
   const after = osloOffsetMinutes(wall + MS_PER_DAY);
-  const candidates = [...new Set([before, after])].sort((a, b) => b - a); // larger offset = earlier instant
-  for (const offset of candidates) {
-    const instant = wall - offset * MS_PER_MINUTE;
-    if (osloOffsetMinutes(instant) === offset) return instant;
-  }
+  // The larger offset first: it gives the earlier instant.
+  const first = Math.max(before, after);
+  if (osloOffsetMinutes(wall - first * MS_PER_MINUTE) === first) return wall - first * MS_PER_MINUTE;
+  const second = Math.min(before, after);
+  if (second !== first && osloOffsetMinutes(wall - second * MS_PER_MINUTE) === second)
+    return wall - second * MS_PER_MINUTE;
   return wall - before * MS_PER_MINUTE;
 }
 
@@ -199,19 +233,26 @@ export function osloWallTimeToInstant(wall: EpochMs): EpochMs {
  * again. A channel confirmed at or after the boundary is fresh.
  */
 export function eighteenMonthBoundary(now: EpochMs): EpochMs {
-  const wall = new Date(now + osloOffsetMinutes(now) * MS_PER_MINUTE);
-  const monthIndex = wall.getUTCFullYear() * 12 + wall.getUTCMonth() - 18;
+  const wall = now + osloOffsetMinutes(now) * MS_PER_MINUTE;
+  const wallDay = Math.floor(wall / MS_PER_DAY);
+  // The same time of day (to the millisecond) on the target date.
+  return osloWallTimeToInstant(targetDate(wallDay) + (wall - wallDay * MS_PER_DAY));
+}
+
+// The last target date asked for: searchFlip asks for the boundary hour after hour, mostly on the
+// same few dates.
+let lastWallDay = Number.NaN;
+let lastTargetDate = 0;
+
+/** The start (as a UTC wall time) of the date 18 months (clamped) before Oslo date `wallDay`. */
+function targetDate(wallDay: number): number {
+  if (wallDay === lastWallDay) return lastTargetDate;
+  const date = new Date(wallDay * MS_PER_DAY);
+  const monthIndex = date.getUTCFullYear() * 12 + date.getUTCMonth() - 18;
   const year = Math.floor(monthIndex / 12);
   const month = monthIndex - year * 12;
-  const day = Math.min(wall.getUTCDate(), daysInMonth(year, month));
-  const targetWall = Date.UTC(
-    year,
-    month,
-    day,
-    wall.getUTCHours(),
-    wall.getUTCMinutes(),
-    wall.getUTCSeconds(),
-    wall.getUTCMilliseconds(),
-  );
-  return osloWallTimeToInstant(targetWall);
+  const day = Math.min(date.getUTCDate(), daysInMonth(year, month));
+  lastTargetDate = Date.UTC(year, month, day);
+  lastWallDay = wallDay;
+  return lastTargetDate;
 }

@@ -2,16 +2,12 @@
 // Rendered at write time, so that a reader (and the lookup cache) knows without any date arithmetic
 // that a person's varslingsstatus is KAN_VARSLES for every `now` before that instant.
 
-import { eighteenMonthBoundary, osloOffsetMinutes, osloWallTimeToInstant } from './oslo-time.js';
+import { daysInMonth, eighteenMonthBoundary, osloOffsetMinutes, osloWallTimeToInstant } from './oslo-time.js';
 import type { EpochMs } from './oslo-time.js';
 
 const MS_PER_MINUTE = 60_000;
 const MS_PER_HOUR = 3_600_000;
 const MS_PER_DAY = 86_400_000;
-
-function daysInMonth(year: number, monthIndex: number): number {
-  return new Date(Date.UTC(year, monthIndex + 1, 0)).getUTCDate();
-}
 
 /** Is there a daylight-saving transition within a day either side of `t`? */
 function nearTransition(t: EpochMs): boolean {
@@ -29,6 +25,17 @@ function nearTransition(t: EpochMs): boolean {
  * form is not trusted: the boundary function itself is searched.
  */
 export function varslingFlip(basis: EpochMs): EpochMs {
+  // The write path asks twice per person (the lookup record and the varsling_flip column).
+  if (basis === lastBasis) return lastFlip;
+  lastFlip = computeFlip(basis);
+  lastBasis = basis;
+  return lastFlip;
+}
+
+let lastBasis = Number.NaN;
+let lastFlip = 0;
+
+function computeFlip(basis: EpochMs): EpochMs {
   const wall = basis + osloOffsetMinutes(basis) * MS_PER_MINUTE;
   const d = new Date(wall);
   const monthIndex = d.getUTCFullYear() * 12 + d.getUTCMonth() + 18;
