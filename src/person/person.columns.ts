@@ -70,12 +70,22 @@ export const COPY_TRAILER: Uint8Array = Buffer.from([0xff, 0xff]);
  * trailer, which belong to each COPY statement).
  */
 export class CopyTuples {
-  private buffer = Buffer.allocUnsafe(1 << 20);
+  private buffer: Buffer;
   private length = 0;
+
+  /** `expectedBytes`: about how many bytes the tuples will take (the input's size will do). */
+  constructor(expectedBytes = 1 << 20) {
+    this.buffer = CopyTuples.allocate(expectedBytes + (expectedBytes >> 2) + (64 << 10));
+  }
+
+  /** Memory of its own (never a slice of Node's shared pool), so it can move to another thread. */
+  private static allocate(bytes: number): Buffer {
+    return Buffer.allocUnsafeSlow(bytes);
+  }
 
   private reserve(bytes: number): void {
     if (this.length + bytes <= this.buffer.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + bytes));
+    const bigger = CopyTuples.allocate(Math.max(this.buffer.length * 2, this.length + bytes));
     this.buffer.copy(bigger, 0, 0, this.length);
     this.buffer = bigger;
   }
@@ -106,10 +116,14 @@ export class CopyTuples {
     }
   }
 
-  /** The tuples, in memory of their own (so it can move to another thread). */
+  /**
+   * The tuples: a view from the start of memory of their own (its ArrayBuffer, perhaps larger than
+   * the view, can move to another thread uncopied). Nothing may be added afterwards.
+   */
   finish(): Uint8Array {
-    const tuples = new Uint8Array(this.length);
-    tuples.set(this.buffer.subarray(0, this.length));
+    const tuples = new Uint8Array(this.buffer.buffer, 0, this.length);
+    this.buffer = Buffer.alloc(0);
+    this.length = 0;
     return tuples;
   }
 }

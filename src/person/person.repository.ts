@@ -244,11 +244,7 @@ export class PersonRepository {
    */
   async copyNew(tx: StoreTransaction, tuples: readonly Uint8Array[]): Promise<void> {
     if (tuples.length === 0) return;
-    await tx.copyFrom(
-      `person (${PERSON_COLUMN_LIST})`,
-      Buffer.concat([COPY_HEADER, ...tuples, COPY_TRAILER]),
-      'binary',
-    );
+    await tx.copyFrom(`person (${PERSON_COLUMN_LIST})`, [COPY_HEADER, ...tuples, COPY_TRAILER], 'binary');
   }
 
   /**
@@ -266,11 +262,7 @@ export class PersonRepository {
       await tx.query(
         `create temporary table if not exists ${STAGING} (${PERSON_COLUMNS.map((c) => `${c.name} ${c.type}`).join(', ')}) on commit drop`,
       );
-    await tx.copyFrom(
-      `${STAGING} (${PERSON_COLUMN_LIST})`,
-      Buffer.concat([COPY_HEADER, ...tuples, COPY_TRAILER]),
-      'binary',
-    );
+    await tx.copyFrom(`${STAGING} (${PERSON_COLUMN_LIST})`, [COPY_HEADER, ...tuples, COPY_TRAILER], 'binary');
     await tx.query(
       `update person set ${assignFrom('s')}, change_id = nextval('person_change_id'), updated_at = now()
        from ${STAGING} s

@@ -12,9 +12,14 @@ export interface Queryable {
 export interface StoreTransaction extends Queryable {
   /**
    * `COPY target FROM STDIN` of `data` in COPY's text or binary format, in this transaction.
-   * `target` is a table with its column list: `person (a, b)`.
+   * `target` is a table with its column list: `person (a, b)`. Several parts are sent one after
+   * the other, as if joined (without joining them in memory first).
    */
-  copyFrom(target: string, data: Uint8Array, format: 'text' | 'binary'): Promise<void>;
+  copyFrom(
+    target: string,
+    data: Uint8Array | readonly Uint8Array[],
+    format: 'text' | 'binary',
+  ): Promise<void>;
 }
 
 export interface Database extends Queryable {

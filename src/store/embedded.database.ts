@@ -86,7 +86,7 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
           // PGlite reads COPY's input from a Blob named /dev/blob.
           async copyFrom(target, data, format) {
             await tx.query(`copy ${target} from '/dev/blob' with (format ${format})`, [], {
-              blob: new Blob([data]),
+              blob: new Blob(data instanceof Uint8Array ? [data] : [...data]),
             });
           },
         };

@@ -146,9 +146,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
 async function copyFrom(
   tx: postgres.TransactionSql,
   target: string,
-  data: Uint8Array,
+  data: Uint8Array | readonly Uint8Array[],
   format: 'text' | 'binary',
 ): Promise<void> {
+  const parts = data instanceof Uint8Array ? [data] : data;
   const query = tx.unsafe(`copy ${target} from stdin with (format ${format})`);
   const stream = await query.writable();
   await new Promise<void>((resolve, reject) => {
@@ -156,7 +157,9 @@ async function copyFrom(
     stream.once('finish', resolve);
     // An error the server reports after the last row fails the query, not the stream.
     query.catch(reject);
-    stream.end(data);
+    // Each part becomes its own CopyData message (the driver copies it once, into the message).
+    for (const part of parts) stream.write(part);
+    stream.end();
   });
 }
 

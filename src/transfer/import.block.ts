@@ -10,13 +10,20 @@ import { renderForWrite } from '../person/person.prepare.js';
 export interface BlockProblem {
   readonly line: number;
   readonly reason: string;
+  /** When the line's person is already on an earlier line of the block: that line (1-based). */
+  readonly duplicateOf?: number;
 }
 
 export interface BlockResult {
   /** Lines in the block, blank ones included. */
   readonly lines: number;
-  /** The persons' identifiers in line order (only for duplicate checks and the store's split). */
+  /** The persons' identifiers in line order (for the store's split). */
   readonly identifiers: string[];
+  /**
+   * The same identifiers as numbers (11 digits fit a double exactly), for the duplicate check
+   * across blocks: no two are equal (the block stops at a person it already has).
+   */
+  readonly pids: Float64Array;
   /** Each person's line inside the block (1-based). */
   readonly personLines: number[];
   /** One binary COPY tuple per person (person.columns.ts), in the same order. */
@@ -48,7 +55,8 @@ export function parseBlock(
   const identifiers: string[] = [];
   const personLines: number[] = [];
   const ignored = new Map<string, number>();
-  const tuples = new CopyTuples();
+  const lineOf = new Map<number, number>(); // identifier -> its line in the block
+  const tuples = new CopyTuples(text.length);
   let problem: BlockProblem | undefined;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
@@ -65,14 +73,26 @@ export function parseBlock(
       problem = { line: i + 1, reason: problemText(parsed.problems) };
       break;
     }
+    const pid = parsed.value.personidentifikator;
+    const earlier = lineOf.get(Number(pid));
+    if (earlier !== undefined) {
+      problem = {
+        line: i + 1,
+        reason: 'the same personidentifikator as an earlier line',
+        duplicateOf: earlier,
+      };
+      break;
+    }
+    lineOf.set(Number(pid), i + 1);
     for (const field of parsed.ignoredFields) ignored.set(field, (ignored.get(field) ?? 0) + 1);
-    identifiers.push(parsed.value.personidentifikator);
+    identifiers.push(pid);
     personLines.push(i + 1);
     tuples.add(renderForWrite(parsed.value, providerCertificates));
   }
   return {
     lines: lines.length,
     identifiers,
+    pids: Float64Array.from(identifiers, Number),
     personLines,
     tuples: tuples.finish(),
     ignored: [...ignored],

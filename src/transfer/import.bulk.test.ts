@@ -190,6 +190,36 @@ for (const kind of STORE_KINDS) {
       assert.equal(await new PersonRepository(db).count(), 0);
     });
 
+    it('duplicates across blocks into a register that has persons: the first one in the file is named, nothing changes', async () => {
+      const db = await fresh();
+      await runImport(db, `${LINES.slice(0, 500).join('\n')}\n`);
+      const before = await exportText(db);
+      const idsBefore = await changeIds(db);
+      const changed = syntheticLines(500, 2);
+      // Line 1201 repeats line 3 (a registered person, in an earlier block); line 1203 repeats
+      // line 1202 (next to it, so most likely in the same block): the earlier offence is named,
+      // and nothing is written.
+      const lines = [...changed.slice(0, 400), ...LINES.slice(500, 1300)];
+      lines.push(changed[2]!, LINES[1400]!, LINES[1400]!, ...LINES.slice(1500, 1600));
+      await rejectsWithImportError(
+        runImport(db, lines.join('\n')),
+        /^line 1201: the same personidentifikator as line 3; a person may appear once$/,
+      );
+      // Without the cross-block one, the repeat inside the block is named with both lines.
+      lines[1200] = LINES[1450]!;
+      await rejectsWithImportError(
+        runImport(db, lines.join('\n')),
+        /^line 1203: the same personidentifikator as line 1202; a person may appear once$/,
+      );
+      // A repeat only at the very end, across blocks, after every block was written.
+      await rejectsWithImportError(
+        runImport(db, [...LINES.slice(500, 1600), LINES[600]!].join('\n')),
+        /^line 1101: the same personidentifikator as line 101; a person may appear once$/,
+      );
+      assert.equal(await exportText(db), before);
+      assert.deepEqual(await changeIds(db), idsBefore);
+    });
+
     it('a bad line in a register that had persons leaves it exactly as it was, change ids too', async () => {
       const db = await fresh();
       await runImport(db, `${LINES.slice(0, 1500).join('\n')}\n`);

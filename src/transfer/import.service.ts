@@ -75,7 +75,21 @@ async function* blocksOfLines(lines: AsyncIterator<string>, size: number): Async
   if (block.length > 0) yield block.join('\n');
 }
 
-/** Whole lines of about `size` bytes, without the newline that ends the block. */
+/** `parts` joined, in memory of their own (never a slice of Node's shared pool). */
+function ownMemory(parts: readonly Buffer[], length: number): Buffer {
+  const all = Buffer.allocUnsafeSlow(length);
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.length;
+  }
+  return all;
+}
+
+/**
+ * Whole lines of about `size` bytes, without the newline that ends the block. Each block is a view
+ * of memory of its own, which nothing else refers to.
+ */
 async function* blocksOfBytes(
   chunks: AsyncIterator<Uint8Array | string>,
   size: number,
@@ -93,17 +107,66 @@ async function* blocksOfBytes(
     length += chunk.length;
     // Cut only where a line ends in this chunk (a very long line is not copied again and again).
     if (length < size || chunk.lastIndexOf(10) === -1) continue;
-    const all = Buffer.concat(parts, length);
+    const all = ownMemory(parts, length);
     const cut = all.lastIndexOf(10);
+    // The rest is copied out: the block's memory moves to a worker thread.
+    const rest = Buffer.from(all.subarray(cut + 1));
     yield all.subarray(0, cut);
-    const rest = all.subarray(cut + 1);
     parts = rest.length > 0 ? [rest] : [];
     length = rest.length;
   }
   if (length > 0) {
-    const all = Buffer.concat(parts, length);
+    const all = ownMemory(parts, length);
     yield all[all.length - 1] === 10 ? all.subarray(0, all.length - 1) : all;
   }
+}
+
+/**
+ * The identifiers taken so far, as numbers in file order with their lines, checked for
+ * duplicates across blocks only when asked (each block has none within it): a native sort of a
+ * copy instead of a Map of strings that grows with the file.
+ */
+class TakenIdentifiers {
+  private pids = new Float64Array(1 << 16);
+  private lines = new Float64Array(1 << 16);
+  private count = 0;
+
+  add(pids: Float64Array, personLines: readonly number[], lineOffset: number): void {
+    if (this.count + pids.length > this.pids.length) {
+      const capacity = Math.max(this.pids.length * 2, this.count + pids.length);
+      const biggerPids = new Float64Array(capacity);
+      const biggerLines = new Float64Array(capacity);
+      biggerPids.set(this.pids.subarray(0, this.count));
+      biggerLines.set(this.lines.subarray(0, this.count));
+      this.pids = biggerPids;
+      this.lines = biggerLines;
+    }
+    this.pids.set(pids, this.count);
+    for (let i = 0; i < pids.length; i++) this.lines[this.count + i] = lineOffset + personLines[i]!;
+    this.count += pids.length;
+  }
+
+  /** The first line (in file order) whose person is on an earlier line, with that earlier line. */
+  firstDuplicate(): { line: number; earlier: number } | undefined {
+    const sorted = this.pids.slice(0, this.count).sort();
+    let any = false;
+    for (let i = 1; i < sorted.length && !any; i++) any = sorted[i] === sorted[i - 1];
+    if (!any) return undefined;
+    // Rare (the import fails): find which one, in file order.
+    const lineOf = new Map<number, number>();
+    for (let i = 0; i < this.count; i++) {
+      const earlier = lineOf.get(this.pids[i]!);
+      if (earlier !== undefined) return { line: this.lines[i]!, earlier };
+      lineOf.set(this.pids[i]!, this.lines[i]!);
+    }
+    return undefined;
+  }
+}
+
+function duplicateError(line: number, earlier: number): ImportError {
+  return new ImportError(
+    `line ${line}: the same personidentifikator as line ${earlier}; a person may appear once`,
+  );
 }
 
 interface BlockParser {
@@ -118,7 +181,7 @@ async function run(
 ): Promise<ImportSummary> {
   const started = performance.now();
   const ignored = new Map<string, number>();
-  const seen = new Map<string, number>();
+  const taken = new TakenIdentifiers();
   let lineNo = 0;
   let persons = 0;
 
@@ -135,7 +198,9 @@ async function run(
         : {
             parse: async (block) =>
               parseBlock(
-                typeof block === 'string' ? block : Buffer.from(block).toString('utf8'),
+                typeof block === 'string'
+                  ? block
+                  : Buffer.from(block.buffer, block.byteOffset, block.byteLength).toString('utf8'),
                 options.rules,
                 providerCertificates,
               ),
@@ -148,20 +213,19 @@ async function run(
     const pending: Promise<BlockResult>[] = [];
     let writing: Promise<void> = Promise.resolve();
 
+    // Duplicates across blocks are looked for at the end (before the indexes are made again) and
+    // when a block stops early, so the first offending line in the file is still the one named.
+    // Until then a repeated person is written twice: harmless, as the whole import is then undone.
     const take = async (result: BlockResult) => {
-      for (let i = 0; i < result.identifiers.length; i++) {
-        const pid = result.identifiers[i]!;
-        const line = lineNo + result.personLines[i]!;
-        const earlier = seen.get(pid);
-        if (earlier !== undefined) {
-          throw new ImportError(
-            `line ${line}: the same personidentifikator as line ${earlier}; a person may appear once`,
-          );
-        }
-        seen.set(pid, line);
+      taken.add(result.pids, result.personLines, lineNo);
+      const problem = result.problem;
+      if (problem) {
+        const duplicate = taken.firstDuplicate();
+        if (duplicate) throw duplicateError(duplicate.line, duplicate.earlier);
+        if (problem.duplicateOf !== undefined)
+          throw duplicateError(lineNo + problem.line, lineNo + problem.duplicateOf);
+        throw new ImportError(`line ${lineNo + problem.line}: ${problem.reason}`);
       }
-      if (result.problem)
-        throw new ImportError(`line ${lineNo + result.problem.line}: ${result.problem.reason}`);
       for (const [field, n] of result.ignored) ignored.set(field, (ignored.get(field) ?? 0) + n);
       lineNo += result.lines;
       persons += result.identifiers.length;
@@ -183,6 +247,8 @@ async function run(
       }
       while (pending.length > 0) await take(await pending.shift()!);
       await writing;
+      const duplicate = taken.firstDuplicate();
+      if (duplicate) throw duplicateError(duplicate.line, duplicate.earlier);
       await bulk.finish();
     } finally {
       // Never leave the transaction with a write still running, also when a line was bad.

@@ -20,5 +20,5 @@ parentPort!.on('message', (request: ImportWorkerRequest) => {
   const result = parseBlock(text, rules, providerCertificates);
   const response: ImportWorkerResponse = { id: request.id, result };
   // The tuples' memory (their own, see CopyTuples.finish) moves to the main thread uncopied.
-  parentPort!.postMessage(response, [result.tuples.buffer as ArrayBuffer]);
+  parentPort!.postMessage(response, [result.tuples.buffer as ArrayBuffer, result.pids.buffer as ArrayBuffer]);
 });

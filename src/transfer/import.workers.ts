@@ -60,13 +60,15 @@ export class ImportWorkerPool {
     this.waiting.clear();
   }
 
+  /** A Uint8Array block's memory (its whole ArrayBuffer) moves to the worker: the caller gives it up. */
   parse(block: string | Uint8Array): Promise<BlockResult> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     const worker = this.workers[id % this.workers.length]!;
     return new Promise<BlockResult>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, block } satisfies ImportWorkerRequest);
+      const request: ImportWorkerRequest = { id, block };
+      worker.postMessage(request, typeof block === 'string' ? [] : [block.buffer as ArrayBuffer]);
     });
   }
 
