@@ -35,19 +35,19 @@ export interface RenderedPerson {
   readonly mailboxProvider: string | null;
 }
 
-type Member = readonly [name: string, value: string | EpochMs | undefined];
-
-function members(list: readonly Member[]): string | null {
-  let out = '';
-  for (const [name, value] of list) {
-    if (value === undefined) continue;
-    if (out) out += ',';
-    // A formatted timestamp has nothing to escape.
-    out +=
-      typeof value === 'number' ? `"${name}":"${formatOslo(value)}"` : `"${name}":${JSON.stringify(value)}`;
-  }
-  return out || null;
+/**
+ * `out` with `"name":value` added (comma-separated), or `out` as it was when there is no value.
+ * Chained calls instead of a list of pairs: a write renders millions of these (an import).
+ */
+function member(out: string, name: string, value: string | EpochMs | undefined): string {
+  if (value === undefined) return out;
+  // A formatted timestamp has nothing to escape.
+  const m =
+    typeof value === 'number' ? `"${name}":"${formatOslo(value)}"` : `"${name}":${JSON.stringify(value)}`;
+  return out === '' ? m : `${out},${m}`;
 }
+
+const orNull = (members: string): string | null => (members === '' ? null : members);
 
 function objectMember(name: string, inner: string | null): string | null {
   return inner === null ? null : `"${name}":{${inner}}`;
@@ -55,18 +55,22 @@ function objectMember(name: string, inner: string | null): string | null {
 
 export function renderPerson(p: Person): RenderedPerson {
   const deleted = p.status === 'SLETTET';
+  const identified = member('', 'personidentifikator', p.personidentifikator);
   const base = deleted
-    ? members([
-        ['personidentifikator', p.personidentifikator],
-        ['status', p.status],
-      ])!
-    : members([
-        ['personidentifikator', p.personidentifikator],
-        ['reservasjon', p.reservasjon],
-        ['reservasjonstidspunkt', p.reservasjonstidspunkt],
-        ['reservasjon_oppdatert', p.reservasjon_oppdatert],
-        ['status', p.status],
-      ])!;
+    ? member(identified, 'status', p.status)
+    : member(
+        member(
+          member(
+            member(identified, 'reservasjon', p.reservasjon),
+            'reservasjonstidspunkt',
+            p.reservasjonstidspunkt,
+          ),
+          'reservasjon_oppdatert',
+          p.reservasjon_oppdatert,
+        ),
+        'status',
+        p.status,
+      );
   if (deleted) {
     return {
       personidentifikator: p.personidentifikator,
@@ -93,35 +97,47 @@ export function renderPerson(p: Person): RenderedPerson {
     varslingBasis: latestChannelConfirmation(k) ?? null,
     base,
     epost: k
-      ? members([
-          ['epostadresse', k.epostadresse],
-          ['epostadresse_oppdatert', k.epostadresse_oppdatert],
-          ['epostadresse_sist_verifisert', k.epostadresse_sist_verifisert],
-        ])
+      ? orNull(
+          member(
+            member(
+              member('', 'epostadresse', k.epostadresse),
+              'epostadresse_oppdatert',
+              k.epostadresse_oppdatert,
+            ),
+            'epostadresse_sist_verifisert',
+            k.epostadresse_sist_verifisert,
+          ),
+        )
       : null,
     mobil: k
-      ? members([
-          ['mobiltelefonnummer', k.mobiltelefonnummer],
-          ['mobiltelefonnummer_oppdatert', k.mobiltelefonnummer_oppdatert],
-          ['mobiltelefonnummer_sist_verifisert', k.mobiltelefonnummer_sist_verifisert],
-        ])
+      ? orNull(
+          member(
+            member(
+              member('', 'mobiltelefonnummer', k.mobiltelefonnummer),
+              'mobiltelefonnummer_oppdatert',
+              k.mobiltelefonnummer_oppdatert,
+            ),
+            'mobiltelefonnummer_sist_verifisert',
+            k.mobiltelefonnummer_sist_verifisert,
+          ),
+        )
       : null,
     epostKey: k?.epostadresse ? emailKey(k.epostadresse) : null,
     mobilKey: k?.mobiltelefonnummer ? mobileKey(k.mobiltelefonnummer) : null,
     digitalPost: objectMember(
       'digital_post',
       d
-        ? members([
-            ['postkasseadresse', d.postkasseadresse],
-            ['postkasseleverandoeradresse', d.postkasseleverandoeradresse],
-          ])
+        ? orNull(
+            member(
+              member('', 'postkasseadresse', d.postkasseadresse),
+              'postkasseleverandoeradresse',
+              d.postkasseleverandoeradresse,
+            ),
+          )
         : null,
     ),
-    sertifikat: members([['sertifikat', p.sertifikat]]),
-    spraak: members([
-      ['spraak', p.spraak],
-      ['spraak_oppdatert', p.spraak_oppdatert],
-    ]),
+    sertifikat: orNull(member('', 'sertifikat', p.sertifikat)),
+    spraak: orNull(member(member('', 'spraak', p.spraak), 'spraak_oppdatert', p.spraak_oppdatert)),
     mailboxProvider: d ? d.postkasseleverandoeradresse : null,
   };
 }
