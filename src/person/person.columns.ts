@@ -109,9 +109,13 @@ export class CopyTuples {
         this.length = this.buffer.writeInt32BE(1, this.length);
         this.length = this.buffer.writeUInt8(v ? 1 : 0, this.length);
       } else {
+        // An int8 as two 32-bit halves (exact for every safe integer; no BigInt per value).
+        const n = v as number;
+        const high = Math.floor(n / 0x1_0000_0000);
         this.reserve(12);
         this.length = this.buffer.writeInt32BE(8, this.length);
-        this.length = this.buffer.writeBigInt64BE(BigInt(v as number), this.length);
+        this.length = this.buffer.writeInt32BE(high, this.length);
+        this.length = this.buffer.writeUInt32BE(n - high * 0x1_0000_0000, this.length);
       }
     }
   }
