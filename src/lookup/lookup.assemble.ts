@@ -34,9 +34,6 @@ export function isNotifiable(
  * Other views, and the answer after the flip, are cut from the same bytes (record()).
  */
 export class CachedAnswer {
-  /** Read since it was placed in its slab (the cache's second chance). */
-  used = false;
-
   constructor(
     readonly personidentifikator: string,
     readonly slab: Buffer,
@@ -51,23 +48,6 @@ export class CachedAnswer {
     /** Bytes of `"sertifikat":"..."`, 0 when there is none. */
     readonly certificateLength: number,
   ) {}
-
-  /** The same answer at `start` of another slab. */
-  movedTo(slab: Buffer, start: number): CachedAnswer {
-    return new CachedAnswer(
-      this.personidentifikator,
-      slab,
-      start,
-      start + (this.end - this.start),
-      this.dependsOnClock,
-      this.basis,
-      this.flip,
-      this.a,
-      this.b,
-      this.c,
-      this.certificateLength,
-    );
-  }
 
   /** The answer's parts as slices (views of the slab), for the views that are not the common one. */
   record(): LookupRecord {

@@ -13,9 +13,13 @@
 // slabs, where copying thousands of small slices cost most of a cached lookup (profiled). Memory is
 // taken and given back a slab at a time: the oldest slab goes when the cache is full, its entries
 // read since it was filled getting a second chance in the newest one (an approximation of LRU).
+// Each entry's facts (flip instant, offsets, flags) are a header in the slab before its answer, and
+// an IdentifierIndex finds it: a million cached persons are no objects on the JavaScript heap, so
+// garbage collections do not grow with the cache.
 
 import type { PersonRepository } from '../person/person.repository.js';
 import { CachedAnswer, KAN_IKKE_VARSLES, KAN_VARSLES } from './lookup.assemble.js';
+import { IdentifierIndex } from './identifier-index.js';
 import type { LookupRecord } from './lookup.record.js';
 
 export interface LookupSource {
@@ -56,22 +60,40 @@ export class StoreLookupSource implements LookupSource {
 
 interface Slab {
   readonly bytes: Buffer;
-  /** The persons placed in it, in order (some since dropped or moved: checked against the map). */
-  readonly ids: string[];
+  /** Slabs are numbered in the order they were opened; the index points at (serial, offset). */
+  readonly serial: number;
+  /** Bytes used: the slab's entries lie one after another up to here. */
+  fill: number;
 }
 
 /** More changes than this since the watermark: the cache starts over instead of dropping them one by one. */
 const MAX_CHANGES_PER_REFRESH = 10_000;
-/** What an entry costs beyond its bytes: its object, the map slot and key, the slab's list (rounded up). */
-const ENTRY_OVERHEAD_BYTES = 200;
 /** Slabs of up to this size; smaller caches use slabs of an eighth of their bound. */
 const MAX_SLAB_BYTES = 8 << 20;
+/** Offsets within a slab are below 2^24 (MAX_SLAB_BYTES): index value = serial * 2^24 + offset. */
+const OFFSET_RANGE = 1 << 24;
+
+// An entry in a slab: a header, then the answer (see CachedAnswer).
+const KEY = 0; // f64: the identifier as a number
+const BASIS = 8; // f64
+const FLIP = 16; // f64
+const LENGTH = 24; // u32: bytes of the answer after the header
+const A = 28; // u32, u32, u32: where base, kontaktinformasjon and digital_post end in the body
+const B = 32;
+const C = 36;
+const CERTIFICATE_LENGTH = 40; // u32
+const FLAGS = 44; // u8: DEPENDS_ON_CLOCK | USED
+const HEADER = 48;
+const DEPENDS_ON_CLOCK = 1;
+/** Read since it was placed in its slab (the second chance when its slab is given back). */
+const USED = 2;
 
 export class CachedLookupSource implements LookupSource {
-  private readonly entries = new Map<string, CachedAnswer>();
+  /** Identifier (as a number) to where its entry is: slab serial * OFFSET_RANGE + offset. */
+  private readonly index = new IdentifierIndex();
   /** Oldest first; the last is the one being filled. */
   private slabs: Slab[] = [];
-  private fill = 0;
+  private nextSerial = 0;
   private readonly slabBytes: number;
   private watermark = -1;
   /** Moves whenever entries are dropped for changes: a fetch begun before must not fill the cache. */
@@ -86,14 +108,14 @@ export class CachedLookupSource implements LookupSource {
     this.slabBytes = Math.max(4096, Math.min(MAX_SLAB_BYTES, Math.floor(maxBytes / 8)));
   }
 
-  /** What the cache holds against its bound (slabs and entries); for tests and the benchmark. */
+  /** What the cache holds against its bound: its slabs and its index. */
   private get bytes(): number {
-    return this.slabs.length * this.slabBytes + this.entries.size * ENTRY_OVERHEAD_BYTES;
+    return this.slabs.length * this.slabBytes + this.index.byteLength;
   }
 
   /** For tests and the benchmark. */
   stats(): { entries: number; bytes: number; watermark: number } {
-    return { entries: this.entries.size, bytes: this.bytes, watermark: this.watermark };
+    return { entries: this.index.size, bytes: this.bytes, watermark: this.watermark };
   }
 
   async records(identifiers: readonly string[]): Promise<(LookupRecord | CachedAnswer | undefined)[]> {
@@ -102,11 +124,16 @@ export class CachedLookupSource implements LookupSource {
     const out: (LookupRecord | CachedAnswer | undefined)[] = new Array(identifiers.length);
     let missing: string[] | undefined;
     let positions: number[] | undefined;
+    const first = this.slabs.length > 0 ? this.slabs[0]!.serial : 0;
     for (let i = 0; i < identifiers.length; i++) {
-      const entry = this.entries.get(identifiers[i]!);
-      if (entry) {
-        entry.used = true;
-        out[i] = entry;
+      const at = this.index.get(Number(identifiers[i]));
+      if (at >= 0) {
+        const serial = Math.floor(at / OFFSET_RANGE);
+        out[i] = this.answerAt(
+          identifiers[i]!,
+          this.slabs[serial - first]!.bytes,
+          at - serial * OFFSET_RANGE,
+        );
       } else {
         (missing ??= []).push(identifiers[i]!);
         (positions ??= []).push(i);
@@ -118,6 +145,25 @@ export class CachedLookupSource implements LookupSource {
     // Rows read before a refresh dropped their persons may be older than the drop: not kept.
     if (generation === this.generation && this.maxBytes > 0) for (const r of found) this.keep(r);
     return out;
+  }
+
+  /** The entry at `offset` of `slab`, marked as read. */
+  private answerAt(personidentifikator: string, slab: Buffer, offset: number): CachedAnswer {
+    slab[offset + FLAGS] = slab[offset + FLAGS]! | USED;
+    const start = offset + HEADER;
+    return new CachedAnswer(
+      personidentifikator,
+      slab,
+      start,
+      start + slab.readUInt32LE(offset + LENGTH),
+      (slab[offset + FLAGS]! & DEPENDS_ON_CLOCK) !== 0,
+      slab.readDoubleLE(offset + BASIS),
+      slab.readDoubleLE(offset + FLIP),
+      slab.readUInt32LE(offset + A),
+      slab.readUInt32LE(offset + B),
+      slab.readUInt32LE(offset + C),
+      slab.readUInt32LE(offset + CERTIFICATE_LENGTH),
+    );
   }
 
   /**
@@ -136,7 +182,7 @@ export class CachedLookupSource implements LookupSource {
   private async probe(): Promise<void> {
     const latest = await this.persons.latestChangeId();
     if (latest <= this.watermark) return;
-    if (this.watermark < 0 || this.entries.size === 0) {
+    if (this.watermark < 0 || this.index.size === 0) {
       this.generation++;
       this.watermark = Math.max(this.watermark, latest);
       return;
@@ -144,12 +190,11 @@ export class CachedLookupSource implements LookupSource {
     const changed = await this.persons.changedSince(this.watermark, this.maxChangesPerRefresh + 1);
     this.generation++;
     if (changed.length > this.maxChangesPerRefresh) {
-      this.entries.clear();
+      this.index.clear();
       this.slabs = [];
-      this.fill = 0;
     } else {
       // The bytes stay in their slab until it is given back; nothing points at them any more.
-      for (const { id } of changed) this.entries.delete(id);
+      for (const { id } of changed) this.index.delete(Number(id));
     }
     this.watermark = Math.max(this.watermark, latest);
   }
@@ -157,19 +202,29 @@ export class CachedLookupSource implements LookupSource {
   /** Copies a record read from the store into the newest slab (a new one when it is full). */
   private keep(r: LookupRecord): void {
     const status = r.dependsOnClock ? KAN_VARSLES : KAN_IKKE_VARSLES;
-    const size =
+    const length =
       1 +
       r.head.length +
       status.length +
       r.middle.length +
       (r.sertifikat === null ? 0 : 1 + r.sertifikat.length) +
       r.tail.length;
-    if (size > this.slabBytes) return; // larger than a slab (a tiny cache): not kept
-    if (this.slabs.length === 0 || this.fill + size > this.slabBytes) this.openSlab();
-    const slab = this.slabs[this.slabs.length - 1]!;
+    if (HEADER + length > this.slabBytes) return; // larger than a slab (a tiny cache): not kept
+    let slab = this.slabs[this.slabs.length - 1];
+    if (slab === undefined || slab.fill + HEADER + length > this.slabBytes) slab = this.openSlab();
     const out = slab.bytes;
-    const start = this.fill;
-    let o = start;
+    const offset = slab.fill;
+    const key = Number(r.personidentifikator);
+    out.writeDoubleLE(key, offset + KEY);
+    out.writeDoubleLE(r.basis, offset + BASIS);
+    out.writeDoubleLE(r.flip, offset + FLIP);
+    out.writeUInt32LE(length, offset + LENGTH);
+    out.writeUInt32LE(r.a, offset + A);
+    out.writeUInt32LE(r.b, offset + B);
+    out.writeUInt32LE(r.c, offset + C);
+    out.writeUInt32LE(r.sertifikat === null ? 0 : r.sertifikat.length, offset + CERTIFICATE_LENGTH);
+    out[offset + FLAGS] = r.dependsOnClock ? DEPENDS_ON_CLOCK : 0;
+    let o = offset + HEADER;
     out[o++] = 0x2c; // the comma before the person; skipped for the answer's first
     o += r.head.copy(out, o);
     o += status.copy(out, o);
@@ -179,49 +234,40 @@ export class CachedLookupSource implements LookupSource {
       o += r.sertifikat.copy(out, o);
     }
     o += r.tail.copy(out, o);
-    this.fill = o;
-    const entry = new CachedAnswer(
-      r.personidentifikator,
-      out,
-      start,
-      o,
-      r.dependsOnClock,
-      r.basis,
-      r.flip,
-      r.a,
-      r.b,
-      r.c,
-      r.sertifikat === null ? 0 : r.sertifikat.length,
-    );
-    this.entries.set(r.personidentifikator, entry);
-    slab.ids.push(r.personidentifikator);
+    slab.fill = o;
+    this.index.set(key, slab.serial * OFFSET_RANGE + offset);
     while (this.bytes > this.maxBytes && this.slabs.length > 1) this.releaseOldest();
   }
 
-  private openSlab(): void {
-    this.slabs.push({ bytes: Buffer.allocUnsafeSlow(this.slabBytes), ids: [] });
-    this.fill = 0;
+  private openSlab(): Slab {
+    const slab: Slab = { bytes: Buffer.allocUnsafeSlow(this.slabBytes), serial: this.nextSerial++, fill: 0 };
+    this.slabs.push(slab);
+    return slab;
   }
 
   /**
    * Gives the oldest slab back. Its entries read since they were placed move to the newest slab
-   * while it has room (a second chance); the others are dropped.
+   * while it has room (a second chance); the others are dropped. Entries replaced or dropped
+   * since are found out by the index no longer pointing at them.
    */
   private releaseOldest(): void {
     const oldest = this.slabs.shift()!;
     const newest = this.slabs[this.slabs.length - 1]!;
-    for (const id of oldest.ids) {
-      const entry = this.entries.get(id);
-      if (entry === undefined || entry.slab !== oldest.bytes) continue;
-      const size = entry.end - entry.start;
-      if (entry.used && this.fill + size <= this.slabBytes) {
-        entry.slab.copy(newest.bytes, this.fill, entry.start, entry.end);
-        this.entries.set(id, entry.movedTo(newest.bytes, this.fill));
-        newest.ids.push(id);
-        this.fill += size;
-      } else {
-        this.entries.delete(id);
+    const from = oldest.bytes;
+    for (let offset = 0; offset < oldest.fill;) {
+      const key = from.readDoubleLE(offset + KEY);
+      const size = HEADER + from.readUInt32LE(offset + LENGTH);
+      if (this.index.get(key) === oldest.serial * OFFSET_RANGE + offset) {
+        if ((from[offset + FLAGS]! & USED) !== 0 && newest.fill + size <= this.slabBytes) {
+          from.copy(newest.bytes, newest.fill, offset, offset + size);
+          newest.bytes[newest.fill + FLAGS] = newest.bytes[newest.fill + FLAGS]! & ~USED;
+          this.index.set(key, newest.serial * OFFSET_RANGE + newest.fill);
+          newest.fill += size;
+        } else {
+          this.index.delete(key);
+        }
       }
+      offset += size;
     }
   }
 }
