@@ -4,13 +4,25 @@
 // (import workers load it).
 
 import { encodeLookupRecord, flipOf } from '../lookup/lookup.record.js';
+import type { EpochMs } from '../time/oslo-time.js';
 import type { RenderedPerson } from './person.render.js';
+
+/** What two columns derive from the same person, worked out once per person (derivedValuesOf). */
+export interface DerivedValues {
+  /** When the person's varslingsstatus stops being KAN_VARSLES (flipOf), or null. */
+  readonly flip: EpochMs | null;
+}
+
+/** The derived values of `p`, for PersonColumn.value. */
+export function derivedValuesOf(p: RenderedPerson): DerivedValues {
+  return { flip: flipOf(p) };
+}
 
 export interface PersonColumn {
   /** The SQL column of `person`. */
   readonly name: string;
   readonly type: 'text' | 'boolean' | 'bigint';
-  readonly value: (p: RenderedPerson) => string | number | boolean | null;
+  readonly value: (p: RenderedPerson, derived: DerivedValues) => string | number | boolean | null;
   /**
    * Whether a different value is a change of the person (a new change id). Columns derived from
    * compared ones (the duplicate keys) need not be compared themselves.
@@ -34,8 +46,8 @@ export const PERSON_COLUMNS: readonly PersonColumn[] = [
   { name: 'mailbox_provider', type: 'text', value: (p) => p.mailboxProvider, compared: true },
   // The lookup answer as bytes, and when its varslingsstatus flips (lookup.record.ts): both follow
   // from the compared columns.
-  { name: 'lookup', type: 'text', value: (p) => encodeLookupRecord(p), compared: false },
-  { name: 'varsling_flip', type: 'bigint', value: (p) => flipOf(p), compared: false },
+  { name: 'lookup', type: 'text', value: (p, d) => encodeLookupRecord(p, d.flip), compared: false },
+  { name: 'varsling_flip', type: 'bigint', value: (_p, d) => d.flip, compared: false },
 ];
 
 /** `a, b, c` of every written column. */
@@ -93,8 +105,9 @@ export class CopyTuples {
   add(p: RenderedPerson): void {
     this.reserve(2);
     this.length = this.buffer.writeInt16BE(PERSON_COLUMNS.length, this.length);
+    const derived = derivedValuesOf(p);
     for (const column of PERSON_COLUMNS) {
-      const v = column.value(p);
+      const v = column.value(p, derived);
       if (v === null) {
         this.reserve(4);
         this.length = this.buffer.writeInt32BE(-1, this.length);

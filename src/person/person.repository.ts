@@ -7,6 +7,7 @@ import {
   COPY_HEADER,
   COPY_TRAILER,
   PERSON_COLUMN_LIST,
+  derivedValuesOf,
   PERSON_COLUMNS,
 } from './person.columns.js';
 import type { RenderedPerson } from './person.render.js';
@@ -148,7 +149,8 @@ export class PersonRepository {
     if (persons.length === 0) return;
     const batch = persons.map((p) => {
       const row: Record<string, unknown> = {};
-      for (const c of PERSON_COLUMNS) row[c.name] = c.value(p);
+      const derived = derivedValuesOf(p);
+      for (const c of PERSON_COLUMNS) row[c.name] = c.value(p, derived);
       return row;
     });
     await tx.query(UPSERT, [JSON.stringify(batch)]);
@@ -170,7 +172,8 @@ export class PersonRepository {
         if (rows.length === 0) return 0;
         const batch = rows.map((row) => {
           const p = personFromRow(row);
-          return { p: p.personidentifikator, l: encodeLookupRecord(p), f: flipOf(p) };
+          const f = flipOf(p);
+          return { p: p.personidentifikator, l: encodeLookupRecord(p, f), f };
         });
         await tx.query(
           `update person set lookup = t.l, varsling_flip = t.f

@@ -25,17 +25,6 @@ function nearTransition(t: EpochMs): boolean {
  * form is not trusted: the boundary function itself is searched.
  */
 export function varslingFlip(basis: EpochMs): EpochMs {
-  // The write path asks twice per person (the lookup record and the varsling_flip column).
-  if (basis === lastBasis) return lastFlip;
-  lastFlip = computeFlip(basis);
-  lastBasis = basis;
-  return lastFlip;
-}
-
-let lastBasis = Number.NaN;
-let lastFlip = 0;
-
-function computeFlip(basis: EpochMs): EpochMs {
   const wall = basis + osloOffsetMinutes(basis) * MS_PER_MINUTE;
   const d = new Date(wall);
   const monthIndex = d.getUTCFullYear() * 12 + d.getUTCMonth() + 18;
