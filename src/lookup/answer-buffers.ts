@@ -17,6 +17,11 @@ export interface AnswerBuffer {
 
 const noRelease = () => {};
 
+/** An answer's memory from Node's allocator, never reused: release() does nothing. */
+export function unpooled(size: number): AnswerBuffer {
+  return { bytes: Buffer.allocUnsafe(size), release: noRelease };
+}
+
 export class AnswerBufferPool {
   /** Free buffers by size (powers of two). */
   private readonly free = new Map<number, Buffer[]>();
@@ -26,7 +31,7 @@ export class AnswerBufferPool {
   constructor(private readonly maxFreeBytes = 64 << 20) {}
 
   acquire(size: number): AnswerBuffer {
-    if (size < MIN_POOLED_BYTES) return { bytes: Buffer.allocUnsafe(size), release: noRelease };
+    if (size < MIN_POOLED_BYTES) return unpooled(size);
     const capacity = 2 ** Math.ceil(Math.log2(size));
     const reused = this.free.get(capacity)?.pop();
     if (reused) this.freeBytes -= capacity;

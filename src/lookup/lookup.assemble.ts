@@ -11,8 +11,8 @@ const OPEN = Buffer.from('{"personer":[');
 const CLOSE = Buffer.from(']}');
 const COMMA = Buffer.from(',');
 const BRACE = Buffer.from('}');
-export const KAN_VARSLES = Buffer.from(',"varslingsstatus":"KAN_VARSLES"');
-export const KAN_IKKE_VARSLES = Buffer.from(',"varslingsstatus":"KAN_IKKE_VARSLES"');
+const KAN_VARSLES = Buffer.from(',"varslingsstatus":"KAN_VARSLES"');
+const KAN_IKKE_VARSLES = Buffer.from(',"varslingsstatus":"KAN_IKKE_VARSLES"');
 
 /**
  * KAN_VARSLES when the record's latest confirmation is at or after the boundary. Before the flip
@@ -48,6 +48,27 @@ export class CachedAnswer {
     /** Bytes of `"sertifikat":"..."`, 0 when there is none. */
     readonly certificateLength: number,
   ) {}
+
+  /** The bytes `write` takes for `r`. */
+  static byteLength(r: LookupRecord): number {
+    const status = r.dependsOnClock ? KAN_VARSLES : KAN_IKKE_VARSLES;
+    const certificate = r.sertifikat === null ? 0 : 1 + r.sertifikat.length;
+    return 1 + r.head.length + status.length + r.middle.length + certificate + r.tail.length;
+  }
+
+  /** Writes `r` in this layout into `out` at `offset`; returns where it ends. */
+  static write(r: LookupRecord, out: Buffer, offset: number): number {
+    let o = offset;
+    out[o++] = 0x2c; // the comma before the person; skipped for the answer's first
+    o += r.head.copy(out, o);
+    o += (r.dependsOnClock ? KAN_VARSLES : KAN_IKKE_VARSLES).copy(out, o);
+    o += r.middle.copy(out, o);
+    if (r.sertifikat !== null) {
+      out[o++] = 0x2c;
+      o += r.sertifikat.copy(out, o);
+    }
+    return o + r.tail.copy(out, o);
+  }
 
   /** The answer's parts as slices (views of the slab), for the views that are not the common one. */
   record(): LookupRecord {
@@ -166,19 +187,23 @@ export class AnswerBuilder {
     );
   }
 
-  finish(): Buffer {
-    return this.finishInto((size) => Buffer.allocUnsafe(size));
+  /** The answer's size in bytes, once every person is in. */
+  get byteLength(): number {
+    return this.length + CLOSE.length;
   }
 
-  /** The answer, written into memory from `allocate` (a pool's buffer, say). */
-  finishInto<T extends { readonly bytes: Buffer } | Buffer>(allocate: (size: number) => T): T {
-    this.push(CLOSE);
-    const target = allocate(this.length);
-    const out = Buffer.isBuffer(target) ? target : (target as { readonly bytes: Buffer }).bytes;
+  /** Writes the answer into `out`, which has room for byteLength bytes. */
+  writeTo(out: Buffer): void {
     // One copy per part straight into the answer (Buffer.concat makes a view object per part).
     let offset = 0;
     const { buffers, starts, ends } = this;
     for (let i = 0; i < buffers.length; i++) offset += buffers[i]!.copy(out, offset, starts[i], ends[i]);
-    return target;
+    CLOSE.copy(out, offset);
+  }
+
+  finish(): Buffer {
+    const out = Buffer.allocUnsafe(this.byteLength);
+    this.writeTo(out);
+    return out;
   }
 }

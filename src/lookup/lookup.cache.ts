@@ -18,7 +18,7 @@
 // garbage collections do not grow with the cache.
 
 import type { PersonRepository } from '../person/person.repository.js';
-import { CachedAnswer, KAN_IKKE_VARSLES, KAN_VARSLES } from './lookup.assemble.js';
+import { CachedAnswer } from './lookup.assemble.js';
 import { IdentifierIndex } from './identifier-index.js';
 import type { LookupRecord } from './lookup.record.js';
 
@@ -201,14 +201,7 @@ export class CachedLookupSource implements LookupSource {
 
   /** Copies a record read from the store into the newest slab (a new one when it is full). */
   private keep(r: LookupRecord): void {
-    const status = r.dependsOnClock ? KAN_VARSLES : KAN_IKKE_VARSLES;
-    const length =
-      1 +
-      r.head.length +
-      status.length +
-      r.middle.length +
-      (r.sertifikat === null ? 0 : 1 + r.sertifikat.length) +
-      r.tail.length;
+    const length = CachedAnswer.byteLength(r);
     if (HEADER + length > this.slabBytes) return; // larger than a slab (a tiny cache): not kept
     let slab = this.slabs[this.slabs.length - 1];
     if (slab === undefined || slab.fill + HEADER + length > this.slabBytes) slab = this.openSlab();
@@ -224,17 +217,7 @@ export class CachedLookupSource implements LookupSource {
     out.writeUInt32LE(r.c, offset + C);
     out.writeUInt32LE(r.sertifikat === null ? 0 : r.sertifikat.length, offset + CERTIFICATE_LENGTH);
     out[offset + FLAGS] = r.dependsOnClock ? DEPENDS_ON_CLOCK : 0;
-    let o = offset + HEADER;
-    out[o++] = 0x2c; // the comma before the person; skipped for the answer's first
-    o += r.head.copy(out, o);
-    o += status.copy(out, o);
-    o += r.middle.copy(out, o);
-    if (r.sertifikat !== null) {
-      out[o++] = 0x2c;
-      o += r.sertifikat.copy(out, o);
-    }
-    o += r.tail.copy(out, o);
-    slab.fill = o;
+    slab.fill = CachedAnswer.write(r, out, offset + HEADER);
     this.index.set(key, slab.serial * OFFSET_RANGE + offset);
     while (this.bytes > this.maxBytes && this.slabs.length > 1) this.releaseOldest();
   }

@@ -7,7 +7,7 @@ import type { IdentifierRules } from '../identifier/identifier.js';
 import type { PersonRepository } from '../person/person.repository.js';
 import type { Clock } from '../time/clock.js';
 import { eighteenMonthBoundary } from '../time/oslo-time.js';
-import { AnswerBufferPool } from './answer-buffers.js';
+import { AnswerBufferPool, unpooled } from './answer-buffers.js';
 import type { AnswerBuffer } from './answer-buffers.js';
 import { AnswerBuilder } from './lookup.assemble.js';
 import { StoreLookupSource } from './lookup.cache.js';
@@ -58,12 +58,11 @@ export function sortedUnique(identifiers: readonly string[]): string[] {
 
 export class LookupService {
   private readonly source: LookupSource;
+  private readonly buffers = new AnswerBufferPool();
 
   constructor(private readonly deps: LookupDeps) {
     this.source = deps.source ?? new StoreLookupSource(deps.persons);
   }
-
-  private readonly buffers = new AnswerBufferPool();
 
   /** The answer as text (see lookupBytes). */
   async lookup(query: LookupQuery, caller: AccessToken): Promise<string> {
@@ -76,7 +75,7 @@ export class LookupService {
    * in the audit trail before the answer is returned.
    */
   async lookupBytes(query: LookupQuery, caller: AccessToken): Promise<Buffer> {
-    return this.answer(query, caller, (size) => Buffer.allocUnsafe(size));
+    return (await this.answer(query, caller, unpooled)).bytes;
   }
 
   /**
@@ -87,11 +86,11 @@ export class LookupService {
     return this.answer(query, caller, (size) => this.buffers.acquire(size));
   }
 
-  private async answer<T extends AnswerBuffer | Buffer>(
+  private async answer(
     query: LookupQuery,
     caller: AccessToken,
-    allocate: (size: number) => T,
-  ): Promise<T> {
+    allocate: (size: number) => AnswerBuffer,
+  ): Promise<AnswerBuffer> {
     const problems: ErrorItem[] = [];
     query.identifiers.forEach((id, i) => {
       const check = checkPersonIdentifier(id, this.deps.identifierRules);
@@ -125,9 +124,10 @@ export class LookupService {
       if (record !== undefined) answer.add(record);
       else if (query.includeUnregistered) answer.unregistered(unique[i]!);
     }
-    const bytes = answer.finishInto(allocate);
+    const target = allocate(answer.byteLength);
+    answer.writeTo(target.bytes);
     await recorded; // should it fail, a pooled buffer is left to the garbage collector
-    return bytes;
+    return target;
   }
 
   private audit(query: LookupQuery, caller: AccessToken, identifiers: readonly string[], status: number) {
