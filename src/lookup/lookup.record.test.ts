@@ -1,5 +1,6 @@
-// Lookup records in the store: written with every person, filled in for persons written before
-// they existed (without new change ids), and the flip column is the inverse of the boundary.
+// Lookup records in the store: written with every person, rendered for persons of a register from
+// before they existed when it opens (without new change ids), the only copy of the answer's
+// fragments, and the flip column is the inverse of the boundary.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -11,11 +12,18 @@ import { openStore } from '../store/open-store.js';
 import { skipReason, STORE_KINDS, openTestStore } from '../test-support/stores.js';
 import type { TestStore } from '../test-support/stores.js';
 import { varslingFlip } from '../time/varsling-flip.js';
+import { openEmbedded } from '../store/embedded.database.js';
+import { migrate } from '../store/migrations.js';
+import { openPostgres } from '../store/postgres.database.js';
+import type { Database, StoreConfig } from '../store/database.js';
+import { freshStoreConfig } from '../test-support/stores.js';
 import {
   decodeLookupRecord,
   digitalPostOf,
   encodeLookupRecord,
+  flipOf,
   kontaktOf,
+  partsOfLookupRecord,
   spraakOf,
 } from './lookup.record.js';
 
@@ -32,6 +40,20 @@ describe('encodeLookupRecord / decodeLookupRecord', () => {
         reservasjon: 'NEI' as const,
         digital_post: { postkasseadresse: 'åse.ørn#ÆØÅ1', postkasseleverandoeradresse: '984661185' },
       },
+      // Bars inside the body (the header's separator), and each channel alone.
+      {
+        ...PERSONS[6]!,
+        status: 'AKTIV' as const,
+        reservasjon: 'NEI' as const,
+        kontaktinformasjon: { epostadresse: 'a|b@example.no' },
+        digital_post: { postkasseadresse: '|x|#|', postkasseleverandoeradresse: '984661185' },
+      },
+      {
+        ...PERSONS[7]!,
+        status: 'AKTIV' as const,
+        reservasjon: 'NEI' as const,
+        kontaktinformasjon: { mobiltelefonnummer: '+4791234567' },
+      },
     ];
     for (const p of persons) {
       const r = renderPerson(p);
@@ -43,6 +65,13 @@ describe('encodeLookupRecord / decodeLookupRecord', () => {
       assert.equal(digitalPostOf(d).toString(), r.digitalPost === null ? '' : `,${r.digitalPost}`);
       assert.equal(spraakOf(d).toString(), r.spraak === null ? '' : `,${r.spraak}`);
       assert.equal(d.tail.toString(), `${r.spraak === null ? '' : `,${r.spraak}`}}`);
+      assert.deepEqual(partsOfLookupRecord(encodeLookupRecord(r)), {
+        base: r.base,
+        epost: r.epost,
+        mobil: r.mobil,
+        digitalPost: r.digitalPost,
+        spraak: r.spraak,
+      });
       const clock = r.status === 'AKTIV' && !r.reserved && r.varslingBasis !== null;
       assert.equal(d.dependsOnClock, clock);
       if (clock) {
@@ -75,35 +104,104 @@ for (const kind of STORE_KINDS) {
         else assert.equal(row.varsling_flip, null);
       }
     });
-
-    it('fills in missing records without new change ids (persons written before version 5)', async () => {
-      const before = await store.db.query<{ personidentifikator: string; change_id: number; lookup: string }>(
-        'select personidentifikator, change_id, lookup from person order by personidentifikator',
-      );
-      await store.db.query('update person set lookup = null, varsling_flip = null');
-      const filled = await new PersonRepository(store.db).backfillLookupRecords(64);
-      assert.equal(filled, PERSONS.length);
-      const afterFill = await store.db.query<{
-        personidentifikator: string;
-        change_id: number;
-        lookup: string;
-      }>('select personidentifikator, change_id, lookup from person order by personidentifikator');
-      assert.deepEqual(afterFill, before);
-      assert.equal(await new PersonRepository(store.db).backfillLookupRecords(), 0);
-    });
-
-    if (kind === 'postgres') {
-      it('opening the store fills them in', async () => {
-        await store.db.query('update person set lookup = null where personidentifikator = $1', [
-          PERSONS[0]!.personidentifikator,
-        ]);
-        const other = await openStore(store.config);
-        await other.close();
-        const [row] = await store.db.query<{ n: number }>(
-          'select count(*)::int8 as n from person where lookup is null',
-        );
-        assert.equal(row!.n, 0);
-      });
-    }
   });
+}
+
+/** A store's database opened without bringing its schema up to date. */
+function openUnmigrated(config: StoreConfig): Promise<Database> {
+  return config.kind === 'embedded'
+    ? openEmbedded(config.dataDir)
+    : openPostgres({ url: config.url, ...(config.schema ? { schema: config.schema } : {}) });
+}
+
+for (const kind of STORE_KINDS) {
+  describe(`a register from before schema version 7 (${kind})`, { skip: await skipReason(kind) }, () => {
+    it('opens with every record rendered from the dropped columns, the same change ids and answers', async () => {
+      const { config, cleanup } = await freshStoreConfig(kind);
+      try {
+        const old = await openUnmigrated(config);
+        try {
+          await migrate(old, { upTo: 6 });
+          // Half the persons as written by versions 4 to 6 (with a record), half as before 4.
+          const rows = PERSONS.map((p, i) => {
+            const r = renderPerson(p);
+            return {
+              personidentifikator: r.personidentifikator,
+              status: r.status,
+              reserved: r.reserved,
+              varsling_basis: r.varslingBasis,
+              base: r.base,
+              epost: r.epost,
+              mobil: r.mobil,
+              epost_key: r.epostKey,
+              mobil_key: r.mobilKey,
+              digital_post: r.digitalPost,
+              sertifikat: r.sertifikat,
+              spraak: r.spraak,
+              mailbox_provider: r.mailboxProvider,
+              lookup: i % 2 === 0 ? null : encodeLookupRecord(r),
+              varsling_flip: i % 2 === 0 ? null : flipOf(r),
+            };
+          });
+          await old.query(
+            `insert into person (${Object.keys(rows[0]!).join(', ')})
+             select * from json_to_recordset(($1::text)::json) as t(personidentifikator text, status text,
+               reserved boolean, varsling_basis bigint, base text, epost text, mobil text, epost_key text,
+               mobil_key text, digital_post text, sertifikat text, spraak text, mailbox_provider text,
+               lookup text, varsling_flip bigint)`,
+            [JSON.stringify(rows)],
+          );
+        } finally {
+          await old.close();
+        }
+        const before = await changeIds(config);
+        const db = await openStore(config);
+        try {
+          const after = await db.query<{
+            personidentifikator: string;
+            change_id: number;
+            lookup: string;
+            varsling_flip: number | null;
+          }>(
+            'select personidentifikator, change_id, lookup, varsling_flip from person order by personidentifikator',
+          );
+          const expected = new Map(PERSONS.map((p) => [p.personidentifikator, renderPerson(p)]));
+          assert.equal(after.length, PERSONS.length);
+          for (const row of after) {
+            const r = expected.get(row.personidentifikator)!;
+            assert.equal(row.lookup, encodeLookupRecord(r));
+            assert.equal(row.varsling_flip, flipOf(r));
+            assert.equal(row.change_id, before.get(row.personidentifikator));
+          }
+          const found = await new PersonRepository(db).findMany([...expected.keys()].sort());
+          assert.deepEqual(
+            found,
+            [...expected.keys()].sort().map((id) => expected.get(id)),
+          );
+          const columns = await db.query<{ name: string }>(
+            `select column_name as name from information_schema.columns
+             where table_schema = current_schema() and table_name = 'person'`,
+          );
+          for (const gone of ['base', 'epost', 'mobil', 'digital_post', 'spraak'])
+            assert.ok(!columns.some((c) => c.name === gone), gone);
+        } finally {
+          await db.close();
+        }
+      } finally {
+        await cleanup();
+      }
+    });
+  });
+}
+
+async function changeIds(config: StoreConfig): Promise<Map<string, number>> {
+  const db = await openUnmigrated(config);
+  try {
+    const rows = await db.query<{ personidentifikator: string; change_id: number }>(
+      'select personidentifikator, change_id from person',
+    );
+    return new Map(rows.map((r) => [r.personidentifikator, r.change_id]));
+  } finally {
+    await db.close();
+  }
 }

@@ -43,6 +43,52 @@ export function encodeLookupRecord(p: LookupRecordSource, flip = flipOf(p)): str
   return `${header}${head}${k}${d}${s}}`;
 }
 
+/** The rendered fragments a record holds (as in RenderedPerson), cut back out of its text. */
+export type LookupRecordParts = Pick<RenderedPerson, 'base' | 'epost' | 'mobil' | 'digitalPost' | 'spraak'>;
+
+const KONTAKT_OPEN = ',"kontaktinformasjon":{';
+// Where the mobile channel's members begin inside kontaktinformasjon. A quote inside a JSON string
+// is always escaped, so `,"mobiltelefonnummer` is never part of the e-mail channel's values.
+const MOBIL_AFTER_EPOST = ',"mobiltelefonnummer';
+const MOBIL_FIRST = '"mobiltelefonnummer';
+
+/**
+ * The inverse of `encodeLookupRecord`: the fragments of the person's answer (the store keeps them
+ * only in the record). For the readers that work with fragments (the change feed, the export); a
+ * lookup copies the record's bytes instead.
+ */
+export function partsOfLookupRecord(record: string): LookupRecordParts {
+  // `<kind>|<basis>|<flip>|<a>|<b>|<c>|<body>`: the body may hold bars of its own.
+  const header = record.split('|', 6);
+  const body = record.slice(header.join('|').length + 1);
+  let a = Number(header[3]);
+  let b = Number(header[4]);
+  let c = Number(header[5]);
+  if (Buffer.byteLength(body) !== body.length) {
+    // The offsets count UTF-8 bytes; cut at the same places of the text.
+    const bytes = Buffer.from(body);
+    [a, b, c] = [a, b, c].map((at) => bytes.toString('utf8', 0, at).length) as [number, number, number];
+  }
+  let epost: string | null = null;
+  let mobil: string | null = null;
+  if (b > a) {
+    const kontakt = body.slice(a + KONTAKT_OPEN.length, b - 1);
+    if (kontakt.startsWith(MOBIL_FIRST)) mobil = kontakt;
+    else {
+      const split = kontakt.indexOf(MOBIL_AFTER_EPOST);
+      epost = split === -1 ? kontakt : kontakt.slice(0, split);
+      mobil = split === -1 ? null : kontakt.slice(split + 1);
+    }
+  }
+  return {
+    base: body.slice(1, a),
+    epost,
+    mobil,
+    digitalPost: c > b ? body.slice(b + 1, c) : null,
+    spraak: body.length - 1 > c ? body.slice(c + 1, body.length - 1) : null,
+  };
+}
+
 /** The instant the person's varslingsstatus stops being KAN_VARSLES, or null when it never is. */
 export function flipOf(p: Pick<RenderedPerson, 'status' | 'reserved' | 'varslingBasis'>): EpochMs | null {
   if (p.status !== 'AKTIV' || p.reserved || p.varslingBasis === null) return null;

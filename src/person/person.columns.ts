@@ -35,18 +35,13 @@ export const PERSON_COLUMNS: readonly PersonColumn[] = [
   { name: 'status', type: 'text', value: (p) => p.status, compared: true },
   { name: 'reserved', type: 'boolean', value: (p) => p.reserved, compared: true },
   { name: 'varsling_basis', type: 'bigint', value: (p) => p.varslingBasis, compared: true },
-  { name: 'base', type: 'text', value: (p) => p.base, compared: true },
-  { name: 'epost', type: 'text', value: (p) => p.epost, compared: true },
-  { name: 'mobil', type: 'text', value: (p) => p.mobil, compared: true },
   { name: 'epost_key', type: 'text', value: (p) => p.epostKey, compared: false },
   { name: 'mobil_key', type: 'text', value: (p) => p.mobilKey, compared: false },
-  { name: 'digital_post', type: 'text', value: (p) => p.digitalPost, compared: true },
   { name: 'sertifikat', type: 'text', value: (p) => p.sertifikat, compared: true },
-  { name: 'spraak', type: 'text', value: (p) => p.spraak, compared: true },
   { name: 'mailbox_provider', type: 'text', value: (p) => p.mailboxProvider, compared: true },
-  // The lookup answer as bytes, and when its varslingsstatus flips (lookup.record.ts): both follow
-  // from the compared columns.
-  { name: 'lookup', type: 'text', value: (p, d) => encodeLookupRecord(p, d.flip), compared: false },
+  // The answer's fragments live only here, as the lookup record's bytes (lookup.record.ts; readers
+  // of fragments cut them back out with partsOfLookupRecord), with when its varslingsstatus flips.
+  { name: 'lookup', type: 'text', value: (p, d) => encodeLookupRecord(p, d.flip), compared: true },
   { name: 'varsling_flip', type: 'bigint', value: (_p, d) => d.flip, compared: false },
 ];
 

@@ -1,5 +1,5 @@
 import type { Database, Queryable, StoreTransaction } from '../store/database.js';
-import { decodeLookupRecord, encodeLookupRecord, flipOf } from '../lookup/lookup.record.js';
+import { decodeLookupRecord, partsOfLookupRecord } from '../lookup/lookup.record.js';
 import type { LookupRecord } from '../lookup/lookup.record.js';
 import {
   assignFrom,
@@ -17,24 +17,19 @@ export interface PersonRow {
   status: 'AKTIV' | 'SLETTET';
   reserved: boolean;
   varsling_basis: number | null;
-  base: string;
-  epost: string | null;
-  mobil: string | null;
   epost_key: string | null;
   mobil_key: string | null;
-  digital_post: string | null;
   sertifikat: string | null;
-  spraak: string | null;
   mailbox_provider: string | null;
+  lookup: string;
 }
 
 /**
  * A person as answers show it, from PERSON_FROM: the person's own certificate, else the one of the
  * provider of its mailbox.
  */
-export const PERSON_SELECT = `p.personidentifikator, p.status, p.reserved, p.varsling_basis, p.base, p.epost, p.mobil,
-  p.epost_key, p.mobil_key, p.digital_post, coalesce(p.sertifikat, mp.sertifikat_fragment) as sertifikat, p.spraak,
-  p.mailbox_provider`;
+export const PERSON_SELECT = `p.personidentifikator, p.status, p.reserved, p.varsling_basis, p.epost_key,
+  p.mobil_key, coalesce(p.sertifikat, mp.sertifikat_fragment) as sertifikat, p.mailbox_provider, p.lookup`;
 export const PERSON_FROM = 'person p left join mailbox_provider mp on mp.orgno = p.mailbox_provider';
 
 export function personFromRow(row: PersonRow): RenderedPerson {
@@ -43,14 +38,10 @@ export function personFromRow(row: PersonRow): RenderedPerson {
     status: row.status,
     reserved: row.reserved,
     varslingBasis: row.varsling_basis,
-    base: row.base,
-    epost: row.epost,
-    mobil: row.mobil,
+    ...partsOfLookupRecord(row.lookup),
     epostKey: row.epost_key,
     mobilKey: row.mobil_key,
-    digitalPost: row.digital_post,
     sertifikat: row.sertifikat,
-    spraak: row.spraak,
     mailboxProvider: row.mailbox_provider,
   };
 }
@@ -64,8 +55,7 @@ const UPSERT = `
     as t(${PERSON_COLUMNS.map((c) => `${c.name} ${c.type}`).join(', ')})
   on conflict (personidentifikator) do update set
     ${assignFrom('excluded')}, change_id = nextval('person_change_id'), updated_at = now()
-  where ${changedBetween('person', 'excluded')}
-     or person.lookup is null`;
+  where ${changedBetween('person', 'excluded')}`;
 
 /** The import's staging table: one block of an import into a register that has persons. */
 const STAGING = 'krr_import_staging';
@@ -99,10 +89,7 @@ export class PersonRepository {
   async findLookupRecords(identifiers: readonly string[]): Promise<LookupRecord[]> {
     if (identifiers.length === 0) return [];
     const rows = await this.db.queryRaw(LOOKUP_SQL, [identifiers]);
-    return rows.map(([record, sertifikat]) => {
-      if (!record) throw new Error('a person has no lookup record: the store was not opened by this version');
-      return decodeLookupRecord(record, sertifikat ?? null);
-    });
+    return rows.map(([record, sertifikat]) => decodeLookupRecord(record!, sertifikat ?? null));
   }
 
   /** The highest change id, or 0 for an empty register: one probe of the change id index. */
@@ -156,38 +143,6 @@ export class PersonRepository {
     await tx.query(UPSERT, [JSON.stringify(batch)]);
   }
 
-  /**
-   * Renders the lookup record of persons written before it existed (schema version 5), without
-   * new change ids: their answers do not change. Runs under the writers' lock, a page at a time.
-   */
-  async backfillLookupRecords(pageSize = 5000): Promise<number> {
-    let done = 0;
-    for (;;) {
-      const n = await this.db.transaction(async (tx) => {
-        await tx.query(`select pg_advisory_xact_lock(${PERSON_WRITE_LOCK})`);
-        const rows = await tx.query<PersonRow>(
-          `select ${PERSON_SELECT} from ${PERSON_FROM} where p.lookup is null limit $1`,
-          [pageSize],
-        );
-        if (rows.length === 0) return 0;
-        const batch = rows.map((row) => {
-          const p = personFromRow(row);
-          const f = flipOf(p);
-          return { p: p.personidentifikator, l: encodeLookupRecord(p, f), f };
-        });
-        await tx.query(
-          `update person set lookup = t.l, varsling_flip = t.f
-           from json_to_recordset(($1::text)::json) as t(p text, l text, f bigint)
-           where person.personidentifikator = t.p`,
-          [JSON.stringify(batch)],
-        );
-        return rows.length;
-      });
-      done += n;
-      if (n < pageSize) return done;
-    }
-  }
-
   /** Whether the register holds no person (bulk loads go straight into an empty register). */
   async isEmpty(tx: Queryable): Promise<boolean> {
     const [row] = await tx.query<{ any: boolean }>('select exists (select 1 from person) as any');
@@ -198,7 +153,7 @@ export class PersonRepository {
    * Drops the person table's indexes and its primary key, in the caller's transaction, and returns
    * the statements that make them again, from their definitions as the migrations left them: a
    * bulk load into an empty register then builds each index once, from sorted keys, instead of
-   * inserting every person into six B-trees one by one. The caller refuses a duplicate identifier
+   * inserting every person into each B-tree one by one. The caller refuses a duplicate identifier
    * itself, and making the primary key again would refuse one too (failing the transaction).
    *
    * DROP INDEX locks the table (ACCESS EXCLUSIVE) until the transaction ends: readers wait for the
@@ -227,6 +182,9 @@ export class PersonRepository {
 
   /** Makes again the indexes `dropIndexes` dropped (its returned statements). */
   async createIndexes(tx: Queryable, statements: readonly string[]): Promise<void> {
+    // Sorts of a large register in memory rather than in temporary files, and room for a parallel
+    // worker per build (the server's default of 64 MB allows at most one). For this transaction only.
+    if (this.db.kind === 'postgres') await tx.query(`set local maintenance_work_mem = '256MB'`);
     for (const statement of statements) await tx.query(statement);
   }
 
@@ -243,11 +201,27 @@ export class PersonRepository {
   /**
    * Adds persons who are not registered yet, as binary COPY tuples of `CopyTuples`
    * (person.columns.ts); each gets a new change id (the column's default). The caller knows none
-   * of them is registered.
+   * of them is registered. `frozen`: after `truncateEmpty` in the same transaction.
    */
-  async copyNew(tx: StoreTransaction, tuples: readonly Uint8Array[]): Promise<void> {
+  async copyNew(
+    tx: StoreTransaction,
+    tuples: readonly Uint8Array[],
+    options: { readonly frozen?: boolean } = {},
+  ): Promise<void> {
     if (tuples.length === 0) return;
-    await tx.copyFrom(`person (${PERSON_COLUMN_LIST})`, [COPY_HEADER, ...tuples, COPY_TRAILER], 'binary');
+    await tx.copyFrom(`person (${PERSON_COLUMN_LIST})`, [COPY_HEADER, ...tuples, COPY_TRAILER], 'binary', {
+      freeze: options.frozen ?? false,
+    });
+  }
+
+  /**
+   * Empties the (already empty) person table by TRUNCATE in the caller's transaction, so that
+   * `copyNew(..., { frozen: true })` may load it frozen (COPY FREEZE requires a table created or
+   * truncated in the same transaction). The caller holds the writers' lock and has seen the table
+   * empty; the ACCESS EXCLUSIVE lock is the one `dropIndexes` takes anyway.
+   */
+  async truncateEmpty(tx: Queryable): Promise<void> {
+    await tx.query('truncate person');
   }
 
   /**

@@ -78,9 +78,15 @@ export class PersonWriter {
         // Into an empty register every person is new: no lookups, straight into the table, whose
         // indexes are built once at the end (the import refuses duplicates before they get here).
         // All in this transaction: a failed import rolls the drop back with the rows.
+        // The rows are written frozen, so the first lookups after the import do not each set hint
+        // bits on (and dirty) every page they read.
         if (await (registerWasEmpty ??= this.repository.isEmpty(tx))) {
-          await (droppedIndexes ??= this.repository.dropIndexes(tx));
-          await this.repository.copyNew(tx, [tuples]);
+          await (droppedIndexes ??= (async () => {
+            const statements = await this.repository.dropIndexes(tx);
+            await this.repository.truncateEmpty(tx);
+            return statements;
+          })());
+          await this.repository.copyNew(tx, [tuples], { frozen: true });
           return;
         }
         // A block of persons none of whom is registered is copied straight in, too.

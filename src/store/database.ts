@@ -8,6 +8,20 @@ export interface Queryable {
   query<R extends object = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
 }
 
+export interface CopyOptions {
+  /**
+   * COPY's FREEZE: rows written already frozen and the pages marked all-visible, so the first
+   * readers do not each set hint bits (and dirty every page) after a bulk load. Only for a table
+   * created or truncated in the same transaction; rows show to every snapshot once committed.
+   */
+  readonly freeze?: boolean;
+}
+
+/** COPY's WITH list. */
+export function copyOptions(format: 'text' | 'binary', options: CopyOptions): string {
+  return `format ${format}${options.freeze ? ', freeze' : ''}`;
+}
+
 /** A transaction's connection: queries, and bulk loads with COPY. */
 export interface StoreTransaction extends Queryable {
   /**
@@ -19,6 +33,7 @@ export interface StoreTransaction extends Queryable {
     target: string,
     data: Uint8Array | readonly Uint8Array[],
     format: 'text' | 'binary',
+    options?: CopyOptions,
   ): Promise<void>;
 }
 

@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { StoreLockedError } from '../errors/errors.js';
+import { copyOptions } from './database.js';
 import type { Database, Queryable, StoreTransaction } from './database.js';
 
 /** Where the embedded store keeps its database inside the data directory. */
@@ -84,8 +85,8 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
         const t: StoreTransaction = {
           ...wrap(tx),
           // PGlite reads COPY's input from a Blob named /dev/blob.
-          async copyFrom(target, data, format) {
-            await tx.query(`copy ${target} from '/dev/blob' with (format ${format})`, [], {
+          async copyFrom(target, data, format, options = {}) {
+            await tx.query(`copy ${target} from '/dev/blob' with (${copyOptions(format, options)})`, [], {
               blob: new Blob(data instanceof Uint8Array ? [data] : [...data]),
             });
           },

@@ -1,6 +1,5 @@
 import type { Database, StoreConfig } from './database.js';
 import { openEmbedded } from './embedded.database.js';
-import { PersonRepository } from '../person/person.repository.js';
 import { migrate } from './migrations.js';
 import { openPostgres } from './postgres.database.js';
 
@@ -12,8 +11,6 @@ export async function openStore(config: StoreConfig): Promise<Database> {
       : await openPostgres({ url: config.url, ...(config.schema ? { schema: config.schema } : {}) });
   try {
     await migrate(db);
-    // Persons written before lookup records existed get theirs (a no-op once done).
-    await new PersonRepository(db).backfillLookupRecords();
   } catch (err) {
     await db.close();
     throw err;

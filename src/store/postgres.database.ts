@@ -1,7 +1,8 @@
 import { Socket } from 'node:net';
 import postgres from 'postgres';
 import { StoreUnavailableError } from '../errors/errors.js';
-import type { Database, Queryable } from './database.js';
+import { copyOptions } from './database.js';
+import type { CopyOptions, Database, Queryable } from './database.js';
 
 // The driver's and the server's ways of saying "the database cannot be reached right now": the
 // socket failed or was closed (the server restarted, a proxy cut it, pg_terminate_backend), the
@@ -130,7 +131,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
             started = true;
             return fn({
               ...wrap(tx, false),
-              copyFrom: (target, data, format) => copyFrom(tx, target, data, format),
+              copyFrom: (target, data, format, options) => copyFrom(tx, target, data, format, options),
             });
           }),
         () => !started,
@@ -148,9 +149,10 @@ async function copyFrom(
   target: string,
   data: Uint8Array | readonly Uint8Array[],
   format: 'text' | 'binary',
+  options: CopyOptions = {},
 ): Promise<void> {
   const parts = data instanceof Uint8Array ? [data] : data;
-  const query = tx.unsafe(`copy ${target} from stdin with (format ${format})`);
+  const query = tx.unsafe(`copy ${target} from stdin with (${copyOptions(format, options)})`);
   const stream = await query.writable();
   await new Promise<void>((resolve, reject) => {
     stream.once('error', reject);
