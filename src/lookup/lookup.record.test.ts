@@ -23,8 +23,10 @@ import {
   encodeLookupRecord,
   flipOf,
   kontaktOf,
+  lookupRecordMaxBytes,
   partsOfLookupRecord,
   spraakOf,
+  writeLookupRecord,
 } from './lookup.record.js';
 
 const NOW = Date.UTC(2024, 5, 1, 10);
@@ -65,6 +67,12 @@ describe('encodeLookupRecord / decodeLookupRecord', () => {
       assert.equal(digitalPostOf(d).toString(), r.digitalPost === null ? '' : `,${r.digitalPost}`);
       assert.equal(spraakOf(d).toString(), r.spraak === null ? '' : `,${r.spraak}`);
       assert.equal(d.tail.toString(), `${r.spraak === null ? '' : `,${r.spraak}`}}`);
+      // Written straight into a buffer (the import's COPY): the same bytes, within the room asked.
+      const room = lookupRecordMaxBytes(r);
+      const out = Buffer.alloc(room + 8, 0xee);
+      const written = writeLookupRecord(out, 3, r, flipOf(r));
+      assert.equal(out.subarray(3, 3 + written).toString(), encodeLookupRecord(r));
+      assert.ok(written <= room, `${written} > ${room}`);
       assert.deepEqual(partsOfLookupRecord(encodeLookupRecord(r)), {
         base: r.base,
         epost: r.epost,

@@ -43,6 +43,66 @@ export function encodeLookupRecord(p: LookupRecordSource, flip = flipOf(p)): str
   return `${header}${head}${k}${d}${s}}`;
 }
 
+// Room left for the header when a record is written into a buffer: `V|` and two epoch
+// milliseconds of at most 16 characters each, three offsets of at most 10 digits, six bars.
+const HEADER_ROOM = 2 + 16 + 1 + 16 + 1 + 3 * 11;
+
+/** At most how many bytes `writeLookupRecord` writes for `p`. */
+export function lookupRecordMaxBytes(p: LookupRecordSource): number {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit; the fixed text is ASCII.
+  const parts =
+    p.base.length +
+    (p.epost?.length ?? 0) +
+    (p.mobil?.length ?? 0) +
+    (p.digitalPost?.length ?? 0) +
+    (p.spraak?.length ?? 0);
+  return HEADER_ROOM + KONTAKT_OPEN.length + 8 + 3 * parts;
+}
+
+/**
+ * `encodeLookupRecord(p, flip)` as UTF-8 at `out[at]`, which has room for `lookupRecordMaxBytes(p)`;
+ * returns the bytes written. Writes the fragments themselves instead of joining them into one text
+ * first: an import writes millions of records, and each joined text was garbage at once.
+ */
+export function writeLookupRecord(
+  out: Buffer,
+  at: number,
+  p: LookupRecordSource,
+  flip: EpochMs | null,
+): number {
+  // The body goes after room for the header, whose offsets are known only once the body is written;
+  // the body then moves back to right after the header.
+  const start = at + HEADER_ROOM;
+  let i = start;
+  out[i++] = 0x7b; // {
+  i += out.write(p.base, i, 'utf8');
+  const a = i - start;
+  if (p.epost !== null || p.mobil !== null) {
+    i += out.write(KONTAKT_OPEN, i, 'latin1');
+    if (p.epost !== null) i += out.write(p.epost, i, 'utf8');
+    if (p.mobil !== null) {
+      if (p.epost !== null) out[i++] = 0x2c; // ,
+      i += out.write(p.mobil, i, 'utf8');
+    }
+    out[i++] = 0x7d; // }
+  }
+  const b = i - start;
+  if (p.digitalPost !== null) {
+    out[i++] = 0x2c;
+    i += out.write(p.digitalPost, i, 'utf8');
+  }
+  const c = i - start;
+  if (p.spraak !== null) {
+    out[i++] = 0x2c;
+    i += out.write(p.spraak, i, 'utf8');
+  }
+  out[i++] = 0x7d;
+  const header = flip === null ? `N|||${a}|${b}|${c}|` : `V|${p.varslingBasis}|${flip}|${a}|${b}|${c}|`;
+  const h = out.write(header, at, 'latin1');
+  out.copyWithin(at + h, start, i);
+  return h + (i - start);
+}
+
 /** The rendered fragments a record holds (as in RenderedPerson), cut back out of its text. */
 export type LookupRecordParts = Pick<RenderedPerson, 'base' | 'epost' | 'mobil' | 'digitalPost' | 'spraak'>;
 

@@ -3,7 +3,12 @@
 // from this list, so a new rendered column is one more entry here. Pure code: no driver, no I/O
 // (import workers load it).
 
-import { encodeLookupRecord, flipOf } from '../lookup/lookup.record.js';
+import {
+  encodeLookupRecord,
+  flipOf,
+  lookupRecordMaxBytes,
+  writeLookupRecord,
+} from '../lookup/lookup.record.js';
 import type { EpochMs } from '../time/oslo-time.js';
 import type { RenderedPerson } from './person.render.js';
 
@@ -28,6 +33,14 @@ export interface PersonColumn {
    * compared ones (the duplicate keys) need not be compared themselves.
    */
   readonly compared: boolean;
+  /**
+   * For a text column whose value is costly to build as one string: writes the same text as UTF-8
+   * straight into a COPY buffer (at most `maxBytes(p)` bytes at `at`) and returns the bytes written.
+   */
+  readonly copy?: {
+    maxBytes(p: RenderedPerson): number;
+    write(out: Buffer, at: number, p: RenderedPerson, derived: DerivedValues): number;
+  };
 }
 
 export const PERSON_COLUMNS: readonly PersonColumn[] = [
@@ -41,7 +54,13 @@ export const PERSON_COLUMNS: readonly PersonColumn[] = [
   { name: 'mailbox_provider', type: 'text', value: (p) => p.mailboxProvider, compared: true },
   // The answer's fragments live only here, as the lookup record's bytes (lookup.record.ts; readers
   // of fragments cut them back out with partsOfLookupRecord), with when its varslingsstatus flips.
-  { name: 'lookup', type: 'text', value: (p, d) => encodeLookupRecord(p, d.flip), compared: true },
+  {
+    name: 'lookup',
+    type: 'text',
+    value: (p, d) => encodeLookupRecord(p, d.flip),
+    compared: true,
+    copy: { maxBytes: lookupRecordMaxBytes, write: (out, at, p, d) => writeLookupRecord(out, at, p, d.flip) },
+  },
   { name: 'varsling_flip', type: 'bigint', value: (_p, d) => d.flip, compared: false },
 ];
 
@@ -102,6 +121,13 @@ export class CopyTuples {
     this.length = this.buffer.writeInt16BE(PERSON_COLUMNS.length, this.length);
     const derived = derivedValuesOf(p);
     for (const column of PERSON_COLUMNS) {
+      if (column.copy) {
+        this.reserve(4 + column.copy.maxBytes(p));
+        const bytes = column.copy.write(this.buffer, this.length + 4, p, derived);
+        this.buffer.writeInt32BE(bytes, this.length);
+        this.length += 4 + bytes;
+        continue;
+      }
       const v = column.value(p, derived);
       if (v === null) {
         this.reserve(4);
