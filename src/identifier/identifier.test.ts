@@ -4,6 +4,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { checkPersonIdentifier, IDENTIFIER_PROBLEM_TEXT, isValidOrganisationNumber } from './identifier.js';
 import type { IdentifierRules } from './identifier.js';
 
@@ -408,5 +409,39 @@ describe('isValidOrganisationNumber', () => {
     ]) {
       assert.equal(isValidOrganisationNumber(bad), false, JSON.stringify(bad));
     }
+  });
+});
+
+// Both checks read the digits by character code instead of `^[0-9]{11}$` / `^[0-9]{9}$`: the format
+// verdict must be the expression's for any string, digits of other scripts and line ends included.
+describe('the digit checks against the regular expressions (property)', () => {
+  const nearlyDigits = (length: number) =>
+    fc
+      .array(fc.constantFrom(...'0123456789'.split(''), '/', ':', ' ', '\n', '\u0660', '\uff10', 'a', '-'), {
+        minLength: length - 1,
+        maxLength: length + 1,
+      })
+      .map((chars) => chars.join(''));
+  const candidates = (length: number) => fc.oneof(nearlyDigits(length), fc.string(), fc.fullUnicodeString());
+
+  it('checkPersonIdentifier says FORMAT exactly when the value is not 11 ASCII digits', () => {
+    fc.assert(
+      fc.property(candidates(11), (value) => {
+        const check = checkPersonIdentifier(value, { allowSynthetic: true });
+        const format = !check.valid && check.problem === 'FORMAT';
+        assert.equal(format, !/^[0-9]{11}$/.test(value), JSON.stringify(value));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('isValidOrganisationNumber refuses whatever is not 9 ASCII digits', () => {
+    fc.assert(
+      fc.property(candidates(9), (value) => {
+        if (!/^[0-9]{9}$/.test(value))
+          assert.equal(isValidOrganisationNumber(value), false, JSON.stringify(value));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

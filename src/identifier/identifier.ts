@@ -16,7 +16,6 @@ export interface IdentifierRules {
 
 const W1 = [3, 7, 6, 1, 8, 9, 4, 5, 2] as const;
 const W2 = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2] as const;
-const ELEVEN_DIGITS = /^[0-9]{11}$/;
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 
 /** Human-readable reasons; they never contain the identifier itself. */
@@ -47,9 +46,14 @@ function checkDigitsValid(digits: readonly number[]): boolean {
 }
 
 export function checkPersonIdentifier(value: string, rules: IdentifierRules): IdentifierCheck {
-  if (!ELEVEN_DIGITS.test(value)) return { valid: false, problem: 'FORMAT' };
+  // `^[0-9]{11}$`, by character codes: cheaper than the expression (an import checks millions).
+  if (value.length !== 11) return { valid: false, problem: 'FORMAT' };
   const digits: number[] = new Array(11);
-  for (let i = 0; i < 11; i++) digits[i] = value.charCodeAt(i) - 48;
+  for (let i = 0; i < 11; i++) {
+    const digit = value.charCodeAt(i) - 48;
+    if (!(digit >= 0 && digit <= 9)) return { valid: false, problem: 'FORMAT' };
+    digits[i] = digit;
+  }
   if (!checkDigitsValid(digits)) return { valid: false, problem: 'CHECK_DIGIT' };
 
   let day = digits[0]! * 10 + digits[1]!;
@@ -80,9 +84,15 @@ const ORGNO_WEIGHTS = [3, 2, 7, 6, 5, 4, 3, 2] as const;
 
 /** Organisation number: 9 digits, mod 11 check digit with weights [3,2,7,6,5,4,3,2]. */
 export function isValidOrganisationNumber(value: string): boolean {
-  if (!/^[0-9]{9}$/.test(value)) return false;
-  const digits = Array.from(value, (c) => c.charCodeAt(0) - 48);
-  const r = 11 - (weightedSum(digits, ORGNO_WEIGHTS) % 11);
+  // `^[0-9]{9}$` and the weighted sum in one pass over the character codes.
+  if (value.length !== 9) return false;
+  let sum = 0;
+  for (let i = 0; i < 9; i++) {
+    const digit = value.charCodeAt(i) - 48;
+    if (!(digit >= 0 && digit <= 9)) return false;
+    if (i < 8) sum += digit * ORGNO_WEIGHTS[i]!;
+  }
+  const r = 11 - (sum % 11);
   const check = r === 11 ? 0 : r;
-  return check !== 10 && check === digits[8];
+  return check !== 10 && check === value.charCodeAt(8) - 48;
 }

@@ -3,8 +3,10 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import {
   emailKey,
+  jsonString,
   kontaktinformasjonMember,
   mobileKey,
   renderExportLine,
@@ -332,5 +334,46 @@ describe("the change feed's duplicate flags", () => {
       'mobiltelefonnummer',
       'mobiltelefonnummer_duplisert',
     ]);
+  });
+});
+
+// The renderer writes a string without JSON.stringify when no character needs escaping.
+describe('jsonString', () => {
+  it('is JSON.stringify for any string: quotes, backslashes, controls, lone surrogates, any script', () => {
+    const special = fc
+      .array(
+        fc.oneof(
+          fc.constantFrom(
+            '"',
+            '\\',
+            '/',
+            '\u007f',
+            '\u0080',
+            '\u2028',
+            '\ud800',
+            '\udfff',
+            '\ud83d\ude00',
+            'ø',
+            '~',
+            ' ',
+          ),
+          fc.integer({ min: 0, max: 0x1f }).map((c) => String.fromCharCode(c)),
+          fc.string(),
+        ),
+      )
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.fullUnicodeString(), fc.string16bits(), special), (value) => {
+        assert.equal(jsonString(value), JSON.stringify(value));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('is JSON.stringify for every single UTF-16 code unit', () => {
+    for (let c = 0; c <= 0xffff; c++) {
+      const value = `a${String.fromCharCode(c)}b`;
+      assert.equal(jsonString(value), JSON.stringify(value), c.toString(16));
+    }
   });
 });

@@ -4,7 +4,7 @@
 
 import { formatOslo } from '../time/oslo-time.js';
 import type { EpochMs } from '../time/oslo-time.js';
-import { latestChannelConfirmation, parsePerson } from './person.js';
+import { LANGUAGES, latestChannelConfirmation, parsePerson, PERSON_STATUSES } from './person.js';
 import type { Person, PersonStatus } from './person.js';
 
 /**
@@ -35,16 +35,46 @@ export interface RenderedPerson {
   readonly mailboxProvider: string | null;
 }
 
+// Printable ASCII without `"` and `\`: the characters JSON.stringify writes as they are (it
+// escapes only `"`, `\`, control characters and lone surrogates). Testing for them is a few times
+// cheaper than JSON.stringify, which a write calls for every string of every person.
+const NOTHING_TO_ESCAPE = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** `value` as a JSON string, exactly as JSON.stringify writes it. */
+export function jsonString(value: string): string {
+  return NOTHING_TO_ESCAPE.test(value) ? `"${value}"` : JSON.stringify(value);
+}
+
+// The values of the register's enumerations (status, reservasjon, spraak), quoted once.
+const QUOTED = new Map<string, string>(
+  [...PERSON_STATUSES, 'JA', 'NEI', ...LANGUAGES].map((v) => [v, JSON.stringify(v)]),
+);
+
+/** jsonString for a value that is mostly one of the enumerations' (any other still as JSON.stringify). */
+function quoted(value: string): string {
+  return QUOTED.get(value) ?? jsonString(value);
+}
+
 /**
  * `out` with `"name":value` added (comma-separated), or `out` as it was when there is no value.
- * Chained calls instead of a list of pairs: a write renders millions of these (an import).
+ * Chained calls instead of a list of pairs: a write renders millions of these (an import). `name`
+ * is one of the register's field names: nothing to escape.
  */
-function member(out: string, name: string, value: string | EpochMs | undefined): string {
+function text(out: string, name: string, value: string | undefined): string {
   if (value === undefined) return out;
-  // A formatted timestamp has nothing to escape.
-  const m =
-    typeof value === 'number' ? `"${name}":"${formatOslo(value)}"` : `"${name}":${JSON.stringify(value)}`;
-  return out === '' ? m : `${out},${m}`;
+  return out === '' ? `"${name}":${jsonString(value)}` : `${out},"${name}":${jsonString(value)}`;
+}
+
+/** text() for a member whose value is mostly one of the enumerations'. */
+function enumText(out: string, name: string, value: string | undefined): string {
+  if (value === undefined) return out;
+  return out === '' ? `"${name}":${quoted(value)}` : `${out},"${name}":${quoted(value)}`;
+}
+
+/** The same for a timestamp: formatted, it has nothing to escape. */
+function stamp(out: string, name: string, value: EpochMs | undefined): string {
+  if (value === undefined) return out;
+  return out === '' ? `"${name}":"${formatOslo(value)}"` : `${out},"${name}":"${formatOslo(value)}"`;
 }
 
 const orNull = (members: string): string | null => (members === '' ? null : members);
@@ -54,30 +84,14 @@ function objectMember(name: string, inner: string | null): string | null {
 }
 
 export function renderPerson(p: Person): RenderedPerson {
-  const deleted = p.status === 'SLETTET';
-  const identified = member('', 'personidentifikator', p.personidentifikator);
-  const base = deleted
-    ? member(identified, 'status', p.status)
-    : member(
-        member(
-          member(
-            member(identified, 'reservasjon', p.reservasjon),
-            'reservasjonstidspunkt',
-            p.reservasjonstidspunkt,
-          ),
-          'reservasjon_oppdatert',
-          p.reservasjon_oppdatert,
-        ),
-        'status',
-        p.status,
-      );
-  if (deleted) {
+  const identified = `"personidentifikator":${jsonString(p.personidentifikator)}`;
+  if (p.status === 'SLETTET') {
     return {
       personidentifikator: p.personidentifikator,
       status: p.status,
       reserved: false,
       varslingBasis: null,
-      base,
+      base: `${identified},"status":${quoted(p.status)}`,
       epost: null,
       mobil: null,
       epostKey: null,
@@ -88,56 +102,68 @@ export function renderPerson(p: Person): RenderedPerson {
       mailboxProvider: null,
     };
   }
+  const base = enumText(
+    stamp(
+      stamp(
+        enumText(identified, 'reservasjon', p.reservasjon),
+        'reservasjonstidspunkt',
+        p.reservasjonstidspunkt,
+      ),
+      'reservasjon_oppdatert',
+      p.reservasjon_oppdatert,
+    ),
+    'status',
+    p.status,
+  );
   const k = p.kontaktinformasjon;
   const d = p.digital_post;
+  let epost: string | null = null;
+  let mobil: string | null = null;
+  if (k) {
+    epost = orNull(
+      stamp(
+        stamp(text('', 'epostadresse', k.epostadresse), 'epostadresse_oppdatert', k.epostadresse_oppdatert),
+        'epostadresse_sist_verifisert',
+        k.epostadresse_sist_verifisert,
+      ),
+    );
+    mobil = orNull(
+      stamp(
+        stamp(
+          text('', 'mobiltelefonnummer', k.mobiltelefonnummer),
+          'mobiltelefonnummer_oppdatert',
+          k.mobiltelefonnummer_oppdatert,
+        ),
+        'mobiltelefonnummer_sist_verifisert',
+        k.mobiltelefonnummer_sist_verifisert,
+      ),
+    );
+  }
+  const spraak = orNull(stamp(enumText('', 'spraak', p.spraak), 'spraak_oppdatert', p.spraak_oppdatert));
   return {
     personidentifikator: p.personidentifikator,
     status: p.status,
     reserved: p.reservasjon === 'JA',
     varslingBasis: latestChannelConfirmation(k) ?? null,
     base,
-    epost: k
-      ? orNull(
-          member(
-            member(
-              member('', 'epostadresse', k.epostadresse),
-              'epostadresse_oppdatert',
-              k.epostadresse_oppdatert,
-            ),
-            'epostadresse_sist_verifisert',
-            k.epostadresse_sist_verifisert,
-          ),
-        )
-      : null,
-    mobil: k
-      ? orNull(
-          member(
-            member(
-              member('', 'mobiltelefonnummer', k.mobiltelefonnummer),
-              'mobiltelefonnummer_oppdatert',
-              k.mobiltelefonnummer_oppdatert,
-            ),
-            'mobiltelefonnummer_sist_verifisert',
-            k.mobiltelefonnummer_sist_verifisert,
-          ),
-        )
-      : null,
+    epost,
+    mobil,
     epostKey: k?.epostadresse ? emailKey(k.epostadresse) : null,
     mobilKey: k?.mobiltelefonnummer ? mobileKey(k.mobiltelefonnummer) : null,
-    digitalPost: objectMember(
-      'digital_post',
-      d
-        ? orNull(
-            member(
-              member('', 'postkasseadresse', d.postkasseadresse),
+    digitalPost: d
+      ? objectMember(
+          'digital_post',
+          orNull(
+            text(
+              text('', 'postkasseadresse', d.postkasseadresse),
               'postkasseleverandoeradresse',
               d.postkasseleverandoeradresse,
             ),
-          )
-        : null,
-    ),
-    sertifikat: orNull(member('', 'sertifikat', p.sertifikat)),
-    spraak: orNull(member(member('', 'spraak', p.spraak), 'spraak_oppdatert', p.spraak_oppdatert)),
+          ),
+        )
+      : null,
+    sertifikat: p.sertifikat === undefined ? null : `"sertifikat":${jsonString(p.sertifikat)}`,
+    spraak,
     mailboxProvider: d ? d.postkasseleverandoeradresse : null,
   };
 }

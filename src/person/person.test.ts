@@ -2,6 +2,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { isValidEmail, isValidMobile, latestChannelConfirmation, parsePerson } from './person.js';
 import type { FieldProblem, Person, PersonRules } from './person.js';
 
@@ -436,6 +437,39 @@ describe('isValidMobile', () => {
     ]) {
       assert.equal(isValidMobile(bad), false, JSON.stringify(bad));
     }
+  });
+});
+
+// The rule as three regular expressions, as isValidMobile had it before it became one pass.
+function mobileByPattern(value: string): boolean {
+  if (value.length < 8 || value.length > 20 || !/^\+?[- _0-9]+$/.test(value)) return false;
+  const digits = value.replace(/[- _]/g, '');
+  let national: string | undefined;
+  if (digits.startsWith('+47')) national = digits.slice(3);
+  else if (digits.startsWith('0047')) national = digits.slice(4);
+  else if (/^[0-9]{8}$/.test(digits)) national = digits;
+  return national === undefined || national[0] === '4' || national[0] === '9';
+}
+
+describe('isValidMobile against the regular expressions (property)', () => {
+  it('agrees for strings of the characters that matter, and for any string', () => {
+    const mobileLike = fc
+      .tuple(
+        fc.constantFrom('', '+', '+47', '0047', '+470', '004', '+4', '00', '47'),
+        fc.array(
+          fc.constantFrom(...'0123456789'.split(''), '4', '9', '-', ' ', '_', '+', '.', '\n', '\u0660'),
+          {
+            maxLength: 22,
+          },
+        ),
+      )
+      .map(([prefix, chars]) => prefix + chars.join(''));
+    fc.assert(
+      fc.property(fc.oneof(mobileLike, fc.string({ minLength: 6, maxLength: 22 })), (value) => {
+        assert.equal(isValidMobile(value), mobileByPattern(value), JSON.stringify(value));
+      }),
+      { numRuns: 20000 },
+    );
   });
 });
 

@@ -7,11 +7,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
+  daysFromCivil,
   eighteenMonthBoundary,
   formatOslo,
+  formatOsloComputed,
   osloOffsetMinutes,
   osloWallTimeToInstant,
   parseInstant,
+  parseInstantByPattern,
 } from './oslo-time.js';
 import { searchFlip, varslingFlip } from './varsling-flip.js';
 
@@ -195,6 +198,118 @@ describe('the Oslo clock against Intl asked every time (property)', () => {
         assert.equal(flip, searchFlip(b, b + 540 * DAY));
       }),
       { numRuns: RUNS / 4 },
+    );
+  });
+});
+
+// parseInstant reads `YYYY-MM-DDTHH:mm:ss+HH` by character codes and remembers, for a text whose
+// offset is Oslo's own at that instant, that formatOslo gives the text back. Both against the
+// general path: the regular expression, and formatOslo worked out from the instant.
+describe('the canonical timestamp fast path against the general path (property)', () => {
+  const two = (n: number) => String(n).padStart(2, '0');
+  /** Oslo's wall clock at `t` written with a chosen offset: right, wrong, or not Oslo's at all. */
+  const wallText = (t: number, offsetHours: number, sign = '+') => {
+    const wall = new Date(Math.floor(t / 1000) * 1000 + offsetHours * HOUR);
+    return `${String(wall.getUTCFullYear()).padStart(4, '0')}-${two(wall.getUTCMonth() + 1)}-${two(
+      wall.getUTCDate(),
+    )}T${two(wall.getUTCHours())}:${two(wall.getUTCMinutes())}:${two(wall.getUTCSeconds())}${sign}${two(
+      offsetHours,
+    )}`;
+  };
+  /** Every field of the canonical shape, in range or just out of it, at fixed widths. */
+  const anyShaped = fc
+    .record({
+      year: fc.oneof(fc.integer({ min: 1890, max: 2200 }), fc.integer({ min: 0, max: 9999 })),
+      month: fc.integer({ min: 0, max: 13 }),
+      day: fc.integer({ min: 0, max: 32 }),
+      hour: fc.integer({ min: 0, max: 25 }),
+      minute: fc.integer({ min: 0, max: 61 }),
+      second: fc.integer({ min: 0, max: 61 }),
+      sign: fc.constantFrom('+', '-'),
+      offset: fc.oneof(fc.constantFrom(0, 1, 2), fc.integer({ min: 0, max: 99 })),
+      t: fc.constantFrom('T', 't'),
+    })
+    .map(
+      (f) =>
+        `${String(f.year).padStart(4, '0')}-${two(f.month)}-${two(f.day)}${f.t}${two(f.hour)}:${two(
+          f.minute,
+        )}:${two(f.second)}${f.sign}${two(f.offset)}`,
+    );
+  /** A canonical text with one character replaced (digits by non-digits, separators by others). */
+  const mangled = fc
+    .tuple(
+      instant,
+      fc.integer({ min: 0, max: 21 }),
+      fc.constantFrom('0', '9', 'a', ' ', '-', ':', '+', '/', 'Z', '\u0660', '\uff10'),
+    )
+    .map(([t, at, c]) => {
+      const text = wallText(t, referenceOffset(t) / 60);
+      return text.slice(0, at) + c + text.slice(at + 1);
+    });
+  /** Wall clock texts near and far from changes, with Oslo's offset, the other one, or +00/-01. */
+  const wallTexts = fc
+    .tuple(instant, fc.constantFrom(0, 1, 2), fc.constantFrom('+', '-'))
+    .map(([t, offset, sign]) => wallText(t, offset, sign));
+
+  /** parseInstant agrees with the pattern, and formatOslo with the computed form, afterwards too. */
+  function agrees(text: string): void {
+    const t = parseInstant(text);
+    assert.equal(t, parseInstantByPattern(text), text);
+    if (t === undefined) return;
+    assert.equal(formatOslo(t), formatOsloComputed(t), text);
+    assert.equal(formatOslo(t), referenceFormat(t), text);
+    // The text comes back exactly when it is the canonical form with Oslo's offset.
+    const canonical = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+\d{2}$/.test(text);
+    if (canonical && Number(text.slice(20)) * 60 === referenceOffset(t)) assert.equal(formatOslo(t), text);
+  }
+
+  it('agrees for wall clock texts with the right and the wrong offset, near changes too', () => {
+    fc.assert(fc.property(wallTexts, agrees), { numRuns: RUNS * 4 });
+  });
+
+  it('agrees at every change: the doubled autumn hour, the spring gap, both offsets', () => {
+    for (const change of CHANGES) {
+      for (let t = change - 2 * HOUR; t <= change + 2 * HOUR; t += 15 * MINUTE) {
+        for (const delta of [-1000, 0, 1000]) {
+          for (const offset of [1, 2]) agrees(wallText(t + delta, offset));
+        }
+      }
+    }
+  });
+
+  it('agrees for texts of the canonical shape with fields out of range', () => {
+    fc.assert(fc.property(anyShaped, agrees), { numRuns: RUNS * 4 });
+  });
+
+  it('agrees for canonical texts with one character replaced', () => {
+    fc.assert(fc.property(mangled, agrees), { numRuns: RUNS * 4 });
+  });
+
+  it('formats every instant as computed, whatever was parsed before it (the remembered texts)', () => {
+    fc.assert(
+      fc.property(fc.array(wallTexts, { minLength: 1, maxLength: 40 }), instant, (texts, other) => {
+        const parsed = texts.map(parseInstant);
+        // Formatted in the reverse order, and an instant that was not parsed in between.
+        assert.equal(formatOslo(other), referenceFormat(other));
+        for (const t of parsed.reverse()) {
+          if (t !== undefined) assert.equal(formatOslo(t), formatOsloComputed(t));
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('daysFromCivil counts days as Date.UTC does', () => {
+    const date = fc
+      .tuple(
+        fc.integer({ min: 1900, max: 9999 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 31 }),
+      )
+      .filter(([y, m, d]) => d <= new Date(Date.UTC(y, m, 0)).getUTCDate());
+    fc.assert(
+      fc.property(date, ([y, m, d]) => daysFromCivil(y, m, d) * DAY === Date.UTC(y, m - 1, d)),
+      { numRuns: RUNS * 4 },
     );
   });
 });

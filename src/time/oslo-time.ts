@@ -96,11 +96,31 @@ const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => pad2(i));
 // days, so the date part is made once per day (bounded like the offset caches).
 const datePrefixCache = new Map<number, string>();
 
+// Texts that parseInstant read in exactly the form formatOslo writes, with Oslo's real offset at
+// that instant: formatting that instant gives the same text again (see rememberCanonical), so an
+// import, which parses each timestamp of a line and then renders it, need not build it twice.
+// Direct-mapped on the instant's second: a clash only costs the general path.
+const CANONICAL_SLOTS = 256;
+const canonicalAt = new Float64Array(CANONICAL_SLOTS).fill(Number.NaN);
+const canonicalText: string[] = new Array<string>(CANONICAL_SLOTS).fill('');
+
+function canonicalSlot(ms: EpochMs): number {
+  return (ms / 1000) & (CANONICAL_SLOTS - 1);
+}
+
 /**
  * `YYYY-MM-DDTHH:mm:ss±HH` in Oslo local time, no fractions, hours-only offset
  * (`2017-11-07T09:48:38+01`).
  */
 export function formatOslo(ms: EpochMs): string {
+  const slot = canonicalSlot(ms);
+  // NaN (the empty slot) equals nothing.
+  if (canonicalAt[slot] === ms) return canonicalText[slot]!;
+  return formatOsloComputed(ms);
+}
+
+/** formatOslo worked out from the instant, without the remembered texts (exported for tests). */
+export function formatOsloComputed(ms: EpochMs): string {
   const offset = osloOffsetMinutes(ms);
   const local = Math.floor(ms / 1000) * 1000 + offset * MS_PER_MINUTE;
   const day = Math.floor(local / MS_PER_DAY);
@@ -171,7 +191,40 @@ function parseOwnFormat(text: string): EpochMs | undefined {
     return undefined;
   if (!(second <= 59 && offsetHours <= 18 && day <= daysInMonth(year, month - 1))) return undefined;
   const offsetMinutes = (sign === 45 ? -60 : 60) * offsetHours;
-  return Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * MS_PER_MINUTE;
+  const ms =
+    daysFromCivil(year, month, day) * MS_PER_DAY +
+    hour * MS_PER_HOUR +
+    minute * MS_PER_MINUTE +
+    second * 1000 -
+    offsetMinutes * MS_PER_MINUTE;
+  if (sign === 43 && offsetMinutes === osloOffsetMinutes(ms)) rememberCanonical(ms, text);
+  return ms;
+}
+
+/**
+ * Days from 1970-01-01 to `year`-`month`-`day` (month 1-12, a valid date, year from 1900), as
+ * Date.UTC counts them: the proleptic Gregorian calendar in whole 400-year eras (H. Hinnant's
+ * days_from_civil). Plain arithmetic is cheaper than Date.UTC, and an import reads millions.
+ */
+export function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146097 + dayOfEra - 719468;
+}
+
+/**
+ * Remembers that formatOslo(ms) is `text`. Only for a text parseOwnFormat accepted (four-digit
+ * year, valid month, day, hour, minute and second, `+HH`) whose offset is Oslo's own at `ms`:
+ * formatOslo adds that same offset to `ms` and so writes back exactly those fields, with the
+ * offset as `+HH` (oslo-time.property.test.ts checks this against the computed form).
+ */
+function rememberCanonical(ms: EpochMs, text: string): void {
+  const slot = canonicalSlot(ms);
+  canonicalAt[slot] = ms;
+  canonicalText[slot] = text;
 }
 
 /**
@@ -184,6 +237,11 @@ export function parseInstant(text: string): EpochMs | undefined {
     const fast = parseOwnFormat(text);
     if (fast !== undefined) return fast;
   }
+  return parseInstantByPattern(text);
+}
+
+/** parseInstant by the regular expression alone, for every accepted form (exported for tests). */
+export function parseInstantByPattern(text: string): EpochMs | undefined {
   const m = ISO_DATE_TIME.exec(text);
   if (!m) return undefined;
   const year = Number(m[1]);
