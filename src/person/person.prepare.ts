@@ -6,21 +6,22 @@ import { renderPerson } from './person.render.js';
 import type { RenderedPerson } from './person.render.js';
 
 /**
- * A certificate equal to the current one of the person's mailbox provider is the provider's, not
- * the person's own: it is not stored with the person, so the provider's next certificate shows
- * for the person too. (Imports and synced feeds carry the effective certificate.)
+ * Whether `p`'s certificate is the current one of its mailbox provider: then it is the provider's,
+ * not the person's own, and is not stored with the person, so the provider's next certificate
+ * shows for the person too. (Imports and synced feeds carry the effective certificate.)
  */
-export function withoutProviderCertificate(
-  p: Person,
-  providerCertificates: ReadonlyMap<string, string>,
-): Person {
-  if (!p.sertifikat || !p.digital_post) return p;
-  if (providerCertificates.get(p.digital_post.postkasseleverandoeradresse) !== p.sertifikat) return p;
-  const { sertifikat: _inherited, ...rest } = p;
-  return rest;
+function inheritsProviderCertificate(p: Person, providerCertificates: ReadonlyMap<string, string>): boolean {
+  return (
+    p.sertifikat !== undefined &&
+    p.digital_post !== undefined &&
+    providerCertificates.get(p.digital_post.postkasseleverandoeradresse) === p.sertifikat
+  );
 }
 
 /** A person as the register stores it, given the providers' current certificates (orgno -> base64). */
 export function renderForWrite(p: Person, providerCertificates: ReadonlyMap<string, string>): RenderedPerson {
-  return renderPerson(withoutProviderCertificate(p, providerCertificates));
+  const rendered = renderPerson(p);
+  // The certificate is a fragment of its own, rendered from nothing else: dropping it afterwards is
+  // rendering the person without it (and cheaper than copying the person without it first).
+  return inheritsProviderCertificate(p, providerCertificates) ? { ...rendered, sertifikat: null } : rendered;
 }
