@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { syntheticPersons } from '../demo/synthetic-persons.js';
 import { PersonRepository } from '../person/person.repository.js';
-import { renderPerson } from '../person/person.render.js';
+import { kontaktinformasjonMember, renderPerson } from '../person/person.render.js';
 import { PersonWriter } from '../person/person.writer.js';
 import { openStore } from '../store/open-store.js';
 import { skipReason, STORE_KINDS, openTestStore } from '../test-support/stores.js';
@@ -67,12 +67,16 @@ describe('encodeLookupRecord / decodeLookupRecord', () => {
       assert.equal(digitalPostOf(d).toString(), r.digitalPost === null ? '' : `,${r.digitalPost}`);
       assert.equal(spraakOf(d).toString(), r.spraak === null ? '' : `,${r.spraak}`);
       assert.equal(d.tail.toString(), `${r.spraak === null ? '' : `,${r.spraak}`}}`);
-      // Written straight into a buffer (the import's COPY): the same bytes, within the room asked.
+      assert.equal(kontakt, r.epost === null && r.mobil === null ? '' : `,${kontaktinformasjonMember(r)}`);
+      // Written straight into a buffer (the import's COPY): within the room asked, nothing around it
+      // touched.
       const room = lookupRecordMaxBytes(r);
-      const out = Buffer.alloc(room + 8, 0xee);
+      const out = Buffer.alloc(room + 6, 0xee);
       const written = writeLookupRecord(out, 3, r, flipOf(r));
-      assert.equal(out.subarray(3, 3 + written).toString(), encodeLookupRecord(r));
       assert.ok(written <= room, `${written} > ${room}`);
+      assert.equal(out.subarray(3, 3 + written).toString(), encodeLookupRecord(r));
+      assert.ok(out.subarray(0, 3).every((b) => b === 0xee));
+      assert.ok(out.subarray(3 + room).every((b) => b === 0xee));
       assert.deepEqual(partsOfLookupRecord(encodeLookupRecord(r)), {
         base: r.base,
         epost: r.epost,

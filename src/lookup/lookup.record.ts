@@ -10,7 +10,6 @@
 // The certificate is not in the record: a person without one of their own shows their provider's,
 // which can change without the person being rewritten.
 
-import { kontaktinformasjonMember } from '../person/person.render.js';
 import type { RenderedPerson } from '../person/person.render.js';
 import { varslingFlip } from '../time/varsling-flip.js';
 import type { EpochMs } from '../time/oslo-time.js';
@@ -29,19 +28,13 @@ export type LookupRecordSource = Pick<
   | 'spraak'
 >;
 
-/** The record text for person.lookup. Offsets count UTF-8 bytes. */
+/** The record text for person.lookup (`writeLookupRecord`'s bytes as text). Offsets count UTF-8 bytes. */
 export function encodeLookupRecord(p: LookupRecordSource, flip = flipOf(p)): string {
-  const kontakt = kontaktinformasjonMember(p);
-  const head = `{${p.base}`;
-  const k = kontakt === null ? '' : `,${kontakt}`;
-  const d = p.digitalPost === null ? '' : `,${p.digitalPost}`;
-  const s = p.spraak === null ? '' : `,${p.spraak}`;
-  const a = Buffer.byteLength(head);
-  const b = a + Buffer.byteLength(k);
-  const c = b + Buffer.byteLength(d);
-  const header = flip === null ? `N|||${a}|${b}|${c}|` : `V|${p.varslingBasis}|${flip}|${a}|${b}|${c}|`;
-  return `${header}${head}${k}${d}${s}}`;
+  const out = Buffer.allocUnsafe(lookupRecordMaxBytes(p));
+  return out.toString('utf8', 0, writeLookupRecord(out, 0, p, flip));
 }
+
+const KONTAKT_OPEN = ',"kontaktinformasjon":{';
 
 // Room left for the header when a record is written into a buffer: `V|` and two epoch
 // milliseconds of at most 16 characters each, three offsets of at most 10 digits, six bars.
@@ -106,7 +99,6 @@ export function writeLookupRecord(
 /** The rendered fragments a record holds (as in RenderedPerson), cut back out of its text. */
 export type LookupRecordParts = Pick<RenderedPerson, 'base' | 'epost' | 'mobil' | 'digitalPost' | 'spraak'>;
 
-const KONTAKT_OPEN = ',"kontaktinformasjon":{';
 // Where the mobile channel's members begin inside kontaktinformasjon. A quote inside a JSON string
 // is always escaped, so `,"mobiltelefonnummer` is never part of the e-mail channel's values.
 const MOBIL_AFTER_EPOST = ',"mobiltelefonnummer';
@@ -114,38 +106,32 @@ const MOBIL_FIRST = '"mobiltelefonnummer';
 
 /**
  * The inverse of `encodeLookupRecord`: the fragments of the person's answer (the store keeps them
- * only in the record). For the readers that work with fragments (the change feed, the export); a
- * lookup copies the record's bytes instead.
+ * only in the record), cut where `decodeLookupRecord` cuts them. For the readers that work with
+ * fragments (the change feed, the export); a lookup copies the record's bytes instead.
  */
 export function partsOfLookupRecord(record: string): LookupRecordParts {
-  // `<kind>|<basis>|<flip>|<a>|<b>|<c>|<body>`: the body may hold bars of its own.
-  const header = record.split('|', 6);
-  const body = record.slice(header.join('|').length + 1);
-  let a = Number(header[3]);
-  let b = Number(header[4]);
-  let c = Number(header[5]);
-  if (Buffer.byteLength(body) !== body.length) {
-    // The offsets count UTF-8 bytes; cut at the same places of the text.
-    const bytes = Buffer.from(body);
-    [a, b, c] = [a, b, c].map((at) => bytes.toString('utf8', 0, at).length) as [number, number, number];
-  }
+  const r = decodeLookupRecord(Buffer.from(record), null);
+  const kontakt = kontaktOf(r);
   let epost: string | null = null;
   let mobil: string | null = null;
-  if (b > a) {
-    const kontakt = body.slice(a + KONTAKT_OPEN.length, b - 1);
-    if (kontakt.startsWith(MOBIL_FIRST)) mobil = kontakt;
+  if (kontakt.length > 0) {
+    const members = kontakt.toString('utf8', KONTAKT_OPEN.length, kontakt.length - 1);
+    if (members.startsWith(MOBIL_FIRST)) mobil = members;
     else {
-      const split = kontakt.indexOf(MOBIL_AFTER_EPOST);
-      epost = split === -1 ? kontakt : kontakt.slice(0, split);
-      mobil = split === -1 ? null : kontakt.slice(split + 1);
+      const split = members.indexOf(MOBIL_AFTER_EPOST);
+      epost = split === -1 ? members : members.slice(0, split);
+      mobil = split === -1 ? null : members.slice(split + 1);
     }
   }
+  // Each fragment after the base starts with its comma.
+  const digitalPost = digitalPostOf(r);
+  const spraak = spraakOf(r);
   return {
-    base: body.slice(1, a),
+    base: r.head.toString('utf8', 1),
     epost,
     mobil,
-    digitalPost: c > b ? body.slice(b + 1, c) : null,
-    spraak: body.length - 1 > c ? body.slice(c + 1, body.length - 1) : null,
+    digitalPost: digitalPost.length > 0 ? digitalPost.toString('utf8', 1) : null,
+    spraak: spraak.length > 0 ? spraak.toString('utf8', 1) : null,
   };
 }
 
