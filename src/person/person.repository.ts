@@ -68,9 +68,6 @@ export const LOOKUP_SQL = `select p.lookup, coalesce(p.sertifikat, mp.sertifikat
   from person p left join mailbox_provider mp on mp.orgno = p.mailbox_provider
   where p.personidentifikator = any($1::text[]) order by p.personidentifikator`;
 
-/** The advisory lock that serialises the register's writers (see PersonWriter). */
-export const PERSON_WRITE_LOCK = 72617202;
-
 export class PersonRepository {
   constructor(private readonly db: Database) {}
 
