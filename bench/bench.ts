@@ -257,7 +257,10 @@ async function load(
   };
 }
 
-/** Concurrency `connections`, each looping the service's own lookup query for `seconds`. */
+/**
+ * Concurrency `connections`, each looping the service's own lookup query for `seconds`, sent as the
+ * service sends it (a prepared statement, see openPostgres).
+ */
 async function databaseCeiling(
   kind: StoreKind,
   where: string,
@@ -270,13 +273,13 @@ async function databaseCeiling(
   if (kind === 'postgres') {
     const sql = postgres(where, { max: connections, onnotice: () => {} });
     try {
-      await sql.unsafe(LOOKUP_SQL, [pick(ids, 1000).sort()]).raw(); // connect
+      await sql.unsafe(LOOKUP_SQL, [pick(ids, 1000).sort()], { prepare: true }).raw(); // connect
       deadline = performance.now() + seconds * 1000;
       const started = performance.now();
       await Promise.all(
         Array.from({ length: connections }, async () => {
           while (performance.now() < deadline) {
-            const rows = await sql.unsafe(LOOKUP_SQL, [pick(ids, 1000).sort()]).raw();
+            const rows = await sql.unsafe(LOOKUP_SQL, [pick(ids, 1000).sort()], { prepare: true }).raw();
             persons += rows.length;
           }
         }),
