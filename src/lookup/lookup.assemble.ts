@@ -2,7 +2,6 @@
 // no JSON is built or parsed per person, only slices chosen by the view and copied once.
 
 import type { EpochMs } from '../time/oslo-time.js';
-import { digitalPostOf, kontaktOf, spraakOf } from './lookup.record.js';
 import type { LookupRecord } from './lookup.record.js';
 import { ALL_GROUPS, Group } from './lookup.view.js';
 import type { View } from './lookup.view.js';
@@ -53,24 +52,24 @@ export class CachedAnswer {
   static byteLength(r: LookupRecord): number {
     const status = r.dependsOnClock ? KAN_VARSLES : KAN_IKKE_VARSLES;
     const certificate = r.sertifikat === null ? 0 : 1 + r.sertifikat.length;
-    return 1 + r.head.length + status.length + r.middle.length + certificate + r.tail.length;
+    return 1 + r.a + status.length + (r.c - r.a) + certificate + (r.end - r.tailAt);
   }
 
   /** Writes `r` in this layout into `out` at `offset`; returns where it ends. */
   static write(r: LookupRecord, out: Buffer, offset: number): number {
     let o = offset;
     out[o++] = 0x2c; // the comma before the person; skipped for the answer's first
-    o += r.head.copy(out, o);
+    o += r.bytes.copy(out, o, r.headAt, r.headAt + r.a);
     o += (r.dependsOnClock ? KAN_VARSLES : KAN_IKKE_VARSLES).copy(out, o);
-    o += r.middle.copy(out, o);
+    o += r.bytes.copy(out, o, r.middleAt, r.middleAt + (r.c - r.a));
     if (r.sertifikat !== null) {
       out[o++] = 0x2c;
       o += r.sertifikat.copy(out, o);
     }
-    return o + r.tail.copy(out, o);
+    return o + r.bytes.copy(out, o, r.tailAt, r.end);
   }
 
-  /** The answer's parts as slices (views of the slab), for the views that are not the common one. */
+  /** The answer's parts as ranges of the slab, for the views that are not the common one. */
   record(): LookupRecord {
     const status = this.dependsOnClock ? KAN_VARSLES : KAN_IKKE_VARSLES;
     const headStart = this.start + 1;
@@ -86,9 +85,11 @@ export class CachedAnswer {
       a: this.a,
       b: this.b,
       c: this.c,
-      head: this.slab.subarray(headStart, headStart + this.a),
-      middle: this.slab.subarray(middleStart, middleEnd),
-      tail: this.slab.subarray(tailStart, this.end),
+      bytes: this.slab,
+      headAt: headStart,
+      middleAt: middleStart,
+      tailAt: tailStart,
+      end: this.end,
       sertifikat:
         this.certificateLength === 0
           ? null
@@ -148,29 +149,32 @@ export class AnswerBuilder {
     this.separate();
     const notifiable = isNotifiable(r, this.now, this.boundary);
     const g = this.view.groups;
+    const head = r.headAt;
     if (this.common) {
-      // The common view (both data scopes, no informasjonsbehov): four or five slices.
-      this.push(r.head);
+      // The common view (both data scopes, no informasjonsbehov): four or five ranges.
+      this.range(r.bytes, head, head + r.a);
       this.push(notifiable ? KAN_VARSLES : KAN_IKKE_VARSLES);
-      this.push(r.middle);
+      this.range(r.bytes, r.middleAt, r.middleAt + (r.c - r.a));
       if (r.sertifikat !== null) {
         this.push(COMMA);
         this.push(r.sertifikat);
       }
-      this.push(r.tail);
+      this.range(r.bytes, r.tailAt, r.end);
       return;
     }
-    this.push(r.head);
+    this.range(r.bytes, head, head + r.a);
     if (g & Group.varslingsstatus) this.push(notifiable ? KAN_VARSLES : KAN_IKKE_VARSLES);
     if (!(this.view.withholdUnreachable && !notifiable)) {
-      if (g & Group.kontaktinformasjon && r.b > r.a) this.push(kontaktOf(r));
-      if (g & Group.digitalPost && r.c > r.b) this.push(digitalPostOf(r));
+      if (g & Group.kontaktinformasjon && r.b > r.a)
+        this.range(r.bytes, r.middleAt, r.middleAt + (r.b - r.a));
+      if (g & Group.digitalPost && r.c > r.b)
+        this.range(r.bytes, r.middleAt + (r.b - r.a), r.middleAt + (r.c - r.a));
       if (g & Group.sertifikat && r.sertifikat !== null) {
         this.push(COMMA);
         this.push(r.sertifikat);
       }
     }
-    if (g & Group.spraak && r.tail.length > 1) this.push(spraakOf(r));
+    if (g & Group.spraak && r.end - r.tailAt > 1) this.range(r.bytes, r.tailAt, r.end - 1);
     this.push(BRACE);
   }
 

@@ -22,10 +22,12 @@ import {
   digitalPostOf,
   encodeLookupRecord,
   flipOf,
+  headOf,
   kontaktOf,
   lookupRecordMaxBytes,
   partsOfLookupRecord,
   spraakOf,
+  tailOf,
   writeLookupRecord,
 } from './lookup.record.js';
 
@@ -61,12 +63,12 @@ describe('encodeLookupRecord / decodeLookupRecord', () => {
       const r = renderPerson(p);
       const d = decodeLookupRecord(Buffer.from(encodeLookupRecord(r)), null);
       assert.equal(d.personidentifikator, r.personidentifikator);
-      assert.equal(d.head.toString(), `{${r.base}`);
+      assert.equal(headOf(d).toString(), `{${r.base}`);
       const kontakt = kontaktOf(d).toString();
       assert.ok(kontakt === '' || kontakt.startsWith(',"kontaktinformasjon":{'), kontakt);
       assert.equal(digitalPostOf(d).toString(), r.digitalPost === null ? '' : `,${r.digitalPost}`);
       assert.equal(spraakOf(d).toString(), r.spraak === null ? '' : `,${r.spraak}`);
-      assert.equal(d.tail.toString(), `${r.spraak === null ? '' : `,${r.spraak}`}}`);
+      assert.equal(tailOf(d).toString(), `${r.spraak === null ? '' : `,${r.spraak}`}}`);
       assert.equal(kontakt, r.epost === null && r.mobil === null ? '' : `,${kontaktinformasjonMember(r)}`);
       // Written straight into a buffer (the import's COPY): within the room asked, nothing around it
       // touched.
