@@ -66,6 +66,31 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(latest?.identifiers, identifiers);
     });
 
+    it('keeps what a refused lookup asked exactly: commas, empty strings, no identifier at all', async () => {
+      const batch = new AuditBatch(store.db, 1);
+      const asked = [
+        ['12345678901,12345678902'],
+        ['', '12345678901'],
+        [''],
+        [],
+        ['1,', ',2', 'x'],
+        ['1234567890,', '1'],
+        ['12345678901,1234567890', '1'],
+        ['12345678901', '12345678902'],
+      ];
+      await Promise.all(
+        asked.map((identifiers, n) => batch.record({ ...entry(n), clientId: `asked-${n}`, identifiers })),
+      );
+      const stored = await new AuditRepository(store.db).latest(100);
+      for (const [n, identifiers] of asked.entries()) {
+        assert.deepEqual(
+          stored.find((e) => e.clientId === `asked-${n}`)?.identifiers,
+          identifiers,
+          `entry ${n}`,
+        );
+      }
+    });
+
     it('rejects the callers of a failed insert', async () => {
       const batch = new AuditBatch(store.db, 1);
       const bad = { ...entry(1), endpoint: null as unknown as string }; // endpoint is not null

@@ -15,10 +15,28 @@ interface Pending {
 /** At most this many entries per statement (a 1000-identifier lookup is about 14 KB of JSON). */
 const MAX_BATCH = 64;
 
+// Identifiers of 11 digits each (every lookup that was answered: they were checked) travel as one
+// comma-joined string, split by string_to_array: the server's CPU for a 1000-identifier entry is
+// about 0.26 ms against 0.45 ms as a JSON array of strings, and the lookup query competes for it.
+// Anything else (a refused lookup's raw input, which may hold commas) travels as the array.
 const INSERT = `insert into audit_log (at, client_id, consumer, supplier, endpoint, identifiers, status)
-  select at, client_id, consumer, supplier, endpoint, identifiers, status
+  select at, client_id, consumer, supplier, endpoint, coalesce(string_to_array(joined, ','), identifiers), status
   from json_to_recordset(($1::text)::json)
-    as t(at timestamptz, client_id text, consumer text, supplier text, endpoint text, identifiers text[], status smallint)`;
+    as t(at timestamptz, client_id text, consumer text, supplier text, endpoint text, identifiers text[],
+         joined text, status smallint)`;
+
+const JOINED_IDENTIFIERS = /^[0-9]{11}(?:,[0-9]{11})*$/;
+
+/**
+ * The entry's identifiers as the INSERT takes them: `joined` when it splits back into exactly these
+ * (n groups of 11 digits in 12n - 1 characters: no comma but the n - 1 separators), else the array.
+ */
+function identifierFields(identifiers: readonly string[]): { joined: string } | { identifiers: string[] } {
+  const joined = identifiers.join(',');
+  return joined.length === 12 * identifiers.length - 1 && JOINED_IDENTIFIERS.test(joined)
+    ? { joined }
+    : { identifiers: identifiers.map(storableText) };
+}
 
 export class AuditBatch {
   private queue: Pending[] = [];
@@ -51,7 +69,7 @@ export class AuditBatch {
                 consumer: e.consumer,
                 supplier: e.supplier,
                 endpoint: e.endpoint,
-                identifiers: e.identifiers.map(storableText),
+                ...identifierFields(e.identifiers),
                 status: e.status,
               })),
             ),
