@@ -46,10 +46,13 @@ describe('the store sockets', () => {
   });
 });
 
-describe('the store sockets on PostgreSQL', { skip: await skipReason('postgres') }, () => {
-  let db: Database;
-  let cleanup: () => Promise<void>;
-
+/**
+ * A fresh PostgreSQL store on one connection for the enclosing suite (opened before its tests,
+ * removed after them): every statement is on the one session, whose state a test can read.
+ */
+function storeOnOneConnection(): { readonly db: Database } {
+  let db: Database | undefined;
+  let cleanup: (() => Promise<void>) | undefined;
   before(async () => {
     const fresh = await freshStoreConfig('postgres');
     cleanup = fresh.cleanup;
@@ -60,12 +63,21 @@ describe('the store sockets on PostgreSQL', { skip: await skipReason('postgres')
     await db?.close();
     await cleanup?.();
   });
+  return {
+    get db() {
+      return db!;
+    },
+  };
+}
+
+describe('the store sockets on PostgreSQL', { skip: await skipReason('postgres') }, () => {
+  const store = storeOnOneConnection();
 
   it('a statement right after a COPY does not wait for a delayed ACK', async () => {
     const rounds = 40;
     const row = Buffer.from('x'.repeat(70_000) + '\n'); // more than a loopback segment
     const started = performance.now();
-    await db.transaction(async (tx) => {
+    await store.db.transaction(async (tx) => {
       await tx.query('create temporary table copied (t text) on commit drop');
       for (let i = 0; i < rounds; i++) {
         await tx.copyFrom('copied (t)', row, 'text');
@@ -79,24 +91,12 @@ describe('the store sockets on PostgreSQL', { skip: await skipReason('postgres')
 });
 
 describe('the store statements on PostgreSQL', { skip: await skipReason('postgres') }, () => {
-  let db: Database;
-  let cleanup: () => Promise<void>;
-
-  before(async () => {
-    const fresh = await freshStoreConfig('postgres');
-    cleanup = fresh.cleanup;
-    const config = fresh.config as { url: string; schema: string };
-    // One connection: every statement below is on the session whose prepared statements are read.
-    db = await openPostgres({ url: config.url, schema: config.schema, poolSize: 1 });
-  });
-  after(async () => {
-    await db?.close();
-    await cleanup?.();
-  });
+  // One connection: every statement below is on the session whose prepared statements are read.
+  const store = storeOnOneConnection();
 
   const preparedCount = async (text: string) =>
     (
-      await db.query<{ n: number }>(
+      await store.db.query<{ n: number }>(
         'select count(*)::int8 as n from pg_prepared_statements where statement = $1',
         [text],
       )
@@ -105,26 +105,26 @@ describe('the store statements on PostgreSQL', { skip: await skipReason('postgre
   it('prepares a statement with parameters once per connection, and none without', async () => {
     const withParameters = 'select $1::int8 + 1 as n';
     for (let i = 0; i < 3; i++) {
-      assert.deepEqual([...(await db.query(withParameters, [i]))], [{ n: i + 1 }]);
-      const [raw] = await db.queryRaw(withParameters, [i]);
+      assert.deepEqual([...(await store.db.query(withParameters, [i]))], [{ n: i + 1 }]);
+      const [raw] = await store.db.queryRaw(withParameters, [i]);
       assert.equal(raw![0]!.toString(), String(i + 1));
     }
     assert.equal(await preparedCount(withParameters), 1);
     const withoutParameters = 'select 41 + 1 as n';
-    assert.deepEqual([...(await db.query(withoutParameters))], [{ n: 42 }]);
+    assert.deepEqual([...(await store.db.query(withoutParameters))], [{ n: 42 }]);
     assert.equal(await preparedCount(withoutParameters), 0);
   });
 
   it('a prepared statement still answers after its table changed shape', async () => {
-    await db.query('create table shaped (id int8 primary key, a text)');
-    await db.query('insert into shaped values ($1, $2)', [1, 'x']);
+    await store.db.query('create table shaped (id int8 primary key, a text)');
+    await store.db.query('insert into shaped values ($1, $2)', [1, 'x']);
     const select = 'select * from shaped where id = $1';
-    assert.deepEqual([...(await db.query(select, [1]))], [{ id: 1, a: 'x' }]);
-    await db.query('alter table shaped add column b text');
-    assert.deepEqual([...(await db.query(select, [1]))], [{ id: 1, a: 'x', b: null }]);
+    assert.deepEqual([...(await store.db.query(select, [1]))], [{ id: 1, a: 'x' }]);
+    await store.db.query('alter table shaped add column b text');
+    assert.deepEqual([...(await store.db.query(select, [1]))], [{ id: 1, a: 'x', b: null }]);
     // First used again inside a transaction, where a failed statement could not simply be retried.
-    await db.query('alter table shaped add column c text');
-    await db.transaction(async (tx) => {
+    await store.db.query('alter table shaped add column c text');
+    await store.db.transaction(async (tx) => {
       assert.deepEqual([...(await tx.query(select, [1]))], [{ id: 1, a: 'x', b: null, c: null }]);
     });
   });
