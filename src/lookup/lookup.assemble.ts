@@ -2,6 +2,7 @@
 // no JSON is built or parsed per person, only slices chosen by the view and copied once.
 
 import type { EpochMs } from '../time/oslo-time.js';
+import { headEnd, kontaktEnd, middleEnd, spraakEnd } from './lookup.record.js';
 import type { LookupRecord } from './lookup.record.js';
 import { ALL_GROUPS, Group } from './lookup.view.js';
 import type { View } from './lookup.view.js';
@@ -59,9 +60,9 @@ export class CachedAnswer {
   static write(r: LookupRecord, out: Buffer, offset: number): number {
     let o = offset;
     out[o++] = 0x2c; // the comma before the person; skipped for the answer's first
-    o += r.bytes.copy(out, o, r.headAt, r.headAt + r.a);
+    o += r.bytes.copy(out, o, r.headAt, headEnd(r));
     o += (r.dependsOnClock ? KAN_VARSLES : KAN_IKKE_VARSLES).copy(out, o);
-    o += r.bytes.copy(out, o, r.middleAt, r.middleAt + (r.c - r.a));
+    o += r.bytes.copy(out, o, r.middleAt, middleEnd(r));
     if (r.sertifikat !== null) {
       out[o++] = 0x2c;
       o += r.sertifikat.copy(out, o);
@@ -149,12 +150,11 @@ export class AnswerBuilder {
     this.separate();
     const notifiable = isNotifiable(r, this.now, this.boundary);
     const g = this.view.groups;
-    const head = r.headAt;
     if (this.common) {
       // The common view (both data scopes, no informasjonsbehov): four or five ranges.
-      this.range(r.bytes, head, head + r.a);
+      this.range(r.bytes, r.headAt, headEnd(r));
       this.push(notifiable ? KAN_VARSLES : KAN_IKKE_VARSLES);
-      this.range(r.bytes, r.middleAt, r.middleAt + (r.c - r.a));
+      this.range(r.bytes, r.middleAt, middleEnd(r));
       if (r.sertifikat !== null) {
         this.push(COMMA);
         this.push(r.sertifikat);
@@ -162,19 +162,17 @@ export class AnswerBuilder {
       this.range(r.bytes, r.tailAt, r.end);
       return;
     }
-    this.range(r.bytes, head, head + r.a);
+    this.range(r.bytes, r.headAt, headEnd(r));
     if (g & Group.varslingsstatus) this.push(notifiable ? KAN_VARSLES : KAN_IKKE_VARSLES);
     if (!(this.view.withholdUnreachable && !notifiable)) {
-      if (g & Group.kontaktinformasjon && r.b > r.a)
-        this.range(r.bytes, r.middleAt, r.middleAt + (r.b - r.a));
-      if (g & Group.digitalPost && r.c > r.b)
-        this.range(r.bytes, r.middleAt + (r.b - r.a), r.middleAt + (r.c - r.a));
+      if (g & Group.kontaktinformasjon && r.b > r.a) this.range(r.bytes, r.middleAt, kontaktEnd(r));
+      if (g & Group.digitalPost && r.c > r.b) this.range(r.bytes, kontaktEnd(r), middleEnd(r));
       if (g & Group.sertifikat && r.sertifikat !== null) {
         this.push(COMMA);
         this.push(r.sertifikat);
       }
     }
-    if (g & Group.spraak && r.end - r.tailAt > 1) this.range(r.bytes, r.tailAt, r.end - 1);
+    if (g & Group.spraak && spraakEnd(r) > r.tailAt) this.range(r.bytes, r.tailAt, spraakEnd(r));
     this.push(BRACE);
   }
 

@@ -127,7 +127,7 @@ export function partsOfLookupRecord(record: string): LookupRecordParts {
   const digitalPost = digitalPostOf(r);
   const spraak = spraakOf(r);
   return {
-    base: r.bytes.toString('utf8', r.headAt + 1, r.headAt + r.a),
+    base: r.bytes.toString('utf8', r.headAt + 1, headEnd(r)),
     epost,
     mobil,
     digitalPost: digitalPost.length > 0 ? digitalPost.toString('utf8', 1) : null,
@@ -171,17 +171,27 @@ export interface LookupRecord {
   readonly sertifikat: Buffer | null;
 }
 
+// Where the parts end, in `bytes`: the one place their offsets are worked out, for the answer
+// builder's ranges and the views below alike.
+/** The end of `{` and the base members (from headAt). */
+export const headEnd = (r: LookupRecord) => r.headAt + r.a;
+/** The end of kontaktinformasjon, where digital_post begins (from middleAt). */
+export const kontaktEnd = (r: LookupRecord) => r.middleAt + (r.b - r.a);
+/** The end of digital_post, and of the middle (from middleAt). */
+export const middleEnd = (r: LookupRecord) => r.middleAt + (r.c - r.a);
+/** The end of spraak, before the closing brace (from tailAt). */
+export const spraakEnd = (r: LookupRecord) => r.end - 1;
+
 /** `{` and the base members. */
-export const headOf = (r: LookupRecord) => r.bytes.subarray(r.headAt, r.headAt + r.a);
+export const headOf = (r: LookupRecord) => r.bytes.subarray(r.headAt, headEnd(r));
 /** spraak (with a leading comma) if any, and the closing brace. */
 export const tailOf = (r: LookupRecord) => r.bytes.subarray(r.tailAt, r.end);
 /** `,"kontaktinformasjon":{...}` or empty. */
-export const kontaktOf = (r: LookupRecord) => r.bytes.subarray(r.middleAt, r.middleAt + (r.b - r.a));
+export const kontaktOf = (r: LookupRecord) => r.bytes.subarray(r.middleAt, kontaktEnd(r));
 /** `,"digital_post":{...}` or empty. */
-export const digitalPostOf = (r: LookupRecord) =>
-  r.bytes.subarray(r.middleAt + (r.b - r.a), r.middleAt + (r.c - r.a));
+export const digitalPostOf = (r: LookupRecord) => r.bytes.subarray(kontaktEnd(r), middleEnd(r));
 /** `,"spraak":...` or empty. */
-export const spraakOf = (r: LookupRecord) => r.bytes.subarray(r.tailAt, r.end - 1);
+export const spraakOf = (r: LookupRecord) => r.bytes.subarray(r.tailAt, spraakEnd(r));
 
 const BAR = 0x7c;
 /** decodeLookupRecord's scratch space, used again by each call (it never yields mid-way). */
