@@ -114,14 +114,14 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   // again and retries; inside a transaction it could not, so statements there stay unnamed (the
   // write paths, whose cost is elsewhere). A pooler in transaction mode must keep prepared
   // statements (PgBouncer 1.21+ with max_prepared_statements).
-  const wrap = (s: postgres.Sql | postgres.TransactionSql, retry: boolean): Queryable => ({
+  const wrap = (s: postgres.Sql | postgres.TransactionSql, outsideTransaction: boolean): Queryable => ({
     async query<R extends object>(text: string, params: readonly unknown[] = []): Promise<R[]> {
       const rows = await mapped(
         () =>
           s.unsafe(text, params as postgres.ParameterOrJSON<never>[], {
-            prepare: retry && params.length > 0,
+            prepare: outsideTransaction && params.length > 0,
           }),
-        () => retry,
+        () => outsideTransaction,
       );
       return rows as unknown as R[];
     },
