@@ -4,16 +4,23 @@
 // Beside the service it measures two ceilings on the same machine in the same run: the store
 // answering the service's own 1000-identifier query (same driver, same concurrency), and a bare
 // node:http server answering the same requests with the asked persons' pre-rendered bytes; and, for
-// reference, the loopback ceiling (one fixed pre-rendered answer sent whatever is asked).
+// reference, the loopback ceiling (one fixed pre-rendered answer sent whatever is asked). The
+// import has its own ceiling: the store's side of the import alone (importCeiling).
 // Results: bench/results/*.json.
 //
 //   npm run bench -- [--persons N] [--seconds S] [--quick] [--stores postgres,embedded]
-//                    [--cache on,off] [--connections C] [--cache-bytes B]
+//                    [--cache on,off] [--connections C] [--cache-bytes B] [--no-providers]
+//
+// Each register has the demo mailbox providers (Digipost, e-Boks) before the persons come, as a
+// real register has its providers: the persons with their mailboxes show the provider's
+// certificate, inherited, not stored with each of them (person.prepare.ts). --no-providers leaves
+// them out: every such person then stores the certificate (1.2 kB), as in runs before 2026-11-24.
 
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
+  createReadStream,
   createWriteStream,
   mkdirSync,
   mkdtempSync,
@@ -28,13 +35,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
+import { isDerCertificate } from '../src/certificate/certificate.js';
+import { DEMO_DIGIPOST_CERTIFICATE, DEMO_EBOKS_CERTIFICATE } from '../src/demo/demo-certificates.js';
+import { DIGIPOST_ORGNO, EBOKS_ORGNO } from '../src/demo/demo-data.js';
 import { syntheticPersons } from '../src/demo/synthetic-persons.js';
 import { renderPersonAnswer } from '../src/lookup/lookup.render.js';
 import { viewFor } from '../src/lookup/lookup.view.js';
 import { LOOKUP_SQL } from '../src/person/person.repository.js';
 import { renderPerson } from '../src/person/person.render.js';
+import { PersonWriter } from '../src/person/person.writer.js';
 import { openStore } from '../src/store/open-store.js';
-import type { StoreKind } from '../src/store/database.js';
+import type { StoreConfig, StoreKind } from '../src/store/database.js';
+import { parseBlock } from '../src/transfer/import.block.js';
 import { eighteenMonthBoundary } from '../src/time/oslo-time.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,6 +68,7 @@ interface Options {
   connections: number;
   cacheBytes: number;
   feedSeconds: number;
+  providers: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -86,6 +99,7 @@ function parseOptions(argv: string[]): Options {
     connections: Math.floor(number('--connections', 4)),
     cacheBytes: Math.floor(number('--cache-bytes', 2 * 1024 * 1024 * 1024)),
     feedSeconds: number('--feed-seconds', quick ? 10 : 300),
+    providers: !argv.includes('--no-providers'),
   };
 }
 
@@ -304,6 +318,56 @@ async function databaseCeiling(
   }
 }
 
+function storeConfig(kind: StoreKind, where: string): StoreConfig {
+  return kind === 'postgres' ? { kind, url: where } : { kind, dataDir: where };
+}
+
+/**
+ * The import's ceiling: what the store alone takes of `krr import`. The file's persons are first
+ * checked, rendered and encoded into the import's COPY tuples here (untimed, with the import's own
+ * parseBlock); then the import's own bulk path (PersonWriter.bulk: into the empty register, its
+ * indexes dropped, COPY FREEZE, the indexes built again) writes them into a fresh register `where`,
+ * block after block, timed from the transaction's start to its commit. The import does the same
+ * writes while its workers parse, so this is what it would reach with parsing for free.
+ */
+async function importCeiling(kind: StoreKind, where: string, file: string): Promise<number> {
+  const db = await openStore(storeConfig(kind, where));
+  try {
+    const writer = new PersonWriter(db);
+    const providerCertificates = await writer.session((s) => s.providerCertificates());
+    const rules = { allowSynthetic: true, isCertificate: isDerCertificate };
+    const blocks: { tuples: Uint8Array; identifiers: string[] }[] = [];
+    let rest = '';
+    const take = (text: string) => {
+      const block = parseBlock(text, rules, providerCertificates);
+      if (block.problem)
+        throw new Error(`import ceiling: line ${block.problem.line} of a block: ${block.problem.reason}`);
+      blocks.push({ tuples: block.tuples, identifiers: block.identifiers });
+    };
+    for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 2 << 20 })) {
+      const text = rest + (chunk as string);
+      const cut = text.lastIndexOf('\n');
+      if (cut < 0) {
+        rest = text;
+        continue;
+      }
+      take(text.slice(0, cut));
+      rest = text.slice(cut + 1);
+    }
+    if (rest.trim() !== '') take(rest);
+    const persons = blocks.reduce((n, b) => n + b.identifiers.length, 0);
+    const started = performance.now();
+    await writer.session(async (session) => {
+      const bulk = session.bulk();
+      for (const block of blocks) await bulk.write(block.tuples, block.identifiers);
+      await bulk.finish();
+    });
+    return persons / ((performance.now() - started) / 1000);
+  } finally {
+    await db.close();
+  }
+}
+
 async function drainFeed(url: string, token: string, maxSeconds: number) {
   const started = performance.now();
   let fra = 0;
@@ -334,7 +398,7 @@ const round = (n: number, digits = 0) => Number(n.toFixed(digits));
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
-  const command = `npm run bench -- --persons ${o.persons} --seconds ${o.seconds} --stores ${o.stores.join(',')} --cache ${o.cacheModes.map((c) => (c ? 'on' : 'off')).join(',')} --connections ${o.connections} --cache-bytes ${o.cacheBytes}${o.quick ? ' --quick' : ''}`;
+  const command = `npm run bench -- --persons ${o.persons} --seconds ${o.seconds} --stores ${o.stores.join(',')} --cache ${o.cacheModes.map((c) => (c ? 'on' : 'off')).join(',')} --connections ${o.connections} --cache-bytes ${o.cacheBytes}${o.providers ? '' : ' --no-providers'}${o.quick ? ' --quick' : ''}`;
   ensureBuilt();
   mkdirSync(RESULTS, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'krr-bench-'));
@@ -418,29 +482,68 @@ async function main(): Promise<void> {
     const loopbackPersonsPerSecond = await ceiling(['--static']);
     log(`  loopback ceiling: ${round(loopbackPersonsPerSecond)} persons/s`);
 
-    const summary: string[] = [];
-    for (const kind of o.stores) {
-      let where: string;
-      if (kind === 'postgres') {
-        const name = `krr_bench_${randomBytes(4).toString('hex')}`;
-        const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-        await admin.unsafe(`create database ${name}`);
-        await admin.end({ timeout: 5 });
-        const url = new URL(ADMIN_URL);
-        url.pathname = `/${name}`;
-        where = url.toString();
-        cleanups.push(async () => {
-          const a = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-          try {
-            await a.unsafe(`drop database if exists ${name} with (force)`);
-          } finally {
-            await a.end({ timeout: 5 });
-          }
-        });
-      } else {
-        where = join(work, 'embedded');
-      }
+    // The synthetic persons' mailboxes are at the demo providers, with their certificates.
+    const providerArgs = [
+      [DIGIPOST_ORGNO, 'Digipost', DEMO_DIGIPOST_CERTIFICATE],
+      [EBOKS_ORGNO, 'e-Boks', DEMO_EBOKS_CERTIFICATE],
+    ].map(([orgno, name, certificate]) => {
+      const certFile = join(work, `${orgno}.der`);
+      writeFileSync(certFile, Buffer.from(certificate!, 'base64'));
+      return ['providers', 'add', '--orgno', orgno!, '--name', name!, '--cert', certFile];
+    });
 
+    const summary: string[] = [];
+    // A fresh register of `kind` for this run, with the providers unless --no-providers; removed at
+    // the end.
+    const freshRegister = async (kind: StoreKind, label: string): Promise<string> => {
+      if (kind === 'embedded') {
+        const dir = join(work, `embedded-${label}`);
+        cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+        return dir;
+      }
+      const name = `krr_bench_${label}_${randomBytes(4).toString('hex')}`;
+      const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+      await admin.unsafe(`create database ${name}`);
+      await admin.end({ timeout: 5 });
+      cleanups.push(async () => {
+        const a = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+        try {
+          await a.unsafe(`drop database if exists ${name} with (force)`);
+        } finally {
+          await a.end({ timeout: 5 });
+        }
+      });
+      const url = new URL(ADMIN_URL);
+      url.pathname = `/${name}`;
+      return url.toString();
+    };
+    const freshRegisterWithProviders = async (kind: StoreKind, label: string): Promise<string> => {
+      const where = await freshRegister(kind, label);
+      if (o.providers) for (const args of providerArgs) krr([...args, ...storeArgs(kind, where)]);
+      return where;
+    };
+    // Each import starts with the disk written out and no checkpoint due (where the role may ask
+    // for one): what the run before it left dirty is not the import's to write.
+    const settle = async (kind: StoreKind) => {
+      spawnSync('sync');
+      if (kind !== 'postgres') return;
+      const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+      await admin.unsafe('checkpoint').catch(() => log('  (no checkpoint: the role may not ask for one)'));
+      await admin.end({ timeout: 5 });
+    };
+
+    for (const kind of o.stores) {
+      log(
+        `[${kind}] import ceiling (the import's own writes of pre-parsed persons into a fresh register) ...`,
+      );
+      const ceilingWhere = await freshRegisterWithProviders(kind, 'ceiling');
+      await settle(kind);
+      const importCeilingRate = await importCeiling(kind, ceilingWhere, file);
+      log(`  import ceiling: ${round(importCeilingRate)} persons/s`);
+      await cleanups.pop()!(); // that register's disk space, before the real one is made
+
+      const where = await freshRegisterWithProviders(kind, 'run');
+      await settle(kind);
       log(`[${kind}] importing with krr import ...`);
       const importOut = krr(['import', ...storeArgs(kind, where), file]);
       const importRate = Number(/\((\d+) persons\/s\)/.exec(importOut)?.[1] ?? NaN);
@@ -512,6 +615,7 @@ async function main(): Promise<void> {
             seconds: o.seconds,
             connections: o.connections,
             cacheBytes: cache ? o.cacheBytes : 0,
+            mailboxProviders: o.providers,
             bulk: {
               personsPerSecond: round(bulkPersonsPerSecond),
               requestsPerSecond: round(bulk.requestsPerSecond, 1),
@@ -533,6 +637,8 @@ async function main(): Promise<void> {
             ratioToMachineCeiling: round(bulkPersonsPerSecond / machinePersonsPerSecond, 3),
             ratioToLoopbackCeiling: round(bulkPersonsPerSecond / loopbackPersonsPerSecond, 3),
             importPersonsPerSecond: importRate,
+            importCeiling: { personsPerSecond: round(importCeilingRate) },
+            ratioToImportCeiling: round(importRate / importCeilingRate, 3),
             feedPersonsPerSecond: round(feed.personsPerSecond),
             feedDrainComplete: feed.complete,
             peakRssMb: round(rss.peakMb, 1),
@@ -545,13 +651,13 @@ async function main(): Promise<void> {
           writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
           summary.push(
             [
-              `${kind}, cache ${cache ? 'on' : 'off'} (${o.persons} persons)`,
+              `${kind}, cache ${cache ? 'on' : 'off'} (${o.persons} persons, ${o.providers ? 'mailbox providers registered' : 'no mailbox providers'})`,
               `  v2 bulk, 1000/request:  ${result.bulk.personsPerSecond} persons/s   p50 ${bulk.p50Ms} ms   p99 ${bulk.p99Ms} ms   server CPU ${round(serverCpu, 2)} cores`,
               `  single, 1/request:      ${result.single.requestsPerSecond} requests/s   p50 ${single.p50Ms} ms   p99 ${single.p99Ms} ms (at ${moderateRate}/s)`,
               `  database ceiling:       ${result.databaseCeiling.personsPerSecond} persons/s   ratio ${result.ratioToDatabaseCeiling}`,
               `  machine ceiling:        ${result.machineCeiling.personsPerSecond} persons/s   ratio ${result.ratioToMachineCeiling}`,
               `  loopback ceiling:       ${result.loopbackCeiling.personsPerSecond} persons/s   ratio ${result.ratioToLoopbackCeiling} (one fixed answer, for reference)`,
-              `  import:                 ${importRate} persons/s`,
+              `  import:                 ${importRate} persons/s   import ceiling ${result.importCeiling.personsPerSecond} persons/s   ratio ${result.ratioToImportCeiling}`,
               `  change feed from 0:     ${result.feedPersonsPerSecond} persons/s${feed.complete ? '' : ` (stopped after ${o.feedSeconds} s)`}`,
               `  peak server RSS:        ${result.peakRssMb} MB`,
               `  -> ${out}`,
