@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { RecentStrings } from './recent-strings.js';
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
@@ -7,15 +8,15 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const known = new Set<string>();
 const KNOWN_LIMIT = 1000;
 
-/** Whether `base64` (no PEM armour) holds one DER-encoded X.509 certificate. Expiry is not checked. */
-let lastKnown = '';
+// Persons in a row mostly carry one of a few certificates: comparing with those is cheaper than
+// hashing a 1.3 kB string for the set.
+const recent = new RecentStrings<true>();
 
+/** Whether `base64` (no PEM armour) holds one DER-encoded X.509 certificate. Expiry is not checked. */
 export function isDerCertificate(base64: string): boolean {
-  // Consecutive persons mostly carry the same certificate: comparing with the last one is cheaper
-  // than hashing a 1.3 kB string for the set.
-  if (base64 === lastKnown) return true;
+  if (recent.get(base64)) return true;
   if (known.has(base64)) {
-    lastKnown = base64;
+    recent.set(base64, true);
     return true;
   }
   if (base64.length % 4 !== 0 || !BASE64.test(base64)) return false;
@@ -26,6 +27,6 @@ export function isDerCertificate(base64: string): boolean {
   }
   if (known.size >= KNOWN_LIMIT) known.clear();
   known.add(base64);
-  lastKnown = base64;
+  recent.set(base64, true);
   return true;
 }

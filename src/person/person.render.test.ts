@@ -294,6 +294,20 @@ describe('renderPerson: the facts a lookup needs', () => {
   });
 });
 
+describe('renderPerson: certificates', () => {
+  it("renders each person's own certificate, also after many others and from a string of its own", () => {
+    // More distinct certificates than the renderer remembers, in turn and again, each time as a new
+    // string (as each import line gives one); one of them needs escaping.
+    const certificates = Array.from({ length: 7 }, (_, i) => `${'MIIB'.repeat(300)}${i}==`);
+    certificates.push('MIIB"\\/==');
+    for (let round = 0; round < 3; round++)
+      for (const c of round === 1 ? [...certificates].reverse() : certificates) {
+        const sertifikat = JSON.parse(JSON.stringify(c)) as string;
+        assert.equal(renderPerson({ ...FULL, sertifikat }).sertifikat, `"sertifikat":${JSON.stringify(c)}`);
+      }
+  });
+});
+
 describe("the change feed's duplicate flags", () => {
   it('compares e-mail without letter case and mobile numbers as digits with the country code', () => {
     assert.equal(emailKey('Ola.Nordmann@Example.NO'), 'ola.nordmann@example.no');

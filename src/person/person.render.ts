@@ -2,6 +2,7 @@
 // field order. A lookup then only chooses fragments by scope and adds `varslingsstatus`, which
 // depends on "now"; it never formats a timestamp or escapes a string.
 
+import { RecentStrings } from '../certificate/recent-strings.js';
 import { formatOslo } from '../time/oslo-time.js';
 import type { EpochMs } from '../time/oslo-time.js';
 import { LANGUAGES, latestChannelConfirmation, parsePerson, PERSON_STATUSES } from './person.js';
@@ -162,10 +163,24 @@ export function renderPerson(p: Person): RenderedPerson {
           ),
         )
       : null,
-    sertifikat: p.sertifikat === undefined ? null : `"sertifikat":${jsonString(p.sertifikat)}`,
+    sertifikat: p.sertifikat === undefined ? null : certificateMember(p.sertifikat),
     spraak,
     mailboxProvider: d ? d.postkasseleverandoeradresse : null,
   };
+}
+
+// The certificate members of the last few certificates rendered: most persons carry one of their
+// providers' few, and the same string object each time is also written to the store only once.
+const recentCertificates = new RecentStrings<string>();
+
+/** `"sertifikat":"..."` for a base64 certificate. */
+function certificateMember(base64: string): string {
+  let member = recentCertificates.get(base64);
+  if (member === undefined) {
+    member = `"sertifikat":${jsonString(base64)}`;
+    recentCertificates.set(base64, member);
+  }
+  return member;
 }
 
 /** E-mail addresses compare without regard to letter case. */
