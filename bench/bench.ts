@@ -522,8 +522,9 @@ async function main(): Promise<void> {
       if (o.providers) for (const args of providerArgs) krr([...args, ...storeArgs(kind, where)]);
       return where;
     };
-    // Each import starts with the disk written out and no checkpoint due (where the role may ask
-    // for one): what the run before it left dirty is not the import's to write.
+    // Each import and each lookup measurement starts with the disk written out and no checkpoint
+    // due (where the role may ask for one): what the step before it wrote is not its cost. (After
+    // a 1M import the checkpoint's writes otherwise stall the audit's commits for seconds.)
     const settle = async (kind: StoreKind) => {
       spawnSync('sync');
       if (kind !== 'postgres') return;
@@ -549,6 +550,7 @@ async function main(): Promise<void> {
       const importRate = Number(/\((\d+) persons\/s\)/.exec(importOut)?.[1] ?? NaN);
       log(`  ${importOut.trim()}`);
 
+      await settle(kind);
       log(`[${kind}] database ceiling (the service's lookup query, ${o.connections} at a time) ...`);
       const dbCeiling = await databaseCeiling(kind, where, ids, o.seconds, o.connections);
       log(`  database ceiling: ${round(dbCeiling)} persons/s`);
@@ -556,6 +558,7 @@ async function main(): Promise<void> {
       let feed: Awaited<ReturnType<typeof drainFeed>> | undefined;
       for (const cache of o.cacheModes) {
         const label = `[${kind}, cache ${cache ? 'on' : 'off'}]`;
+        await settle(kind);
         const server = await startServer(kind, where, cache ? o.cacheBytes : 0);
         children.push(server.child);
         try {
