@@ -47,6 +47,7 @@ import { PersonWriter } from '../src/person/person.writer.js';
 import { openStore } from '../src/store/open-store.js';
 import type { StoreConfig, StoreKind } from '../src/store/database.js';
 import { parseBlock } from '../src/transfer/import.block.js';
+import { BLOCK_BYTES, blocksOfBytes } from '../src/transfer/import.service.js';
 import { eighteenMonthBoundary } from '../src/time/oslo-time.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -336,25 +337,16 @@ async function importCeiling(kind: StoreKind, where: string, file: string): Prom
     const writer = new PersonWriter(db);
     const providerCertificates = await writer.session((s) => s.providerCertificates());
     const rules = { allowSynthetic: true, isCertificate: isDerCertificate };
+    // The import's own blocks of whole lines, as its workers get them.
     const blocks: { tuples: Uint8Array; identifiers: string[] }[] = [];
-    let rest = '';
-    const take = (text: string) => {
+    const chunks = createReadStream(file)[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    for await (const bytes of blocksOfBytes(chunks, BLOCK_BYTES)) {
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
       const block = parseBlock(text, rules, providerCertificates);
       if (block.problem)
         throw new Error(`import ceiling: line ${block.problem.line} of a block: ${block.problem.reason}`);
       blocks.push({ tuples: block.tuples, identifiers: block.identifiers });
-    };
-    for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 2 << 20 })) {
-      const text = rest + (chunk as string);
-      const cut = text.lastIndexOf('\n');
-      if (cut < 0) {
-        rest = text;
-        continue;
-      }
-      take(text.slice(0, cut));
-      rest = text.slice(cut + 1);
     }
-    if (rest.trim() !== '') take(rest);
     const persons = blocks.reduce((n, b) => n + b.identifiers.length, 0);
     const started = performance.now();
     await writer.session(async (session) => {
@@ -493,34 +485,35 @@ async function main(): Promise<void> {
     });
 
     const summary: string[] = [];
-    // A fresh register of `kind` for this run, with the providers unless --no-providers; removed at
-    // the end.
-    const freshRegister = async (kind: StoreKind, label: string): Promise<string> => {
+    // A fresh register of `kind` for this run, with the providers unless --no-providers. Removed at
+    // the end, or earlier by `remove` (removing twice does no harm).
+    const freshRegister = async (kind: StoreKind, label: string) => {
+      let where: string;
+      let remove: () => Promise<void>;
       if (kind === 'embedded') {
         const dir = join(work, `embedded-${label}`);
-        cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-        return dir;
+        where = dir;
+        remove = async () => rmSync(dir, { recursive: true, force: true });
+      } else {
+        const name = `krr_bench_${label}_${randomBytes(4).toString('hex')}`;
+        const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+        await admin.unsafe(`create database ${name}`);
+        await admin.end({ timeout: 5 });
+        const url = new URL(ADMIN_URL);
+        url.pathname = `/${name}`;
+        where = url.toString();
+        remove = async () => {
+          const a = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+          try {
+            await a.unsafe(`drop database if exists ${name} with (force)`);
+          } finally {
+            await a.end({ timeout: 5 });
+          }
+        };
       }
-      const name = `krr_bench_${label}_${randomBytes(4).toString('hex')}`;
-      const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-      await admin.unsafe(`create database ${name}`);
-      await admin.end({ timeout: 5 });
-      cleanups.push(async () => {
-        const a = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-        try {
-          await a.unsafe(`drop database if exists ${name} with (force)`);
-        } finally {
-          await a.end({ timeout: 5 });
-        }
-      });
-      const url = new URL(ADMIN_URL);
-      url.pathname = `/${name}`;
-      return url.toString();
-    };
-    const freshRegisterWithProviders = async (kind: StoreKind, label: string): Promise<string> => {
-      const where = await freshRegister(kind, label);
+      cleanups.push(remove);
       if (o.providers) for (const args of providerArgs) krr([...args, ...storeArgs(kind, where)]);
-      return where;
+      return { where, remove };
     };
     // Each import and each lookup measurement starts with the disk written out and no checkpoint
     // due (where the role may ask for one): what the step before it wrote is not its cost. (After
@@ -537,13 +530,13 @@ async function main(): Promise<void> {
       log(
         `[${kind}] import ceiling (the import's own writes of pre-parsed persons into a fresh register) ...`,
       );
-      const ceilingWhere = await freshRegisterWithProviders(kind, 'ceiling');
+      const ceilingRegister = await freshRegister(kind, 'ceiling');
       await settle(kind);
-      const importCeilingRate = await importCeiling(kind, ceilingWhere, file);
+      const importCeilingRate = await importCeiling(kind, ceilingRegister.where, file);
       log(`  import ceiling: ${round(importCeilingRate)} persons/s`);
-      await cleanups.pop()!(); // that register's disk space, before the real one is made
+      await ceilingRegister.remove(); // its disk space, before the real one is made
 
-      const where = await freshRegisterWithProviders(kind, 'run');
+      const { where } = await freshRegister(kind, 'run');
       await settle(kind);
       log(`[${kind}] importing with krr import ...`);
       const importOut = krr(['import', ...storeArgs(kind, where), file]);

@@ -1,5 +1,5 @@
 // Certificates repeat: most persons carry one of their mailbox providers' few. What is worked out
-// from one (its check, its rendering, its bytes) is kept for the last few seen.
+// from one (whether it is a certificate, its rendered member) is kept for the last few seen.
 
 /**
  * The last few distinct strings seen, each with a value worked out from it, most recent first.

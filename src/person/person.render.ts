@@ -170,7 +170,7 @@ export function renderPerson(p: Person): RenderedPerson {
 }
 
 // The certificate members of the last few certificates rendered: most persons carry one of their
-// providers' few, and the same string object each time is also written to the store only once.
+// providers' few, and each would otherwise be scanned for escapes and concatenated again.
 const recentCertificates = new RecentStrings<string>();
 
 /** `"sertifikat":"..."` for a base64 certificate. */

@@ -58,7 +58,7 @@ export function importPersonsFromBytes(
   options: ImportOptions,
 ): Promise<ImportSummary> {
   const iterator = chunks[Symbol.asyncIterator]();
-  return run(writer, blocksOfBytes(iterator, options.blockBytes ?? 2 << 20), options);
+  return run(writer, blocksOfBytes(iterator, options.blockBytes ?? BLOCK_BYTES), options);
 }
 
 async function* blocksOfLines(lines: AsyncIterator<string>, size: number): AsyncGenerator<string> {
@@ -86,11 +86,14 @@ function ownMemory(parts: readonly Buffer[], length: number): Buffer {
   return all;
 }
 
+/** The import's default block: about this many bytes of whole lines. */
+export const BLOCK_BYTES = 2 << 20;
+
 /**
  * Whole lines of about `size` bytes, without the newline that ends the block. Each block is a view
  * of memory of its own, which nothing else refers to.
  */
-async function* blocksOfBytes(
+export async function* blocksOfBytes(
   chunks: AsyncIterator<Uint8Array | string>,
   size: number,
 ): AsyncGenerator<Uint8Array> {
