@@ -39,16 +39,16 @@ import { isDerCertificate } from '../src/certificate/certificate.js';
 import { DEMO_DIGIPOST_CERTIFICATE, DEMO_EBOKS_CERTIFICATE } from '../src/demo/demo-certificates.js';
 import { DIGIPOST_ORGNO, EBOKS_ORGNO } from '../src/demo/demo-data.js';
 import { syntheticPersons } from '../src/demo/synthetic-persons.js';
-import { renderPersonAnswer } from '../src/lookup/lookup.render.js';
-import { viewFor } from '../src/lookup/lookup.view.js';
-import { LOOKUP_SQL } from '../src/person/person.repository.js';
-import { renderPerson } from '../src/person/person.render.js';
-import { PersonWriter } from '../src/person/person.writer.js';
-import { openStore } from '../src/store/open-store.js';
+import { renderPersonAnswer } from '../src/answer/answer.compose.js';
+import { viewFor } from '../src/access/access.view.js';
+import { LOOKUP_SQL } from '../src/register/person.repository.js';
+import { renderPerson } from '../src/answer/answer.render.js';
+import { PersonWriter } from '../src/register/person.writer.js';
+import { openStore } from '../src/register/open-store.js';
 import type { StoreConfig, StoreKind } from '../src/store/database.js';
 import { parseBlock } from '../src/transfer/import.block.js';
 import { BLOCK_BYTES, blocksOfBytes } from '../src/transfer/import.service.js';
-import { eighteenMonthBoundary } from '../src/time/oslo-time.js';
+import { freshnessBoundary } from '../src/freshness/freshness.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const KRR = join(ROOT, 'bin', 'krr.js');
@@ -252,9 +252,9 @@ async function load(
     },
     requests: [
       {
-        setupRequest: (req: Record<string, unknown>) => ({
+        setupRequest: (req) => ({
           ...req,
-          body: bodies[Math.floor(Math.random() * bodies.length)],
+          body: bodies[Math.floor(Math.random() * bodies.length)]!,
         }),
       },
     ],
@@ -423,7 +423,7 @@ async function main(): Promise<void> {
     // person's answer pre-rendered as krr renders it (machine-ceiling.mjs). With --static it sends
     // one fixed answer whatever is asked: the loopback ceiling, printed for reference.
     const now = Date.now();
-    const boundary = eighteenMonthBoundary(now);
+    const boundary = freshnessBoundary(now);
     const fullView = viewFor(31, undefined);
     const answerFile = join(work, 'answers.jsonl');
     await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the whole suite: every src/**/*.test.ts with Node's test runner. Node 20's `--test dir/`
+// Runs the whole suite: every src/**/*.test.ts and test/**/*.test.ts with Node's test runner. Node 20's `--test dir/`
 // does not pick up .ts files, so the files are listed here. Extra arguments narrow the run to
 // files whose path contains one of them (`npm test -- identifier lookup`).
 import { spawnSync } from 'node:child_process';
@@ -15,7 +15,8 @@ function* walk(dir) {
 }
 
 const filters = process.argv.slice(2);
-const files = [...walk('src')]
+const files = ['src', 'test']
+  .flatMap((d) => [...walk(d)])
   .map((f) => relative('.', f))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();

@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { skipReason, STORE_KINDS, openTestStore } from '../test-support/stores.js';
-import type { TestStore } from '../test-support/stores.js';
+import { skipReason, STORE_KINDS, openTestStore } from '../../test/support/stores.js';
+import type { TestStore } from '../../test/support/stores.js';
 import { AuditBatch } from './audit.batch.js';
 import { AuditRepository } from './audit.repository.js';
 import type { AuditEntry } from './audit.repository.js';

@@ -9,12 +9,12 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { generateSelfSignedCertificate } from '../certificate/certificate-generator.js';
 import { loadConfig } from '../config/config.js';
-import { buildApp } from '../http/app.js';
+import { buildApp } from '../app/app.js';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
 import { ProviderService } from '../provider/provider.service.js';
-import { openTestStore, skipReason, STORE_KINDS } from '../test-support/stores.js';
-import { startTestApp } from '../test-support/test-app.js';
-import type { TestApp } from '../test-support/test-app.js';
+import { openTestStore, skipReason, STORE_KINDS } from '../../test/support/stores.js';
+import { startTestApp } from '../../test/support/test-app.js';
+import type { TestApp } from '../../test/support/test-app.js';
 import { TokenVerifier } from '../auth/token-verifier.js';
 import { AuditRepository } from './audit.repository.js';
 

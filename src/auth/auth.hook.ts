@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InsufficientScopeError, InvalidTokenError, KrrError } from '../errors/errors.js';
-import type { AccessToken } from './access-token.js';
+import type { AccessToken } from '../access/access-token.js';
 import type { TokenVerifier } from './token-verifier.js';
 
 declare module 'fastify' {

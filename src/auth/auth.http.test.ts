@@ -8,9 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import type { LightMyRequestResponse } from 'fastify';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
-import { skipReason, STORE_KINDS } from '../test-support/stores.js';
-import { startTestApp, TEST_ISSUER } from '../test-support/test-app.js';
-import type { TestApp } from '../test-support/test-app.js';
+import { skipReason, STORE_KINDS } from '../../test/support/stores.js';
+import { startTestApp, TEST_ISSUER } from '../../test/support/test-app.js';
+import type { TestApp } from '../../test/support/test-app.js';
 
 const URL_V2 = '/rest/v2/personer';
 const DATA_SCOPE = 'krr:global/kontaktinformasjon.read';

@@ -12,12 +12,12 @@ import type { LightMyRequestResponse } from 'fastify';
 import { generateSelfSignedCertificate } from '../certificate/certificate-generator.js';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
 import { ProviderService } from '../provider/provider.service.js';
-import { assertErrorBody } from '../test-support/error-body.js';
-import { maskinportenClaims, newIssuerKey, startFakeIssuer } from '../test-support/fake-issuer.js';
-import type { FakeIssuer } from '../test-support/fake-issuer.js';
-import { skipReason, STORE_KINDS } from '../test-support/stores.js';
-import { startTestApp } from '../test-support/test-app.js';
-import type { TestApp } from '../test-support/test-app.js';
+import { assertErrorBody } from '../../test/support/error-body.js';
+import { maskinportenClaims, newIssuerKey, startFakeIssuer } from '../../test/support/fake-issuer.js';
+import type { FakeIssuer } from '../../test/support/fake-issuer.js';
+import { skipReason, STORE_KINDS } from '../../test/support/stores.js';
+import { startTestApp } from '../../test/support/test-app.js';
+import type { TestApp } from '../../test/support/test-app.js';
 import { MAX_TOKEN_BYTES } from './token-verifier.js';
 
 const AUDIENCE = 'https://krr.example.test/';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UnsecuredJWT } from 'jose';
 import { InvalidTokenError } from '../errors/errors.js';
-import type { AccessToken } from './access-token.js';
+import type { AccessToken } from '../access/access-token.js';
 import { VerifiedTokenCache } from './token-cache.js';
 
 const ACCESS: AccessToken = {

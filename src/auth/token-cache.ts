@@ -3,7 +3,7 @@
 // more than answering a one-person lookup.
 
 import { decodeJwt } from 'jose';
-import type { AccessToken } from './access-token.js';
+import type { AccessToken } from '../access/access-token.js';
 import type { TokenVerifier } from './token-verifier.js';
 
 const DEFAULT_MAX_ENTRIES = 1000;

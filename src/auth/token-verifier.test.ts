@@ -20,13 +20,13 @@ import {
   maskinportenClaims,
   METADATA_PATH,
   startFakeIssuer,
-} from '../test-support/fake-issuer.js';
-import type { FakeIssuer as Idp } from '../test-support/fake-issuer.js';
+} from '../../test/support/fake-issuer.js';
+import type { FakeIssuer as Idp } from '../../test/support/fake-issuer.js';
 import type { TrustedIssuer } from '../config/config.js';
 import { devKeyFromDataDir, mintDevToken, publicJwk } from './dev-issuer.js';
 import { MAX_TOKEN_BYTES, TokenVerifier } from './token-verifier.js';
 import type { TokenVerifierOptions } from './token-verifier.js';
-import type { AccessToken } from './access-token.js';
+import type { AccessToken } from '../access/access-token.js';
 
 const SKEW = 30;
 const DATA_SCOPE = 'krr:global/kontaktinformasjon.read';

@@ -7,8 +7,8 @@ import type { JSONWebKeySet, JWK, JWTPayload, JWTVerifyGetKey, ProtectedHeaderPa
 import { MAX_CLOCK_SKEW_SECONDS } from '../config/config.js';
 import type { TrustedIssuer } from '../config/config.js';
 import { ConfigError, InvalidTokenError, IssuerUnavailableError } from '../errors/errors.js';
-import type { AccessToken } from './access-token.js';
-import { organisationFromClaim, scopesFromClaim } from './access-token.js';
+import type { AccessToken } from '../access/access-token.js';
+import { organisationFromClaim, scopesFromClaim } from '../access/access-token.js';
 
 /** Maskinporten and ID-porten sign with RSA; nothing else (and never `none` or HMAC) is accepted. */
 export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512'];

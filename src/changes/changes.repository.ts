@@ -1,6 +1,6 @@
-import { PERSON_FROM, PERSON_SELECT, personFromRow } from '../person/person.repository.js';
-import type { PersonRow } from '../person/person.repository.js';
-import type { RenderedPerson } from '../person/person.render.js';
+import { PERSON_FROM, PERSON_SELECT, personFromRow } from '../register/person.repository.js';
+import type { PersonRow } from '../register/person.repository.js';
+import type { RenderedPerson } from '../answer/answer.render.js';
 import type { Database } from '../store/database.js';
 
 /** Before the first change: change ids start above 200 000 000 (contract section 5). */

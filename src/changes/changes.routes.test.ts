@@ -6,10 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
 import { syntheticPersons } from '../demo/synthetic-persons.js';
 import type { Person } from '../person/person.js';
-import { PersonWriter } from '../person/person.writer.js';
-import { skipReason, STORE_KINDS } from '../test-support/stores.js';
-import { startTestApp } from '../test-support/test-app.js';
-import type { TestApp } from '../test-support/test-app.js';
+import { PersonWriter } from '../register/person.writer.js';
+import { skipReason, STORE_KINDS } from '../../test/support/stores.js';
+import { startTestApp } from '../../test/support/test-app.js';
+import type { TestApp } from '../../test/support/test-app.js';
 import { exportPersons } from '../transfer/export.service.js';
 
 const FEED = '/rest/v2/krr/hentEndringer';

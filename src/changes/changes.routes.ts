@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { requireToken } from '../auth/auth.hook.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { sendJson } from '../http/send-json.js';
-import { groupsForScopes, viewFor } from '../lookup/lookup.view.js';
+import { groupsForScopes, viewFor } from '../access/access.view.js';
 import type { ChangesService } from './changes.service.js';
 
 export const FEED_SCOPE = 'krr:global/hentendring.read';

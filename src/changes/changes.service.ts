@@ -1,10 +1,10 @@
-import type { AccessToken } from '../auth/access-token.js';
+import type { AccessToken } from '../access/access-token.js';
 import type { AuditRepository } from '../audit/audit.repository.js';
-import { renderPersonAnswer } from '../lookup/lookup.render.js';
-import type { View } from '../lookup/lookup.view.js';
+import { renderPersonAnswer } from '../answer/answer.compose.js';
+import type { View } from '../access/access.view.js';
 import type { Clock } from '../time/clock.js';
-import { eighteenMonthBoundary } from '../time/oslo-time.js';
 import type { ChangesRepository } from './changes.repository.js';
+import { freshnessBoundary } from '../freshness/freshness.js';
 
 /** At most this many persons per page (contract section 5). */
 export const FEED_PAGE_SIZE = 1000;
@@ -24,7 +24,7 @@ export class ChangesService {
    */
   async page(fraEndringsId: number, view: View, caller: AccessToken, endpoint: string): Promise<string> {
     const page = await this.deps.changes.page(fraEndringsId, FEED_PAGE_SIZE);
-    const boundary = eighteenMonthBoundary(this.deps.clock.now());
+    const boundary = freshnessBoundary(this.deps.clock.now());
     const list = page.persons.map((c) => renderPersonAnswer(c.person, view, boundary, c.duplicates));
     const last = page.persons[page.persons.length - 1];
     const tilEndringsId = last ? last.changeId : page.latestChangeId;

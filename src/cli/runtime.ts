@@ -4,7 +4,7 @@ import { isDerCertificate } from '../certificate/certificate.js';
 import type { KrrConfig } from '../config/config.js';
 import type { PersonRules } from '../person/person.js';
 import type { Database } from '../store/database.js';
-import { openStore } from '../store/open-store.js';
+import { openStore } from '../register/open-store.js';
 
 export function personRules(config: KrrConfig): PersonRules {
   return { allowSynthetic: config.allowSyntheticIdentifiers, isCertificate: isDerCertificate };

@@ -9,11 +9,11 @@ import { freePort } from '../maskinporten/free-port.js';
 import { demoPersons } from '../demo/demo-data.js';
 import { seedDemo } from '../demo/demo-seed.js';
 import { ConfigError } from '../errors/errors.js';
-import { buildApp } from '../http/app.js';
+import { buildApp } from '../app/app.js';
 import { idportenIssuerOf } from '../idporten/idporten-issuer.js';
-import { PersonRepository } from '../person/person.repository.js';
+import { PersonRepository } from '../register/person.repository.js';
 import type { Database } from '../store/database.js';
-import { openStore } from '../store/open-store.js';
+import { openStore } from '../register/open-store.js';
 import { frozenClock, systemClock } from '../time/clock.js';
 import { formatOslo } from '../time/oslo-time.js';
 

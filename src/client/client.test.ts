@@ -7,9 +7,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { exportJWK } from 'jose';
 import { ConflictError, InvalidValueError, NotFoundError } from '../errors/errors.js';
-import { makeBusinessCertificate } from '../maskinporten/test-certificates.js';
-import { openTestStore, skipReason, STORE_KINDS } from '../test-support/stores.js';
-import type { TestStore } from '../test-support/stores.js';
+import { makeBusinessCertificate } from '../../test/support/test-certificates.js';
+import { openTestStore, skipReason, STORE_KINDS } from '../../test/support/stores.js';
+import type { TestStore } from '../../test/support/stores.js';
 import { parseClientKeys } from './client-key.js';
 import { clientRepositoryFor, ClientService } from './client.service.js';
 

@@ -1,5 +1,5 @@
 import { generateSelfSignedCertificate } from '../certificate/certificate-generator.js';
-import { PersonWriter } from '../person/person.writer.js';
+import { PersonWriter } from '../register/person.writer.js';
 import { ProviderRepository } from '../provider/provider.repository.js';
 import { ProviderService } from '../provider/provider.service.js';
 import type { Database } from '../store/database.js';

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { assertErrorBody } from '../test-support/error-body.js';
-import { startTestApp } from '../test-support/test-app.js';
-import type { TestApp } from '../test-support/test-app.js';
+import { assertErrorBody } from '../../test/support/error-body.js';
+import { startTestApp } from '../../test/support/test-app.js';
+import type { TestApp } from '../../test/support/test-app.js';
 
 /** Sends `raw` on a fresh connection and reads until the server closes it. */
 function exchange(port: number, raw: string): Promise<string> {

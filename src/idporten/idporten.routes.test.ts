@@ -9,9 +9,9 @@ import type { JSONWebKeySet } from 'jose';
 import type { LightMyRequestResponse } from 'fastify';
 import { demoPersons } from '../demo/demo-data.js';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
-import { skipReason, STORE_KINDS } from '../test-support/stores.js';
-import { startTestApp } from '../test-support/test-app.js';
-import type { TestApp } from '../test-support/test-app.js';
+import { skipReason, STORE_KINDS } from '../../test/support/stores.js';
+import { startTestApp } from '../../test/support/test-app.js';
+import type { TestApp } from '../../test/support/test-app.js';
 
 const ISSUER = 'http://127.0.0.1:8080/idporten';
 const CLIENT = 'my-test-client';

@@ -10,9 +10,9 @@ import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { syntheticPersons } from '../demo/synthetic-persons.js';
-import { skipReason, STORE_KINDS } from '../test-support/stores.js';
-import { startTestApp } from '../test-support/test-app.js';
-import type { TestApp } from '../test-support/test-app.js';
+import { skipReason, STORE_KINDS } from '../../test/support/stores.js';
+import { startTestApp } from '../../test/support/test-app.js';
+import type { TestApp } from '../../test/support/test-app.js';
 
 const BOTH = ['krr:global/kontaktinformasjon.read', 'krr:global/digitalpost.read'];
 const PERSONS = [...syntheticPersons(1000, { seed: 7 })];

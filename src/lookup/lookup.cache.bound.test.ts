@@ -4,12 +4,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { syntheticPersons } from '../demo/synthetic-persons.js';
-import type { PersonRepository } from '../person/person.repository.js';
-import { renderPerson } from '../person/person.render.js';
-import { CachedAnswer } from './lookup.assemble.js';
+import type { PersonRepository } from '../register/person.repository.js';
+import { renderPerson } from '../answer/answer.render.js';
+import { CachedAnswer } from '../answer/answer.assemble.js';
 import { CachedLookupSource } from './lookup.cache.js';
-import { decodeLookupRecord, encodeLookupRecord } from './lookup.record.js';
-import type { LookupRecord } from './lookup.record.js';
+import { decodeLookupRecord, encodeLookupRecord } from '../answer/answer.record.js';
+import type { LookupRecord } from '../answer/answer.record.js';
 
 const PERSONS = [...syntheticPersons(3000, { seed: 11 })].map(renderPerson);
 const IDS = PERSONS.map((p) => p.personidentifikator).sort();

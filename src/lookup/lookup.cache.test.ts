@@ -5,27 +5,27 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { AccessToken } from '../auth/access-token.js';
+import type { AccessToken } from '../access/access-token.js';
 import { generateSelfSignedCertificate } from '../certificate/certificate-generator.js';
 import { DEMO_DIGIPOST_CERTIFICATE, DEMO_EBOKS_CERTIFICATE } from '../demo/demo-certificates.js';
 import { DIGIPOST_ORGNO, EBOKS_ORGNO } from '../demo/demo-data.js';
 import { syntheticPersons } from '../demo/synthetic-persons.js';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
 import type { Person } from '../person/person.js';
-import { PersonRepository } from '../person/person.repository.js';
-import { PersonWriter } from '../person/person.writer.js';
+import { PersonRepository } from '../register/person.repository.js';
+import { PersonWriter } from '../register/person.writer.js';
 import { ProviderRepository } from '../provider/provider.repository.js';
 import { ProviderService } from '../provider/provider.service.js';
-import { openStore } from '../store/open-store.js';
-import { skipReason, STORE_KINDS, openTestStore } from '../test-support/stores.js';
-import type { TestStore } from '../test-support/stores.js';
-import { eighteenMonthBoundary, parseInstant } from '../time/oslo-time.js';
-import { varslingFlip } from '../time/varsling-flip.js';
+import { openStore } from '../register/open-store.js';
+import { skipReason, STORE_KINDS, openTestStore } from '../../test/support/stores.js';
+import type { TestStore } from '../../test/support/stores.js';
+import { parseInstant } from '../time/oslo-time.js';
+import { freshnessBoundary, freshnessEnd } from '../freshness/freshness.js';
 import { CachedLookupSource, StoreLookupSource } from './lookup.cache.js';
-import { renderPersonAnswer, renderUnregisteredAnswer } from './lookup.render.js';
+import { renderPersonAnswer, renderUnregisteredAnswer } from '../answer/answer.compose.js';
 import { LookupService } from './lookup.service.js';
-import { DATA_SCOPES, groupsForScopes, viewFor } from './lookup.view.js';
-import type { View } from './lookup.view.js';
+import { DATA_SCOPES, groupsForScopes, viewFor } from '../access/access.view.js';
+import type { View } from '../access/access.view.js';
 
 const at = (iso: string) => {
   const t = parseInstant(iso);
@@ -161,7 +161,7 @@ for (const kind of STORE_KINDS) {
     async function reference(ids: readonly string[], view: View, includeUnregistered: boolean) {
       const unique = [...new Set(ids)].sort();
       const found = new Map((await persons.findMany(unique)).map((p) => [p.personidentifikator, p]));
-      const boundary = eighteenMonthBoundary(now);
+      const boundary = freshnessBoundary(now);
       const parts: string[] = [];
       for (const id of unique) {
         const p = found.get(id);
@@ -242,7 +242,7 @@ for (const kind of STORE_KINDS) {
 
     it('flips varslingsstatus at the flip instant in cached answers, and keeps the clamped step back', async () => {
       // The contract example: confirmed exactly at the boundary of NOW.
-      const flip = varslingFlip(BOUNDARY);
+      const flip = freshnessEnd(BOUNDARY);
       assert.equal(flip, NOW + 1);
       now = NOW;
       const before = await assertAllAgree([AT_BOUNDARY], FULL_VIEW);
@@ -260,7 +260,7 @@ for (const kind of STORE_KINDS) {
             : 0,
         );
         if (basis === 0) continue;
-        const f = varslingFlip(basis);
+        const f = freshnessEnd(basis);
         for (const t of [f - 1, f, f + 1]) {
           now = t;
           await assertAllAgree([p.personidentifikator], FULL_VIEW);

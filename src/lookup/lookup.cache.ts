@@ -17,10 +17,10 @@
 // an IdentifierIndex finds it: a million cached persons are no objects on the JavaScript heap, so
 // garbage collections do not grow with the cache.
 
-import type { PersonRepository } from '../person/person.repository.js';
-import { CachedAnswer } from './lookup.assemble.js';
+import type { PersonRepository } from '../register/person.repository.js';
+import { CachedAnswer } from '../answer/answer.assemble.js';
 import { IdentifierIndex } from './identifier-index.js';
-import type { LookupRecord } from './lookup.record.js';
+import type { LookupRecord } from '../answer/answer.record.js';
 
 export interface LookupSource {
   /**
@@ -78,9 +78,9 @@ const KEY = 0; // f64: the identifier as a number
 const BASIS = 8; // f64
 const FLIP = 16; // f64
 const LENGTH = 24; // u32: bytes of the answer after the header
-const A = 28; // u32, u32, u32: where base, kontaktinformasjon and digital_post end in the body
-const B = 32;
-const C = 36;
+const BASE_ENDS_AT = 28; // u32, u32, u32: where base, kontaktinformasjon and digital_post end in the body
+const KONTAKT_ENDS_AT = 32;
+const DIGITAL_POST_ENDS_AT = 36;
 const CERTIFICATE_LENGTH = 40; // u32
 const FLAGS = 44; // u8: DEPENDS_ON_CLOCK | USED
 const HEADER = 48;
@@ -159,9 +159,9 @@ export class CachedLookupSource implements LookupSource {
       (slab[offset + FLAGS]! & DEPENDS_ON_CLOCK) !== 0,
       slab.readDoubleLE(offset + BASIS),
       slab.readDoubleLE(offset + FLIP),
-      slab.readUInt32LE(offset + A),
-      slab.readUInt32LE(offset + B),
-      slab.readUInt32LE(offset + C),
+      slab.readUInt32LE(offset + BASE_ENDS_AT),
+      slab.readUInt32LE(offset + KONTAKT_ENDS_AT),
+      slab.readUInt32LE(offset + DIGITAL_POST_ENDS_AT),
       slab.readUInt32LE(offset + CERTIFICATE_LENGTH),
     );
   }
@@ -212,9 +212,9 @@ export class CachedLookupSource implements LookupSource {
     out.writeDoubleLE(r.basis, offset + BASIS);
     out.writeDoubleLE(r.flip, offset + FLIP);
     out.writeUInt32LE(length, offset + LENGTH);
-    out.writeUInt32LE(r.a, offset + A);
-    out.writeUInt32LE(r.b, offset + B);
-    out.writeUInt32LE(r.c, offset + C);
+    out.writeUInt32LE(r.baseEndsAt, offset + BASE_ENDS_AT);
+    out.writeUInt32LE(r.kontaktEndsAt, offset + KONTAKT_ENDS_AT);
+    out.writeUInt32LE(r.digitalPostEndsAt, offset + DIGITAL_POST_ENDS_AT);
     out.writeUInt32LE(r.sertifikat === null ? 0 : r.sertifikat.length, offset + CERTIFICATE_LENGTH);
     out[offset + FLAGS] = r.dependsOnClock ? DEPENDS_ON_CLOCK : 0;
     slab.fill = CachedAnswer.write(r, out, offset + HEADER);

@@ -6,10 +6,10 @@ import { AuditRepository } from '../audit/audit.repository.js';
 import { DEMO_DIGIPOST_CERTIFICATE } from '../demo/demo-certificates.js';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
 import type { Person } from '../person/person.js';
-import { assertErrorBody } from '../test-support/error-body.js';
-import { skipReason, STORE_KINDS } from '../test-support/stores.js';
-import { startTestApp } from '../test-support/test-app.js';
-import type { TestApp } from '../test-support/test-app.js';
+import { assertErrorBody } from '../../test/support/error-body.js';
+import { skipReason, STORE_KINDS } from '../../test/support/stores.js';
+import { startTestApp } from '../../test/support/test-app.js';
+import type { TestApp } from '../../test/support/test-app.js';
 import { parseInstant } from '../time/oslo-time.js';
 
 const at = (iso: string) => {

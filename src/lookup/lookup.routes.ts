@@ -4,7 +4,7 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { requireToken } from '../auth/auth.hook.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
-import { DATA_SCOPES, groupsForScopes, viewFor } from './lookup.view.js';
+import { DATA_SCOPES, groupsForScopes, viewFor } from '../access/access.view.js';
 import type { LookupService } from './lookup.service.js';
 import { VerifiedTokenCache } from '../auth/token-cache.js';
 

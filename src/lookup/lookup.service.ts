@@ -1,18 +1,18 @@
-import type { AccessToken } from '../auth/access-token.js';
+import type { AccessToken } from '../access/access-token.js';
 import type { AuditRepository } from '../audit/audit.repository.js';
 import { InvalidValueError } from '../errors/errors.js';
 import type { ErrorItem } from '../errors/errors.js';
 import { checkPersonIdentifier, IDENTIFIER_PROBLEM_TEXT } from '../identifier/identifier.js';
 import type { IdentifierRules } from '../identifier/identifier.js';
-import type { PersonRepository } from '../person/person.repository.js';
+import type { PersonRepository } from '../register/person.repository.js';
 import type { Clock } from '../time/clock.js';
-import { eighteenMonthBoundary } from '../time/oslo-time.js';
 import { AnswerBufferPool, unpooled } from './answer-buffers.js';
 import type { AnswerBuffer } from './answer-buffers.js';
-import { AnswerBuilder } from './lookup.assemble.js';
+import { AnswerBuilder } from '../answer/answer.assemble.js';
 import { StoreLookupSource } from './lookup.cache.js';
 import type { LookupSource } from './lookup.cache.js';
-import type { View } from './lookup.view.js';
+import type { View } from '../access/access.view.js';
+import { freshnessBoundary } from '../freshness/freshness.js';
 
 export interface LookupQuery {
   /** The path asked, for the audit trail. */
@@ -118,7 +118,7 @@ export class LookupService {
       throw err;
     }
     const now = this.deps.clock.now();
-    const answer = new AnswerBuilder(query.view, now, eighteenMonthBoundary(now));
+    const answer = new AnswerBuilder(query.view, now, freshnessBoundary(now));
     for (let i = 0; i < unique.length; i++) {
       const record = records[i];
       if (record !== undefined) answer.add(record);

@@ -7,10 +7,10 @@ import { generateSelfSignedCertificate } from '../certificate/certificate-genera
 import { makeIdentifier } from '../identifier/identifier.generate.js';
 import type { Person } from '../person/person.js';
 import { ProviderService } from '../provider/provider.service.js';
-import { assertErrorBody } from '../test-support/error-body.js';
-import { skipReason, STORE_KINDS } from '../test-support/stores.js';
-import { startTestApp } from '../test-support/test-app.js';
-import type { TestApp } from '../test-support/test-app.js';
+import { assertErrorBody } from '../../test/support/error-body.js';
+import { skipReason, STORE_KINDS } from '../../test/support/stores.js';
+import { startTestApp } from '../../test/support/test-app.js';
+import type { TestApp } from '../../test/support/test-app.js';
 
 const DIGIPOST = '984661185';
 const EBOKS = '996460320';

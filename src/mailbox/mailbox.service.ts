@@ -2,15 +2,15 @@
 // A provider acts only on mailboxes at itself; every successful change is one register change.
 
 import type { AuditRepository } from '../audit/audit.repository.js';
-import type { AccessToken } from '../auth/access-token.js';
+import type { AccessToken } from '../access/access-token.js';
 import { checkEncryptionCertificate } from '../certificate/certificate-check.js';
 import { checkPersonIdentifier, isValidOrganisationNumber } from '../identifier/identifier.js';
 import type { IdentifierRules } from '../identifier/identifier.js';
 import type { Person } from '../person/person.js';
 import { isValidMailboxAddress } from '../person/person.js';
-import { recordOf } from '../person/person.render.js';
-import type { PersonRepository } from '../person/person.repository.js';
-import type { PersonWriter, PersonWriteSession } from '../person/person.writer.js';
+import { recordOf } from '../answer/answer.render.js';
+import type { PersonRepository } from '../register/person.repository.js';
+import type { PersonWriter, PersonWriteSession } from '../register/person.writer.js';
 
 export type Beskrivelse =
   | 'RESERVERT'

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../cli/serve.command.js';
 import { loadConfig } from '../config/config.js';
-import { freshDatabase, skipReason, STORE_KINDS } from '../test-support/stores.js';
+import { freshDatabase, skipReason, STORE_KINDS } from '../../test/support/stores.js';
 import { devIdentityForToken, recordedDevIdentity } from './dev-identity.js';
 
 for (const kind of STORE_KINDS) {

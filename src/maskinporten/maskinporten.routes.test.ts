@@ -30,14 +30,14 @@ import { clientRepositoryFor, ClientService } from '../client/client.service.js'
 import { loadConfig } from '../config/config.js';
 import type { KrrConfig } from '../config/config.js';
 import { demoPersons } from '../demo/demo-data.js';
-import { buildApp } from '../http/app.js';
-import { PersonWriter } from '../person/person.writer.js';
+import { buildApp } from '../app/app.js';
+import { PersonWriter } from '../register/person.writer.js';
 import type { StoreKind } from '../store/database.js';
-import { openTestStore, skipReason, STORE_KINDS } from '../test-support/stores.js';
-import type { TestStore } from '../test-support/stores.js';
+import { openTestStore, skipReason, STORE_KINDS } from '../../test/support/stores.js';
+import type { TestStore } from '../../test/support/stores.js';
 import { devTokenServiceOptions } from './maskinporten.app.js';
-import { makeBusinessCertificate, makeCa } from './test-certificates.js';
-import type { TestCertificate } from './test-certificates.js';
+import { makeBusinessCertificate, makeCa } from '../../test/support/test-certificates.js';
+import type { TestCertificate } from '../../test/support/test-certificates.js';
 
 const ISSUER = 'http://127.0.0.1:8080/';
 const GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';

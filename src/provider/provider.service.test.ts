@@ -7,10 +7,10 @@ import { generateSelfSignedCertificate } from '../certificate/certificate-genera
 import { ConflictError, InvalidValueError, NotFoundError } from '../errors/errors.js';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
 import type { Person } from '../person/person.js';
-import { PersonWriter } from '../person/person.writer.js';
-import { skipReason, STORE_KINDS } from '../test-support/stores.js';
-import { openTestStore } from '../test-support/stores.js';
-import type { TestStore } from '../test-support/stores.js';
+import { PersonWriter } from '../register/person.writer.js';
+import { skipReason, STORE_KINDS } from '../../test/support/stores.js';
+import { openTestStore } from '../../test/support/stores.js';
+import type { TestStore } from '../../test/support/stores.js';
 import { ProviderRepository } from './provider.repository.js';
 import { ProviderService } from './provider.service.js';
 

@@ -1,7 +1,7 @@
 import { checkEncryptionCertificate } from '../certificate/certificate-check.js';
 import { ConflictError, InvalidValueError, NotFoundError } from '../errors/errors.js';
 import { isValidOrganisationNumber } from '../identifier/identifier.js';
-import { PersonWriter } from '../person/person.writer.js';
+import { PersonWriter } from '../register/person.writer.js';
 import type { Database } from '../store/database.js';
 import { ProviderRepository } from './provider.repository.js';
 import type { MailboxProvider } from './provider.repository.js';

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
-import { assertErrorBody } from '../test-support/error-body.js';
-import { skipReason, STORE_KINDS } from '../test-support/stores.js';
-import { startTestApp } from '../test-support/test-app.js';
-import type { TestApp } from '../test-support/test-app.js';
+import { assertErrorBody } from '../../test/support/error-body.js';
+import { skipReason, STORE_KINDS } from '../../test/support/stores.js';
+import { startTestApp } from '../../test/support/test-app.js';
+import type { TestApp } from '../../test/support/test-app.js';
 import { parseInstant } from '../time/oslo-time.js';
 
 const URL = '/rest/v1/person';

@@ -5,8 +5,8 @@ import { requireToken } from '../auth/auth.hook.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { BadRequestError } from '../errors/errors.js';
 import { sendJson } from '../http/send-json.js';
-import { DATA_SCOPES, Group, groupsForScopes, viewFor } from '../lookup/lookup.view.js';
-import type { View } from '../lookup/lookup.view.js';
+import { DATA_SCOPES, Group, groupsForScopes, viewFor } from '../access/access.view.js';
+import type { View } from '../access/access.view.js';
 import { parseSelfChange, SELF_PATH } from './self.service.js';
 import type { SelfService } from './self.service.js';
 

@@ -2,19 +2,19 @@
 // The person is the access token's `pid`; their changes go through PersonWriter, so each is a
 // register change in the feed.
 
-import type { AccessToken } from '../auth/access-token.js';
+import type { AccessToken } from '../access/access-token.js';
 import type { AuditRepository } from '../audit/audit.repository.js';
 import { ForbiddenError, InvalidValueError, NotFoundError } from '../errors/errors.js';
 import { checkPersonIdentifier } from '../identifier/identifier.js';
 import type { IdentifierRules } from '../identifier/identifier.js';
-import { renderPersonAnswer, renderUnregisteredAnswer } from '../lookup/lookup.render.js';
-import type { View } from '../lookup/lookup.view.js';
+import { renderPersonAnswer, renderUnregisteredAnswer } from '../answer/answer.compose.js';
+import type { View } from '../access/access.view.js';
 import { LANGUAGES } from '../person/person.js';
 import type { Language } from '../person/person.js';
-import type { PersonRepository } from '../person/person.repository.js';
-import type { PersonWriter } from '../person/person.writer.js';
+import type { PersonRepository } from '../register/person.repository.js';
+import type { PersonWriter } from '../register/person.writer.js';
 import type { Clock } from '../time/clock.js';
-import { eighteenMonthBoundary } from '../time/oslo-time.js';
+import { freshnessBoundary } from '../freshness/freshness.js';
 
 export const SELF_PATH = '/rest/v1/person';
 
@@ -113,7 +113,7 @@ export class SelfService {
   private async render(pid: string, view: View): Promise<string> {
     const [person] = await this.deps.persons.findMany([pid]);
     if (!person) return renderUnregisteredAnswer(pid, view);
-    return renderPersonAnswer(person, view, eighteenMonthBoundary(this.deps.clock.now()));
+    return renderPersonAnswer(person, view, freshnessBoundary(this.deps.clock.now()));
   }
 
   private audit(token: AccessToken, method: string, pid: string, status: number) {

@@ -16,10 +16,10 @@ import type { GeneratedCertificate } from '../certificate/certificate-generator.
 import { loadConfig } from '../config/config.js';
 import { ConfigError } from '../errors/errors.js';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
-import { assertErrorBody } from '../test-support/error-body.js';
-import { openTestStore, skipReason, STORE_KINDS } from '../test-support/stores.js';
-import { startTestApp } from '../test-support/test-app.js';
-import type { TestApp } from '../test-support/test-app.js';
+import { assertErrorBody } from '../../test/support/error-body.js';
+import { openTestStore, skipReason, STORE_KINDS } from '../../test/support/stores.js';
+import { startTestApp } from '../../test/support/test-app.js';
+import type { TestApp } from '../../test/support/test-app.js';
 import { answerSignerFromFiles, devAnswerSigner } from './answer-signer.js';
 import { acceptsJose } from './signed-answer.hook.js';
 

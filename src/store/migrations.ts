@@ -1,11 +1,10 @@
-import { renderMissingLookupRecords } from '../person/person.legacy.js';
 import type { Database, Queryable } from './database.js';
 
 interface Migration {
   readonly version: number;
   readonly name: string;
   /** Work in code before the SQL, in the same transaction (a data migration the SQL relies on). */
-  readonly prepare?: (tx: Queryable) => Promise<void>;
+  readonly prepare?: (tx: Queryable, data: DataMigrations) => Promise<void>;
   readonly sql: string;
 }
 
@@ -172,8 +171,8 @@ const MIGRATIONS: readonly Migration[] = [
     name: 'person rows without repeated fragments',
     // Persons written before version 4 have no lookup record yet: rendered from the columns below
     // before they go.
-    prepare: async (tx) => {
-      await renderMissingLookupRecords(tx);
+    prepare: async (tx, data) => {
+      await data.renderMissingLookupRecords(tx);
     },
     sql: `
       -- The answer's fragments were kept twice: in columns of their own and inside the lookup
@@ -203,10 +202,24 @@ const MIGRATIONS: readonly Migration[] = [
 ];
 
 /**
+ * The steps of a migration that rewrite data with the register's own code (rendering a person's
+ * answer, say). The store knows no person or answer, so the register hands them in when it opens
+ * the store (register/open-store.ts).
+ */
+export interface DataMigrations {
+  /** Renders the lookup record of every person who has none (before version 7 drops its sources). */
+  renderMissingLookupRecords(tx: Queryable): Promise<unknown>;
+}
+
+/**
  * Brings the schema up to date (or up to `options.upTo`, for tests of a migration). Safe when
  * several processes start at once (advisory lock).
  */
-export async function migrate(db: Database, options: { readonly upTo?: number } = {}): Promise<void> {
+export async function migrate(
+  db: Database,
+  data: DataMigrations,
+  options: { readonly upTo?: number } = {},
+): Promise<void> {
   await db.exec(`create table if not exists schema_migrations (
     version integer primary key, name text not null, applied_at timestamptz not null default now())`);
   await db.transaction(async (tx) => {
@@ -216,7 +229,7 @@ export async function migrate(db: Database, options: { readonly upTo?: number } 
     );
     for (const m of MIGRATIONS) {
       if (applied.has(m.version) || m.version > (options.upTo ?? Infinity)) continue;
-      await m.prepare?.(tx);
+      await m.prepare?.(tx, data);
       // Statements one by one: the extended protocol takes a single statement per call.
       for (const statement of splitStatements(m.sql)) await tx.query(statement);
       await tx.query('insert into schema_migrations (version, name) values ($1, $2)', [m.version, m.name]);

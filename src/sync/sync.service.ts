@@ -8,7 +8,7 @@
 
 import type { Person, PersonRules } from '../person/person.js';
 import { parsePerson } from '../person/person.js';
-import { PersonWriter } from '../person/person.writer.js';
+import { PersonWriter } from '../register/person.writer.js';
 import type { Database } from '../store/database.js';
 import type { FeedPage, FeedSource } from './feed.client.js';
 import { isRetryable, SourceAnswerError, SyncConflictError, SyncDataError } from './sync.errors.js';

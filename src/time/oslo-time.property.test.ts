@@ -8,7 +8,6 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
   daysFromCivil,
-  eighteenMonthBoundary,
   formatOslo,
   formatOsloComputed,
   osloOffsetMinutes,
@@ -16,7 +15,7 @@ import {
   parseInstant,
   parseInstantByPattern,
 } from './oslo-time.js';
-import { searchFlip, varslingFlip } from './varsling-flip.js';
+import { freshnessBoundary, freshnessEnd, searchFlip } from '../freshness/freshness.js';
 
 const RUNS = Number(process.env.KRR_FUZZ_RUNS ?? 40) * 25;
 const MINUTE = 60_000;
@@ -169,18 +168,18 @@ describe('the Oslo clock against Intl asked every time (property)', () => {
     );
   });
 
-  it('eighteenMonthBoundary agrees, also for runs of instants an hour apart (its reused date)', () => {
+  it('freshnessBoundary agrees, also for runs of instants an hour apart (its reused date)', () => {
     fc.assert(
       fc.property(instant, fc.integer({ min: 1, max: 30 }), (start, hours) => {
         for (let i = 0, now = start; i < hours; i++, now += HOUR) {
-          assert.equal(eighteenMonthBoundary(now), referenceBoundary(now), new Date(now).toISOString());
+          assert.equal(freshnessBoundary(now), referenceBoundary(now), new Date(now).toISOString());
         }
       }),
       { numRuns: RUNS / 2 },
     );
   });
 
-  it('varslingFlip is the first instant the boundary passes the basis, also when asked twice in a row', () => {
+  it('freshnessEnd is the first instant the boundary passes the basis, also when asked twice in a row', () => {
     const basis = fc.oneof(
       fc.integer({ min: Date.UTC(1971, 0, 1), max: Date.UTC(2098, 0, 1) }),
       nearChange.filter((t) => t > Date.UTC(1971, 0, 1) && t < Date.UTC(2098, 0, 1)),
@@ -191,8 +190,8 @@ describe('the Oslo clock against Intl asked every time (property)', () => {
     );
     fc.assert(
       fc.property(basis, (b) => {
-        const flip = varslingFlip(b);
-        assert.equal(varslingFlip(b), flip);
+        const flip = freshnessEnd(b);
+        assert.equal(freshnessEnd(b), flip);
         assert.ok(referenceBoundary(flip) > b, `basis ${b}`);
         assert.ok(referenceBoundary(flip - 1) <= b, `basis ${b}`);
         assert.equal(flip, searchFlip(b, b + 540 * DAY));

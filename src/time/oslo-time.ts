@@ -284,33 +284,3 @@ export function osloWallTimeToInstant(wall: EpochMs): EpochMs {
     return wall - second * MS_PER_MINUTE;
   return wall - before * MS_PER_MINUTE;
 }
-
-/**
- * The 18-month boundary of eForvaltningsforskriften § 32 on the Oslo wall clock: now's local date
- * and time, 18 calendar months back, the day clamped to the target month's last day, read in Oslo
- * again. A channel confirmed at or after the boundary is fresh.
- */
-export function eighteenMonthBoundary(now: EpochMs): EpochMs {
-  const wall = now + osloOffsetMinutes(now) * MS_PER_MINUTE;
-  const wallDay = Math.floor(wall / MS_PER_DAY);
-  // The same time of day (to the millisecond) on the target date.
-  return osloWallTimeToInstant(targetDate(wallDay) + (wall - wallDay * MS_PER_DAY));
-}
-
-// The last target date asked for: searchFlip asks for the boundary hour after hour, mostly on the
-// same few dates.
-let lastWallDay = Number.NaN;
-let lastTargetDate = 0;
-
-/** The start (as a UTC wall time) of the date 18 months (clamped) before Oslo date `wallDay`. */
-function targetDate(wallDay: number): number {
-  if (wallDay === lastWallDay) return lastTargetDate;
-  const date = new Date(wallDay * MS_PER_DAY);
-  const monthIndex = date.getUTCFullYear() * 12 + date.getUTCMonth() - 18;
-  const year = Math.floor(monthIndex / 12);
-  const month = monthIndex - year * 12;
-  const day = Math.min(date.getUTCDate(), daysInMonth(year, month));
-  lastTargetDate = Date.UTC(year, month, day);
-  lastWallDay = wallDay;
-  return lastTargetDate;
-}

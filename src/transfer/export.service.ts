@@ -1,5 +1,5 @@
-import { PersonRepository } from '../person/person.repository.js';
-import { renderExportLine } from '../person/person.render.js';
+import { PersonRepository } from '../register/person.repository.js';
+import { renderExportLine } from '../answer/answer.render.js';
 import type { Database } from '../store/database.js';
 
 /** The whole register as JSON Lines in identifier order: what `importPersons` reads. */

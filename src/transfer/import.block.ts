@@ -1,10 +1,10 @@
 // One block of import lines checked and rendered for the bulk write path: the work an import
 // spreads over worker threads. Pure code (no driver, no I/O), also run on the main thread.
 
-import { CopyTuples } from '../person/person.columns.js';
+import { CopyTuples } from '../register/person.columns.js';
 import { parsePerson } from '../person/person.js';
 import type { PersonRules } from '../person/person.js';
-import { renderForWrite } from '../person/person.prepare.js';
+import { renderForWrite } from '../register/person.prepare.js';
 
 /** Where a block stopped: a line number inside the block (1-based) and the reason, without values. */
 export interface BlockProblem {

@@ -1,6 +1,6 @@
 import { ImportError } from '../errors/errors.js';
 import type { PersonRules } from '../person/person.js';
-import type { PersonWriter } from '../person/person.writer.js';
+import type { PersonWriter } from '../register/person.writer.js';
 import { parseBlock } from './import.block.js';
 import type { BlockResult } from './import.block.js';
 import { ImportWorkerPool } from './import.workers.js';

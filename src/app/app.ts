@@ -1,0 +1,261 @@
+// The HTTP app as a value: built from the frozen config and the opened store, listened on by
+// `krr serve`, and driven with inject() in tests.
+
+import { randomUUID } from 'node:crypto';
+import Fastify from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TokenVerifier } from '../auth/token-verifier.js';
+import { AuditRepository } from '../audit/audit.repository.js';
+import type { KrrConfig } from '../config/config.js';
+import {
+  BadRequestError,
+  KrrError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+} from '../errors/errors.js';
+import type { ErrorItem } from '../errors/errors.js';
+import { ChangesRepository } from '../changes/changes.repository.js';
+import { changesRoutes } from '../changes/changes.routes.js';
+import { ChangesService } from '../changes/changes.service.js';
+import { healthRoutes } from '../health/health.routes.js';
+import { registerTrafficGuards } from '../http/traffic-guard.js';
+import { mailboxRoutes } from '../mailbox/mailbox.routes.js';
+import { MailboxService } from '../mailbox/mailbox.service.js';
+import { PersonWriter } from '../register/person.writer.js';
+import { printRoutes } from '../provider/print.routes.js';
+import { ProviderRepository } from '../provider/provider.repository.js';
+import { lookupRoutes, PersonSchema } from '../lookup/lookup.routes.js';
+import { LookupService } from '../lookup/lookup.service.js';
+import { CachedLookupSource } from '../lookup/lookup.cache.js';
+import { AuditBatch } from '../audit/audit.batch.js';
+import { PersonRepository } from '../register/person.repository.js';
+import { registerDevTokenService } from '../maskinporten/maskinporten.app.js';
+import type { DevTokenServiceOptions } from '../maskinporten/maskinporten.app.js';
+import type { Database } from '../store/database.js';
+import type { Clock } from '../time/clock.js';
+import { clientErrorHandler } from '../http/client-error.js';
+import { errorBody } from '../http/error-body.js';
+import type { JWK } from 'jose';
+import { publicJwk } from '../auth/dev-issuer.js';
+import { demoPersons } from '../demo/demo-data.js';
+import { idportenIssuerOf } from '../idporten/idporten-issuer.js';
+import { idportenRoutes } from '../idporten/idporten.routes.js';
+import { IdportenService } from '../idporten/idporten.service.js';
+import { selfRoutes } from '../self/self.routes.js';
+import { SelfService } from '../self/self.service.js';
+import { answerSignerFromFiles, lazyDevAnswerSigner } from '../signing/answer-signer.js';
+import { signedAnswerHook } from '../signing/signed-answer.hook.js';
+import { sendJson } from '../http/send-json.js';
+
+export interface AppDeps {
+  readonly config: KrrConfig;
+  readonly db: Database;
+  readonly verifier: TokenVerifier;
+  readonly clock: Clock;
+  /** Where operational logs go (default: standard output); tests read them. */
+  readonly logDestination?: NodeJS.WritableStream;
+  /** Dev mode: the Maskinporten-like token service (POST /token, metadata, /jwk). */
+  readonly maskinporten?: DevTokenServiceOptions;
+  /** Dev mode's private JWK: with it, the ID-porten-like sign-in is served under /idporten. */
+  readonly devKey?: JWK;
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** Schema (shape) errors: 400, one item per problem, pointing at the value. */
+function validationItems(error: FastifyError): ErrorItem[] {
+  return (error.validation ?? []).map((v) => {
+    const missing = (v.params as { missingProperty?: string }).missingProperty;
+    const pointer = missing ? `${v.instancePath}/${missing}` : v.instancePath;
+    const name = pointer.split('/').filter(Boolean).join('.') || 'body';
+    return { pointer, detail: missing ? `${missing} is required` : `${name} ${v.message ?? 'is not valid'}` };
+  });
+}
+
+function toKrrError(error: FastifyError): KrrError | undefined {
+  if (error instanceof KrrError) return error;
+  if (error.validation) return new BadRequestError('the request body is not valid', validationItems(error));
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new PayloadTooLargeError('the request body is too large');
+  if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new BadRequestError('the request body is empty');
+  if (
+    error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ||
+    error.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH'
+  ) {
+    return new BadRequestError('the request body could not be read');
+  }
+  if (
+    error instanceof SyntaxError ||
+    error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    error.statusCode === 400
+  ) {
+    return new BadRequestError('the request body is not valid JSON');
+  }
+  return undefined;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, db } = deps;
+  // The operator's key and certificate are read and checked now (bad files stop the start); dev
+  // mode's are made or read on the first signed answer, so a start makes no RSA key.
+  const answerSigner = config.answerSigning
+    ? await answerSignerFromFiles(config.answerSigning).then((signer) => async () => signer)
+    : config.dev
+      ? lazyDevAnswerSigner(db)
+      : undefined;
+  const app = Fastify({
+    bodyLimit: config.http.bodyLimitBytes,
+    // Without it a client that trickles its request holds a connection for ever; Node then answers
+    // 408 through clientErrorHandler, with the contract's error body.
+    requestTimeout: config.http.requestTimeoutSeconds * 1000,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    return503OnClosing: true,
+    // Malformed HTTP answered with the contract's error body too (client-error.ts).
+    clientErrorHandler,
+    logger: {
+      level: config.logLevel,
+      ...(deps.logDestination ? { stream: deps.logDestination } : {}),
+      // Operational logs carry the request id, method and path, never headers or bodies:
+      // tokens travel in headers, identifiers and contact data in bodies.
+      serializers: {
+        // Only the route's pattern is logged: a raw URL (query, unknown paths) may carry anything.
+        req: (req: FastifyRequest) => ({ method: req.method, route: req.routeOptions?.url ?? '(no route)' }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        err: (err: FastifyError) => ({
+          type: err.name,
+          code: err.code,
+          message: err.message,
+          stack: err.stack ?? '',
+        }),
+      },
+    },
+    ajv: { customOptions: { coerceTypes: false, allErrors: true, removeAdditional: false } },
+  });
+
+  deps.verifier.setLog(app.log);
+
+  // Clients vary the content type (charset, letter case, sometimes none at all): every body is read as JSON.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' as const }, jsonParser);
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const known = toKrrError(error);
+    if (!known) {
+      request.log.error({ err: error }, 'unhandled error');
+      return sendJson(reply, errorBody(500, []), 500);
+    }
+    if (known.status >= 500) request.log.warn({ code: known.code }, known.message);
+    if (known.status === 401) {
+      reply.header(
+        'www-authenticate',
+        `Bearer error="invalid_token", error_description="${known.message.replace(/"/g, "'")}"`,
+      );
+    } else if (known.code === 'INSUFFICIENT_SCOPE') {
+      reply.header('www-authenticate', 'Bearer error="insufficient_scope"');
+    }
+    return sendJson(reply, errorBody(known.status, known.items), known.status);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = METHODS.filter((method) => app.hasRoute({ method, url: path }));
+    const error =
+      allowed.length > 0
+        ? new MethodNotAllowedError(`${request.method} is not allowed here; use ${allowed.join(', ')}`)
+        : new NotFoundError('no such resource');
+    if (allowed.length > 0) reply.header('allow', allowed.join(', '));
+    return sendJson(reply, errorBody(error.status, error.items), error.status);
+  });
+
+  await registerTrafficGuards(app, { rateLimit: config.rateLimit, overload: config.overload });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'krr: Kontakt- og reservasjonsregisteret',
+        description:
+          "Oppslagstjenesten for kontakt- og reservasjonsregisteret, compatible with Digdir's KRR.",
+        version: '1',
+      },
+      components: {
+        securitySchemes: {
+          maskinporten: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          idporten: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/swagger-ui' });
+  app.addSchema(PersonSchema);
+
+  const persons = new PersonRepository(db);
+  const audit = new AuditRepository(db);
+  const service = new LookupService({
+    persons,
+    ...(config.lookup.cacheBytes > 0
+      ? { source: new CachedLookupSource(persons, config.lookup.cacheBytes) }
+      : {}),
+    // Concurrent lookups share audit inserts (group commit); each still awaits its own record.
+    audit: new AuditBatch(db),
+    clock: deps.clock,
+    identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
+  });
+
+  // Signed answers (Accept: application/jose) on the routes that ask for it.
+  if (!answerSigner)
+    app.log.info('signed answers are off: no answerSigning key and certificate are configured');
+  app.addHook('onSend', signedAnswerHook(answerSigner));
+
+  app.get('/v3/api-docs', { schema: { hide: true } }, async () => app.swagger());
+  healthRoutes(app, { db });
+  lookupRoutes(app, { service, verifier: deps.verifier });
+  const providers = new ProviderRepository(db);
+  mailboxRoutes(app, {
+    service: new MailboxService({
+      writer: new PersonWriter(db),
+      persons,
+      audit,
+      identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
+    }),
+    providers,
+    verifier: deps.verifier,
+  });
+  printRoutes(app, { providers });
+  changesRoutes(app, {
+    service: new ChangesService({ changes: new ChangesRepository(db), audit, clock: deps.clock }),
+    verifier: deps.verifier,
+  });
+  if (deps.maskinporten) await registerDevTokenService(app, db, config, deps.maskinporten);
+  selfRoutes(app, {
+    service: new SelfService({
+      persons,
+      writer: new PersonWriter(db),
+      audit,
+      clock: deps.clock,
+      identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
+    }),
+    verifier: deps.verifier,
+  });
+  if (config.dev && deps.devKey) {
+    const testPersons = demoPersons(Date.now()).map((p) => ({
+      pid: p.person.personidentifikator,
+      label: p.label,
+    }));
+    await idportenRoutes(app, {
+      service: new IdportenService({
+        issuer: idportenIssuerOf(config),
+        privateJwk: deps.devKey,
+        identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
+      }),
+      publicJwk: publicJwk(deps.devKey),
+      persons: () => testPersons,
+    });
+  }
+  return app;
+}

@@ -1,0 +1,50 @@
+// Digdir's token issuers by name, so that an operator writes `"maskinporten"` instead of copying
+// URLs. Issuer identifiers and metadata URLs as Digdir publishes them (docs.digdir.no, "well-known"
+// pages of Maskinporten and ID-porten): Maskinporten's issuer carries a trailing slash,
+// ID-porten's does not, and each metadata document names exactly that issuer (RFC 8414 § 3.3).
+
+import type { TrustedIssuer } from './config.js';
+import { ConfigError } from '../errors/errors.js';
+
+export const ISSUER_PRESETS = {
+  maskinporten: {
+    issuer: 'https://maskinporten.no/',
+    metadataUrl: 'https://maskinporten.no/.well-known/oauth-authorization-server',
+  },
+  'maskinporten-test': {
+    issuer: 'https://test.maskinporten.no/',
+    metadataUrl: 'https://test.maskinporten.no/.well-known/oauth-authorization-server',
+  },
+  idporten: {
+    issuer: 'https://idporten.no',
+    metadataUrl: 'https://idporten.no/.well-known/openid-configuration',
+  },
+  'idporten-test': {
+    issuer: 'https://test.idporten.no',
+    metadataUrl: 'https://test.idporten.no/.well-known/openid-configuration',
+  },
+} as const satisfies Record<string, TrustedIssuer>;
+
+export type IssuerPresetName = keyof typeof ISSUER_PRESETS;
+
+/** What a `trustedIssuers` entry may be: a preset's name, a preset with an audience, or an issuer spelled out. */
+export type TrustedIssuerEntry =
+  string | { readonly preset: string; readonly audience?: string } | TrustedIssuer;
+
+function preset(name: string): TrustedIssuer {
+  const found = (ISSUER_PRESETS as Record<string, TrustedIssuer>)[name];
+  if (!found) {
+    throw new ConfigError(
+      `unknown trusted issuer preset "${name}"; the presets are ${Object.keys(ISSUER_PRESETS).join(', ')}`,
+    );
+  }
+  return { ...found };
+}
+
+export function resolveTrustedIssuer(entry: TrustedIssuerEntry): TrustedIssuer {
+  if (typeof entry === 'string') return preset(entry);
+  if ('preset' in entry) {
+    return { ...preset(entry.preset), ...(entry.audience ? { audience: entry.audience } : {}) };
+  }
+  return entry;
+}

@@ -1,0 +1,140 @@
+import type { Database, Queryable, StoreTransaction } from '../store/database.js';
+import type { Person } from '../person/person.js';
+import { renderForWrite } from './person.prepare.js';
+import { recordOf } from '../answer/answer.render.js';
+import { PersonRepository } from './person.repository.js';
+
+/** Writes inside one open transaction. */
+export interface PersonWriteSession {
+  write(persons: readonly Person[]): Promise<void>;
+  /**
+   * The persons who show `orgno`'s certificate (no certificate of their own) get new change ids,
+   * without being rewritten: their answers changed, so feed readers must get them again.
+   */
+  providerCertificateChanged(orgno: string): Promise<number>;
+  /** A person as the register holds it now, read under the write lock (read, change, write). */
+  find(personidentifikator: string): Promise<Person | undefined>;
+  /** The same transaction, for what must commit together with the persons (a sync cursor). */
+  readonly tx: Queryable;
+  /**
+   * The mailbox providers' current certificates (orgno -> base64), read under the write lock: what
+   * `renderForWrite` needs when persons are rendered elsewhere (the import's worker threads).
+   */
+  providerCertificates(): Promise<ReadonlyMap<string, string>>;
+  /**
+   * The bulk path (import): persons rendered by `renderForWrite` with these provider certificates
+   * and encoded by `CopyTuples` (person.columns.ts), loaded with COPY. Changes land as with `write`.
+   */
+  bulk(): PersonBulkWrite;
+}
+
+export interface PersonBulkWrite {
+  /**
+   * `tuples`: one binary COPY tuple per person (`CopyTuples`), in the order of `identifiers` (each
+   * at most once in the whole bulk write). Registered persons whose answer changes get a new
+   * change id, unchanged ones keep theirs, new ones are added.
+   */
+  write(tuples: Uint8Array, identifiers: readonly string[]): Promise<void>;
+  /** Ends the bulk write (before the session commits). */
+  finish(): Promise<void>;
+}
+
+/**
+ * Serialises the register's writers. Taken first in every write transaction and held until it
+ * commits, it makes change ids commit-ordered: a transaction takes its ids only after the one
+ * before it is visible, so a feed reader that sees id n has already been able to see every id
+ * below n (contract section 5: no reader may miss a change).
+ */
+const WRITE_LOCK = 72617202;
+
+/**
+ * The register's one write path: every writer (import, the person's own changes, mailbox
+ * providers, sync) comes through here, so every write is rendered once and gets a change id in the
+ * same transaction that changes the person.
+ */
+export class PersonWriter {
+  private readonly repository: PersonRepository;
+
+  constructor(private readonly db: Database) {
+    this.repository = new PersonRepository(db);
+  }
+
+  async write(persons: readonly Person[]): Promise<void> {
+    await this.session((s) => s.write(persons));
+  }
+
+  /**
+   * Runs `fn` in one transaction: all its writes land together, or none of them. Writers run one
+   * at a time (see WRITE_LOCK); keep sessions short, as a long one holds the others back.
+   */
+  private bulk(tx: StoreTransaction): PersonBulkWrite {
+    let registerWasEmpty: Promise<boolean> | undefined;
+    let merged = false;
+    // The indexes dropped for a load into an empty register, made again in finish().
+    let droppedIndexes: Promise<string[]> | undefined;
+    return {
+      write: async (tuples, identifiers) => {
+        if (identifiers.length === 0) return;
+        // Into an empty register every person is new: no lookups, straight into the table, whose
+        // indexes are built once at the end (the import refuses duplicates before they get here).
+        // All in this transaction: a failed import rolls the drop back with the rows.
+        // The rows are written frozen, so the first lookups after the import do not each set hint
+        // bits on (and dirty) every page they read.
+        if (await (registerWasEmpty ??= this.repository.isEmpty(tx))) {
+          await (droppedIndexes ??= (async () => {
+            const statements = await this.repository.dropIndexes(tx);
+            await this.repository.truncateEmpty(tx);
+            return statements;
+          })());
+          await this.repository.copyNew(tx, [tuples], { frozen: true });
+          return;
+        }
+        // A block of persons none of whom is registered is copied straight in, too.
+        const registered = await this.repository.registered(tx, identifiers);
+        if (registered.size === 0) await this.repository.copyNew(tx, [tuples]);
+        else {
+          await this.repository.merge(tx, [tuples], {
+            firstInTransaction: !merged,
+            allRegistered: registered.size === identifiers.length,
+          });
+          merged = true;
+        }
+      },
+      finish: async () => {
+        if (droppedIndexes) await this.repository.createIndexes(tx, await droppedIndexes);
+      },
+    };
+  }
+
+  async session<T>(fn: (session: PersonWriteSession) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx: StoreTransaction) => {
+      await tx.query(`select pg_advisory_xact_lock(${WRITE_LOCK})`);
+      let providerCertificates: Map<string, string> | undefined;
+      const certificates = async () =>
+        (providerCertificates ??= new Map(
+          (
+            await tx.query<{ orgno: string; certificate: string }>(
+              'select orgno, certificate from mailbox_provider',
+            )
+          ).map((r) => [r.orgno, r.certificate]),
+        ));
+      return fn({
+        tx,
+        write: async (persons) => {
+          const known = await certificates();
+          await this.repository.upsert(
+            tx,
+            persons.map((p) => renderForWrite(p, known)),
+          );
+        },
+        providerCertificates: certificates,
+        bulk: () => this.bulk(tx),
+        providerCertificateChanged: (orgno) => this.repository.touchInheritingPersons(tx, orgno),
+        find: async (personidentifikator) => {
+          const [found] = await this.repository.findMany([personidentifikator], tx);
+          return found ? recordOf(found) : undefined;
+        },
+      });
+    });
+  }
+}

@@ -1,0 +1,116 @@
+// An app over a real store, with a dev issuer whose key lives in memory, driven with inject().
+
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { JWK } from 'jose';
+import { generateKeyPair, exportJWK } from 'jose';
+import { mintDevToken, publicJwk } from '../../src/auth/dev-issuer.js';
+import type { DevTokenRequest } from '../../src/auth/dev-issuer.js';
+import { TokenVerifier } from '../../src/auth/token-verifier.js';
+import type { TokenVerifierOptions } from '../../src/auth/token-verifier.js';
+import { loadConfig } from '../../src/config/config.js';
+import type { KrrConfig } from '../../src/config/config.js';
+import { buildApp } from '../../src/app/app.js';
+import { idportenIssuerOf } from '../../src/idporten/idporten-issuer.js';
+import type { Person } from '../../src/person/person.js';
+import { PersonWriter } from '../../src/register/person.writer.js';
+import type { StoreKind } from '../../src/store/database.js';
+import type { Clock } from '../../src/time/clock.js';
+import type { EpochMs } from '../../src/time/oslo-time.js';
+import { openTestStore } from './stores.js';
+import type { TestStore } from './stores.js';
+
+export const TEST_ISSUER = 'https://krr-test.invalid/maskinporten/';
+
+export interface TestApp {
+  readonly app: FastifyInstance;
+  readonly store: TestStore;
+  readonly config: KrrConfig;
+  /** Moves the frozen clock used for the 18-month rule. */
+  setNow(at: EpochMs): void;
+  token(scopes: readonly string[], extra?: Partial<DevTokenRequest>): Promise<string>;
+  /** POSTs JSON (or raw text) to `url` with the token, if any. */
+  post(
+    url: string,
+    body: unknown,
+    token?: string,
+    headers?: Record<string, string>,
+  ): Promise<LightMyRequestResponse>;
+  write(persons: readonly Person[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+let sharedKey: Promise<JWK> | undefined;
+function testKey(): Promise<JWK> {
+  sharedKey ??= (async () => {
+    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+    return { ...(await exportJWK(privateKey)), kid: 'krr-test-key', alg: 'RS256' };
+  })();
+  return sharedKey;
+}
+
+export async function startTestApp(
+  kind: StoreKind,
+  options: {
+    now?: EpochMs;
+    env?: NodeJS.ProcessEnv;
+    allowSynthetic?: boolean;
+    logLevel?: string;
+    logDestination?: NodeJS.WritableStream;
+    /** Trusted issuers beside the dev one, and the verifier's bounds (token-attack tests). */
+    verifier?: Partial<TokenVerifierOptions>;
+  } = {},
+): Promise<TestApp> {
+  const store = await openTestStore(kind);
+  const key = await testKey();
+  const config = loadConfig(
+    {
+      dev: true,
+      syntheticIdentifiers: options.allowSynthetic ?? true,
+      logLevel: options.logLevel ?? 'silent',
+    },
+    { KRR_DEV_ISSUER: TEST_ISSUER, ...options.env },
+  );
+  let now = options.now ?? Date.now();
+  const clock: Clock = { now: () => now };
+  const verifier = new TokenVerifier({
+    trustedIssuers: [],
+    clockSkewSeconds: config.auth.clockSkewSeconds,
+    dev: { issuer: [TEST_ISSUER, idportenIssuerOf(config)], publicJwk: publicJwk(key) },
+    ...options.verifier,
+  });
+  const app = await buildApp({
+    config,
+    db: store.db,
+    verifier,
+    clock,
+    devKey: key,
+    ...(options.logDestination ? { logDestination: options.logDestination } : {}),
+  });
+  const writer = new PersonWriter(store.db);
+  return {
+    app,
+    store,
+    config,
+    setNow(at) {
+      now = at;
+    },
+    token: (scopes, extra = {}) =>
+      mintDevToken(key, { issuer: TEST_ISSUER, scopes, consumer: '0192:991825827', ...extra }),
+    post: (url, body, token, headers = {}) =>
+      app.inject({
+        method: 'POST',
+        url,
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...headers,
+        },
+        payload: typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+    write: (persons) => writer.write(persons),
+    async close() {
+      await app.close();
+      await store.dispose();
+    },
+  };
+}
