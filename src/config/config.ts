@@ -8,28 +8,16 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from '../errors/errors.js';
-import { resolveTrustedIssuer } from './issuer-presets.js';
+import { resolveTrustedIssuer, TrustedIssuerSchema } from './issuer-presets.js';
+import type { TrustedIssuer } from './issuer-presets.js';
 import type { StoreConfig } from '../store/database.js';
 import { parseInstant } from '../time/oslo-time.js';
 import type { EpochMs } from '../time/oslo-time.js';
 
 /** Tokens are accepted this far outside their validity at most (expired, or not yet valid). */
-export const MAX_CLOCK_SKEW_SECONDS = 300;
+export type { TrustedIssuer };
 
-const TrustedIssuerSchema = Type.Object(
-  {
-    /** The `iss` claim exactly as the issuer writes it (Digdir's carries a trailing slash). */
-    issuer: Type.String({ minLength: 1 }),
-    /** Where the issuer's keys are. Without it, they are found through the issuer's metadata. */
-    jwksUri: Type.Optional(Type.String({ minLength: 1 })),
-    /** The issuer's metadata document; default: `<issuer>/.well-known/oauth-authorization-server`. */
-    metadataUrl: Type.Optional(Type.String({ minLength: 1 })),
-    /** When set, tokens from this issuer must carry this `aud`. */
-    audience: Type.Optional(Type.String({ minLength: 1 })),
-  },
-  { additionalProperties: false },
-);
-export type TrustedIssuer = Static<typeof TrustedIssuerSchema>;
+export const MAX_CLOCK_SKEW_SECONDS = 300;
 
 /** A trusted issuer as written in config: also a preset's name (`"maskinporten"`), or `{preset, audience}`. */
 const TrustedIssuerEntrySchema = Type.Union([

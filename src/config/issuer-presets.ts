@@ -3,8 +3,24 @@
 // pages of Maskinporten and ID-porten): Maskinporten's issuer carries a trailing slash,
 // ID-porten's does not, and each metadata document names exactly that issuer (RFC 8414 § 3.3).
 
-import type { TrustedIssuer } from './config.js';
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { ConfigError } from '../errors/errors.js';
+
+export const TrustedIssuerSchema = Type.Object(
+  {
+    /** The `iss` claim exactly as the issuer writes it (Digdir's carries a trailing slash). */
+    issuer: Type.String({ minLength: 1 }),
+    /** Where the issuer's keys are. Without it, they are found through the issuer's metadata. */
+    jwksUri: Type.Optional(Type.String({ minLength: 1 })),
+    /** The issuer's metadata document; default: `<issuer>/.well-known/oauth-authorization-server`. */
+    metadataUrl: Type.Optional(Type.String({ minLength: 1 })),
+    /** When set, tokens from this issuer must carry this `aud`. */
+    audience: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type TrustedIssuer = Static<typeof TrustedIssuerSchema>;
 
 export const ISSUER_PRESETS = {
   maskinporten: {

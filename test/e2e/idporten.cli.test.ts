@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { devKeyFromDataDir, publicJwk } from '../auth/dev-issuer.js';
-import { TokenVerifier } from '../auth/token-verifier.js';
-import { main } from '../cli/main.js';
-import { makeIdentifier } from '../identifier/identifier.generate.js';
+import { devKeyFromDataDir, publicJwk } from '../../src/auth/dev-issuer.js';
+import { TokenVerifier } from '../../src/auth/token-verifier.js';
+import { main } from '../../src/cli/main.js';
+import { makeIdentifier } from '../../src/identifier/identifier.generate.js';
 
 const PID = makeIdentifier({ day: 24, month: 12, year: 80 });
 const SCOPE = 'krr:user/kontaktinformasjon.read krr:user/spraak.write';

@@ -7,16 +7,16 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { generateSelfSignedCertificate } from '../certificate/certificate-generator.js';
-import { loadConfig } from '../config/config.js';
-import { buildApp } from '../app/app.js';
-import { makeIdentifier } from '../identifier/identifier.generate.js';
-import { ProviderService } from '../provider/provider.service.js';
-import { openTestStore, skipReason, STORE_KINDS } from '../../test/support/stores.js';
-import { startTestApp } from '../../test/support/test-app.js';
-import type { TestApp } from '../../test/support/test-app.js';
-import { TokenVerifier } from '../auth/token-verifier.js';
-import { AuditRepository } from './audit.repository.js';
+import { generateSelfSignedCertificate } from '../../src/certificate/certificate-generator.js';
+import { loadConfig } from '../../src/config/config.js';
+import { buildApp } from '../../src/app/app.js';
+import { makeIdentifier } from '../../src/identifier/identifier.generate.js';
+import { ProviderService } from '../../src/provider/provider.service.js';
+import { openTestStore, skipReason, STORE_KINDS } from '../support/stores.js';
+import { startTestApp } from '../support/test-app.js';
+import type { TestApp } from '../support/test-app.js';
+import { TokenVerifier } from '../../src/auth/token-verifier.js';
+import { AuditRepository } from '../../src/audit/audit.repository.js';
 
 class LogCapture extends Writable {
   readonly lines: string[] = [];

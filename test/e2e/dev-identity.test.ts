@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from '../cli/serve.command.js';
-import { loadConfig } from '../config/config.js';
-import { freshDatabase, skipReason, STORE_KINDS } from '../../test/support/stores.js';
-import { devIdentityForToken, recordedDevIdentity } from './dev-identity.js';
+import { startServer } from '../../src/cli/serve.command.js';
+import { loadConfig } from '../../src/config/config.js';
+import { freshDatabase, skipReason, STORE_KINDS } from '../support/stores.js';
+import { devIdentityForToken, recordedDevIdentity } from '../../src/maskinporten/dev-identity.js';
 
 for (const kind of STORE_KINDS) {
   describe(`a dev server on port 0 (${kind})`, { skip: await skipReason(kind) }, () => {

@@ -23,21 +23,21 @@ import {
   SignJWT,
 } from 'jose';
 import type { JWK } from 'jose';
-import { publicJwk } from '../auth/dev-issuer.js';
-import { TokenVerifier } from '../auth/token-verifier.js';
-import { parseClientKeys } from '../client/client-key.js';
-import { clientRepositoryFor, ClientService } from '../client/client.service.js';
-import { loadConfig } from '../config/config.js';
-import type { KrrConfig } from '../config/config.js';
-import { demoPersons } from '../demo/demo-data.js';
-import { buildApp } from '../app/app.js';
-import { PersonWriter } from '../register/person.writer.js';
-import type { StoreKind } from '../store/database.js';
-import { openTestStore, skipReason, STORE_KINDS } from '../../test/support/stores.js';
-import type { TestStore } from '../../test/support/stores.js';
-import { devTokenServiceOptions } from './maskinporten.app.js';
-import { makeBusinessCertificate, makeCa } from '../../test/support/test-certificates.js';
-import type { TestCertificate } from '../../test/support/test-certificates.js';
+import { publicJwk } from '../../src/auth/dev-issuer.js';
+import { TokenVerifier } from '../../src/auth/token-verifier.js';
+import { parseClientKeys } from '../../src/client/client-key.js';
+import { clientRepositoryFor, ClientService } from '../../src/client/client.service.js';
+import { loadConfig } from '../../src/config/config.js';
+import type { KrrConfig } from '../../src/config/config.js';
+import { demoPersons } from '../../src/demo/demo-data.js';
+import { buildApp } from '../../src/app/app.js';
+import { PersonWriter } from '../../src/register/person.writer.js';
+import type { StoreKind } from '../../src/store/database.js';
+import { openTestStore, skipReason, STORE_KINDS } from '../support/stores.js';
+import type { TestStore } from '../support/stores.js';
+import { devTokenServiceOptions } from '../../src/maskinporten/maskinporten.app.js';
+import { makeBusinessCertificate, makeCa } from '../support/test-certificates.js';
+import type { TestCertificate } from '../support/test-certificates.js';
 
 const ISSUER = 'http://127.0.0.1:8080/';
 const GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { syntheticPersons } from '../demo/synthetic-persons.js';
-import { PersonRepository } from '../register/person.repository.js';
-import { kontaktinformasjonMember, renderPerson } from './answer.render.js';
-import { PersonWriter } from '../register/person.writer.js';
-import { openStore, REGISTER_DATA_MIGRATIONS } from '../register/open-store.js';
+import { PersonRepository } from './person.repository.js';
+import { kontaktinformasjonMember, renderPerson } from '../answer/answer.render.js';
+import { PersonWriter } from './person.writer.js';
+import { openStore, REGISTER_DATA_MIGRATIONS } from './open-store.js';
 import { skipReason, STORE_KINDS, openTestStore } from '../../test/support/stores.js';
 import type { TestStore } from '../../test/support/stores.js';
 import { flipOf, freshnessEnd } from '../freshness/freshness.js';
@@ -28,7 +28,7 @@ import {
   spraakOf,
   tailOf,
   writeLookupRecord,
-} from './answer.record.js';
+} from '../answer/answer.record.js';
 
 const NOW = Date.UTC(2024, 5, 1, 10);
 const PERSONS = [...syntheticPersons(200, { seed: 3, now: NOW })];

@@ -14,8 +14,8 @@ import {
   osloWallTimeToInstant,
   parseInstant,
   parseInstantByPattern,
-} from './oslo-time.js';
-import { freshnessBoundary, freshnessEnd, searchFlip } from '../freshness/freshness.js';
+} from '../time/oslo-time.js';
+import { freshnessBoundary, freshnessEnd, searchFlip } from './freshness.js';
 
 const RUNS = Number(process.env.KRR_FUZZ_RUNS ?? 40) * 25;
 const MINUTE = 60_000;
