@@ -41,6 +41,11 @@ const work = mkdtempSync(join(tmpdir(), 'krr-bench-import-'));
 const file = join(work, 'persons.jsonl');
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
+/**
+ * @param {string} bin
+ * @param {string[]} args
+ * @param {import('node:child_process').SpawnSyncOptions} [options]
+ */
 function krr(bin, args, options = {}) {
   const started = performance.now();
   const r = spawnSync(process.execPath, [bin, ...args], {
@@ -51,7 +56,7 @@ function krr(bin, args, options = {}) {
   });
   const seconds = (performance.now() - started) / 1000;
   if (r.status !== 0) throw new Error(`krr ${args[0]} failed (${r.status}): ${r.stderr}`);
-  return { stdout: r.stdout, seconds };
+  return { stdout: String(r.stdout), seconds };
 }
 
 console.log(`generating ${persons} persons ...`);
@@ -105,11 +110,16 @@ function freshEmbedded() {
 }
 
 /** `imported N persons from L lines in S s (R persons/s)`: the import's own figure. */
+/** @param {string} stdout */
 function rateOf(stdout) {
   const m = /\((\d+) persons\/s\)/.exec(stdout);
   return m ? Number(m[1]) : undefined;
 }
 
+/**
+ * @param {string} bin
+ * @param {string} store
+ */
 async function runBuild(bin, store) {
   const target = store === 'postgres' ? await freshPostgres() : freshEmbedded();
   try {

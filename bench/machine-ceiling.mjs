@@ -16,7 +16,7 @@ const OPEN = Buffer.from('{"personer":[');
 const CLOSE = Buffer.from(']}');
 const COMMA = Buffer.from(',');
 
-const text = readFileSync(process.argv[2]);
+const text = readFileSync(process.argv[2] ?? '');
 const persons = new Map();
 const first = [];
 for (let start = 0; start < text.length;) {
@@ -28,6 +28,7 @@ for (let start = 0; start < text.length;) {
   start = end + 1;
 }
 
+/** @param {readonly string[]} ids */
 function answer(ids) {
   const parts = [OPEN];
   for (const id of ids) {
@@ -45,6 +46,7 @@ const fixed = process.argv.includes('--static')
   : undefined;
 
 const server = createServer((req, res) => {
+  /** @type {Buffer[]} */
   const chunks = [];
   req.on('data', (chunk) => chunks.push(chunk));
   req.on('end', () => {
@@ -54,6 +56,6 @@ const server = createServer((req, res) => {
   });
 });
 server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${server.address().port}\n`);
+  process.stdout.write(`${/** @type {import('node:net').AddressInfo} */ (server.address()).port}\n`);
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -22,7 +22,9 @@ for (;;) {
     console.error(`the feed answered ${res.status}`);
     process.exit(1);
   }
-  const page = await res.json();
+  const page = /** @type {{ list: unknown[]; tilEndringsId: number; sisteEndringsId: number }} */ (
+    await res.json()
+  );
   persons += page.list.length;
   pages++;
   if (page.tilEndringsId === page.sisteEndringsId) break;

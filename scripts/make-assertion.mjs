@@ -43,6 +43,7 @@ if (!kid) {
   process.exit(2);
 }
 const iat = Math.floor(Date.now() / 1000);
+/** @type {{ scope: string; consumer_org?: string; resource?: string }} */
 const claims = { scope: scopes };
 if (values['consumer-org']) claims.consumer_org = values['consumer-org'];
 if (values.resource) claims.resource = values.resource;
