@@ -4,9 +4,8 @@
 // record) calls this module. Pure code: the Oslo wall clock comes from time/oslo-time.ts.
 //
 // Changing the period: FRESHNESS_MONTHS is the only number. The flip instant (freshnessEnd) is
-// stored with every person (the lookup record's header and the person table's varsling_flip
-// column), so a register that already holds persons needs them rendered again after a change:
-// see docs/freshness.md#changing-the-period.
+// stored with every person; a register opened with another period than its records were rendered
+// with renders them again (docs/freshness.md#changing-the-period).
 
 import { daysInMonth, osloOffsetMinutes, osloWallTimeToInstant } from '../time/oslo-time.js';
 import type { EpochMs } from '../time/oslo-time.js';

@@ -4,13 +4,17 @@ import { migrate } from '../store/migrations.js';
 import type { DataMigrations } from '../store/migrations.js';
 import { openPostgres } from '../store/postgres.database.js';
 import { renderMissingLookupRecords } from './person.legacy.js';
+import { renderFlipsForThePeriod } from './person.writer.js';
 
 /** The register's part of the store's migrations. */
 export const REGISTER_DATA_MIGRATIONS: DataMigrations = {
   renderMissingLookupRecords: (tx) => renderMissingLookupRecords(tx),
 };
 
-/** Opens the configured store and brings its schema up to date. */
+/**
+ * Opens the configured store, brings its schema up to date, and renders the stored flip instants
+ * again if the 18-month rule's period changed since they were written.
+ */
 export async function openStore(config: StoreConfig): Promise<Database> {
   const db =
     config.kind === 'embedded'
@@ -18,6 +22,7 @@ export async function openStore(config: StoreConfig): Promise<Database> {
       : await openPostgres({ url: config.url, ...(config.schema ? { schema: config.schema } : {}) });
   try {
     await migrate(db, REGISTER_DATA_MIGRATIONS);
+    await renderFlipsForThePeriod(db);
   } catch (err) {
     await db.close();
     throw err;

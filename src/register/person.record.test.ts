@@ -7,11 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import { syntheticPersons } from '../demo/synthetic-persons.js';
 import { PersonRepository } from './person.repository.js';
 import { kontaktinformasjonMember, renderPerson } from '../answer/answer.render.js';
-import { PersonWriter } from './person.writer.js';
+import { PersonWriter, renderFlipsForThePeriod } from './person.writer.js';
 import { openStore, REGISTER_DATA_MIGRATIONS } from './open-store.js';
 import { skipReason, STORE_KINDS, openTestStore } from '../../test/support/stores.js';
 import type { TestStore } from '../../test/support/stores.js';
-import { flipOf, freshnessEnd } from '../freshness/freshness.js';
+import { flipOf, FRESHNESS_MONTHS, freshnessEnd } from '../freshness/freshness.js';
 import { openEmbedded } from '../store/embedded.database.js';
 import { migrate } from '../store/migrations.js';
 import { openPostgres } from '../store/postgres.database.js';
@@ -118,6 +118,71 @@ for (const kind of STORE_KINDS) {
       }
     });
   });
+
+  describe(
+    `a register whose records were rendered with another period (${kind})`,
+    { skip: await skipReason(kind) },
+    () => {
+      it('renders every flip instant again when it opens, without new change ids, and only once', async () => {
+        const { config, cleanup } = await freshStoreConfig(kind);
+        try {
+          const first = await openStore(config);
+          let before: { personidentifikator: string; change_id: number; lookup: string }[];
+          try {
+            await new PersonWriter(first).write(PERSONS);
+            before = await first.query(
+              'select personidentifikator, change_id, lookup from person order by 1',
+            );
+            // As if written by a build with another period: every flip elsewhere, and that period recorded.
+            await first.query(
+              `update person set varsling_flip = 1,
+               lookup = regexp_replace(lookup, '^V\\|([0-9]+)\\|[0-9]+\\|', 'V|\\1|1|')
+               where varsling_flip is not null`,
+            );
+            await first.query(`update register_rule set value = '12' where name = 'freshness_months'`);
+          } finally {
+            await first.close();
+          }
+          const db = await openStore(config);
+          try {
+            const rows = await db.query<{
+              personidentifikator: string;
+              change_id: number;
+              lookup: string;
+              varsling_flip: number | null;
+              varsling_basis: number | null;
+            }>(
+              'select personidentifikator, change_id, lookup, varsling_flip, varsling_basis from person order by 1',
+            );
+            assert.equal(rows.length, PERSONS.length);
+            assert.ok(
+              rows.some((r) => r.varsling_flip !== null),
+              'some persons depend on the clock',
+            );
+            rows.forEach((row, i) => {
+              assert.equal(row.personidentifikator, before[i]!.personidentifikator);
+              assert.equal(row.change_id, before[i]!.change_id);
+              // The record as a fresh write renders it, byte for byte; its flip in both places.
+              assert.equal(row.lookup, before[i]!.lookup);
+              if (row.varsling_flip !== null) {
+                assert.equal(row.varsling_flip, freshnessEnd(row.varsling_basis!));
+                assert.equal(decodeLookupRecord(Buffer.from(row.lookup), null).flip, row.varsling_flip);
+              }
+            });
+            const [rule] = await db.query<{ value: string }>(
+              `select value from register_rule where name = 'freshness_months'`,
+            );
+            assert.equal(rule?.value, String(FRESHNESS_MONTHS));
+            assert.equal(await renderFlipsForThePeriod(db), 0);
+          } finally {
+            await db.close();
+          }
+        } finally {
+          await cleanup();
+        }
+      });
+    },
+  );
 }
 
 /** A store's database opened without bringing its schema up to date. */

@@ -1,4 +1,5 @@
 import type { Database, Queryable, StoreTransaction } from '../store/database.js';
+import { FRESHNESS_MONTHS, freshnessEnd } from '../freshness/freshness.js';
 import type { Person } from '../person/person.js';
 import { renderForWrite } from './person.prepare.js';
 import { recordOf } from '../answer/answer.render.js';
@@ -137,4 +138,52 @@ export class PersonWriter {
       });
     });
   }
+}
+
+/**
+ * Renders every stored flip instant again when the register's records were rendered with another
+ * period of the 18-month rule than FRESHNESS_MONTHS (docs/freshness.md#changing-the-period), and
+ * records the period. Called when the register's store is opened; once the period matches, it is
+ * one small read. Under the write lock, in one transaction: a concurrent writer waits, and a
+ * crash leaves the old flips and the old period together. No change ids: the persons' answers
+ * are the same bytes, only the instant their varslingsstatus flips has moved. Returns how many
+ * persons it rendered again.
+ */
+export async function renderFlipsForThePeriod(db: Database, pageSize = 10_000): Promise<number> {
+  const period = String(FRESHNESS_MONTHS);
+  const recorded = (q: Queryable) =>
+    q.query<{ value: string }>(`select value from register_rule where name = 'freshness_months'`);
+  if ((await recorded(db))[0]?.value === period) return 0;
+  return db.transaction(async (tx) => {
+    await tx.query(`select pg_advisory_xact_lock(${WRITE_LOCK})`);
+    if ((await recorded(tx))[0]?.value === period) return 0; // another process did it meanwhile
+    let after = '';
+    let done = 0;
+    for (;;) {
+      const rows = await tx.query<{ p: string; basis: number }>(
+        `select personidentifikator as p, varsling_basis as basis from person
+         where varsling_flip is not null and personidentifikator > $1
+         order by personidentifikator limit $2`,
+        [after, pageSize],
+      );
+      if (rows.length === 0) break;
+      const flips = rows.map((r) => ({ p: r.p, f: freshnessEnd(r.basis) }));
+      // The header is `V|<basis>|<flip>|...` (answer/answer.record.ts): only the flip changes.
+      await tx.query(
+        `update person set varsling_flip = t.f,
+           lookup = regexp_replace(lookup, '^V\\|([0-9]+)\\|[0-9]+\\|', 'V|\\1|' || t.f || '|')
+         from json_to_recordset(($1::text)::json) as t(p text, f bigint)
+         where person.personidentifikator = t.p`,
+        [JSON.stringify(flips)],
+      );
+      done += rows.length;
+      after = rows[rows.length - 1]!.p;
+    }
+    await tx.query(
+      `insert into register_rule (name, value) values ('freshness_months', $1)
+       on conflict (name) do update set value = excluded.value`,
+      [period],
+    );
+    return done;
+  });
 }

@@ -199,6 +199,18 @@ const MIGRATIONS: readonly Migration[] = [
                and octet_length(btrim(personidentifikator, '0123456789')) = 0);
     `,
   },
+  {
+    version: 8,
+    name: 'the rules the stored records were rendered with',
+    sql: `
+      -- Each person's stored flip instant follows from the 18-month rule's period
+      -- (docs/freshness.md#changing-the-period). The register remembers the period its records
+      -- were rendered with, so that opening it with another renders the flips again
+      -- (register/person.writer.ts, renderFlipsForThePeriod). Records so far: 18 months.
+      create table register_rule (name text primary key, value text not null);
+      insert into register_rule (name, value) values ('freshness_months', '18');
+    `,
+  },
 ];
 
 /**
