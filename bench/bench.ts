@@ -1,4 +1,4 @@
-// `npm run bench`: krr's speed as numbers anyone can reproduce (issue 6). Generates a synthetic
+// `npm run bench`: krr's speed as numbers anyone can reproduce. Generates a synthetic
 // register, imports it with `krr import` into each store, serves it with `krr serve --dev` (a child
 // process, so its memory is its own) and drives it over loopback with autocannon from this process.
 // Beside the service it measures two ceilings on the same machine in the same run: the store

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Makes a Maskinporten JWT-bearer grant (an assertion, contract section 8) signed with a client's
+// Makes a Maskinporten JWT-bearer grant (an assertion, docs/tokens.md#the-assertion) signed with a client's
 // private key, for curl and scripts. Usage:
 //   node scripts/make-assertion.mjs KEYFILE CLIENT_ID SCOPES AUD [--kid KID] [--alg RS256|RS384|RS512]
 //        [--lifetime SECONDS] [--consumer-org ORGNO] [--resource URI]

@@ -1,4 +1,4 @@
-// `npm run soak` (issue 7 item 4): a real `krr serve --dev` on a fresh store, seeded with synthetic
+// `npm run soak`: a real `krr serve --dev` on a fresh store, seeded with synthetic
 // persons, driven over loopback for a bounded time with mixed traffic at bounded concurrency: bulk
 // lookups (1000 identifiers), single lookups, feed pages and mailbox writes. Every interval it
 // prints requests, errors and p50/p90/p99 latency per kind, and the server's RSS (from

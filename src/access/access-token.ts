@@ -1,4 +1,4 @@
-// What the service knows of a caller once its access token is verified (contract section 8).
+// What the service knows of a caller once its access token is verified (docs/tokens.md#resource-server).
 
 export interface AccessToken {
   readonly issuer: string;

@@ -1,5 +1,5 @@
-// Which parts of a person a caller sees: scopes (contract section 2, "Scopes") narrowed by
-// `informasjonsbehov`. Pure rules over strings and bit sets.
+// Which parts of a person a caller sees: scopes (docs/scopes.md#data-scopes) narrowed by
+// `informasjonsbehov` (docs/lookup.md#informasjonsbehov). Pure rules over strings and bit sets.
 
 /** Data groups beyond the always-present personidentifikator/status/reservasjon fields. */
 export const Group = {
@@ -58,8 +58,8 @@ export interface View {
 }
 
 /**
- * Narrows the scopes' groups by `informasjonsbehov` (ours, contract section 2). Absent: everything
- * the scopes allow, nothing withheld. Present: only the named groups, never more than the scopes
+ * Narrows the scopes' groups by `informasjonsbehov` (ours, docs/lookup.md#informasjonsbehov). Absent:
+ * everything the scopes allow, nothing withheld. Present: only the named groups, never more than the scopes
  * allow; `VarslingsStatus` switches on withholding. Unknown and repeated codes are ignored.
  */
 export function viewFor(scopeGroups: number, informasjonsbehov: readonly string[] | undefined): View {

@@ -1,4 +1,4 @@
-// Assembles `{"personer":[...]}` from the persons' pre-rendered byte slices (contract section 2):
+// Assembles `{"personer":[...]}` from the persons' pre-rendered byte slices (docs/lookup.md#answer):
 // no JSON is built or parsed per person, only slices chosen by the view and copied once.
 
 import { isNotifiable } from '../freshness/freshness.js';

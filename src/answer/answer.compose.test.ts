@@ -1,5 +1,7 @@
-// Contract section 2: scopes → fields, informasjonsbehov, varslingsstatus and the 18-month rule,
-// field order, SLETTET and IKKE_REGISTRERT answers.
+// Scopes → fields (docs/scopes.md#data-scopes), informasjonsbehov (docs/lookup.md#informasjonsbehov),
+// varslingsstatus and the 18-month rule (docs/freshness.md#varslingsstatus, docs/freshness.md#the-boundary),
+// field order (docs/lookup.md#field-order), SLETTET and IKKE_REGISTRERT answers
+// (docs/lookup.md#slettet-and-ikke_registrert).
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +15,7 @@ import { freshnessBoundary, varslingsstatus } from '../freshness/freshness.js';
 const utc = Date.UTC;
 const SECOND = 1000;
 
-// "now" of the contract example, 2018-06-01T12:00:00+02:00, and its boundary 2016-12-01T12:00:00+01:00.
+// "now" of docs/freshness.md#example, 2018-06-01T12:00:00+02:00, and its boundary 2016-12-01T12:00:00+01:00.
 const NOW = utc(2018, 5, 1, 10, 0, 0);
 const BOUNDARY = utc(2016, 11, 1, 11, 0, 0);
 const FRESH = utc(2018, 0, 15, 12, 0, 0);
@@ -109,7 +111,7 @@ const KONTAKT = 'krr:global/kontaktinformasjon.read';
 const DIGITALPOST = 'krr:global/digitalpost.read';
 const BOTH = [KONTAKT, DIGITALPOST];
 
-describe('groupsForScopes and the contract’s scope table', () => {
+describe('groupsForScopes and the documented scope table', () => {
   const table: [string, string[]][] = [
     [
       'krr:global/kontaktinformasjon.read',
@@ -222,7 +224,7 @@ describe('varslingsstatus and the 18-month rule', () => {
     );
   });
 
-  it('end to end with the contract example (now 2018-06-01T12:00:00+02:00)', () => {
+  it('end to end with the documented example (now 2018-06-01T12:00:00+02:00)', () => {
     const at = (t: number, field: 'epostadresse_sist_verifisert' | 'mobiltelefonnummer_oppdatert') =>
       lookup(
         person({
@@ -479,7 +481,7 @@ describe('SLETTET and IKKE_REGISTRERT answers', () => {
 });
 
 describe('answer shape', () => {
-  it('a full answer matches the contract example’s order and timestamp format', () => {
+  it('a full answer matches the documented example’s order and timestamp format', () => {
     const o = lookup(
       person({
         reservasjon: 'JA',

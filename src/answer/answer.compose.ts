@@ -1,4 +1,4 @@
-// Assembles lookup answers from a person's pre-rendered fragments (contract section 2).
+// Assembles lookup answers from a person's pre-rendered fragments (docs/lookup.md#answer).
 
 import { kontaktinformasjonMember } from './answer.render.js';
 import type { RenderedPerson } from './answer.render.js';
@@ -8,8 +8,8 @@ import { Group } from '../access/access.view.js';
 import type { View } from '../access/access.view.js';
 
 /**
- * One registered person as a JSON object, in the contract's field order. With `duplicates` (the
- * change feed), `kontaktinformasjon` carries `epostadresse_duplisert` / `mobiltelefonnummer_duplisert`.
+ * One registered person as a JSON object, in the field order of docs/lookup.md#field-order. With `duplicates`
+ * (the change feed), `kontaktinformasjon` carries `epostadresse_duplisert` / `mobiltelefonnummer_duplisert`.
  */
 export function renderPersonAnswer(
   p: RenderedPerson,

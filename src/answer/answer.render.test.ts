@@ -1,5 +1,6 @@
-// Contract section 2 (field order, no nulls, no empty objects, SLETTET shape, timestamp format) and
-// section 10 (the export line is what import reads).
+// The answer's field order (docs/lookup.md#field-order), omissions (docs/lookup.md#omissions), SLETTET
+// shape (docs/lookup.md#slettet-and-ikke_registrert) and timestamp format (docs/lookup.md#timestamps),
+// and the round trip (docs/import-export.md#round-trip: the export line is what import reads).
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,7 +20,7 @@ const utc = Date.UTC;
 const CERT = 'MIIBdGVzdC1jZXJ0aWZpY2F0ZQ==';
 const RULES: PersonRules = { allowSynthetic: true, isCertificate: (b64) => b64 === CERT };
 
-/** Contract section 2's field order, without the derived varslingsstatus. */
+/** The field order of docs/lookup.md#field-order, without the derived varslingsstatus. */
 const STORED_ORDER = [
   'personidentifikator',
   'reservasjon',
@@ -43,7 +44,7 @@ const CONTACT_ORDER = [
 const MAILBOX_ORDER = ['postkasseadresse', 'postkasseleverandoeradresse'];
 
 const FULL: Person = {
-  // Deliberately built in an order different from the contract's, so the renderer must impose it.
+  // Deliberately built in an order different from the documented one, so the renderer must impose it.
   spraak_oppdatert: utc(2020, 10, 12, 10, 0, 58),
   spraak: 'nb',
   sertifikat: CERT,
@@ -86,7 +87,7 @@ function assertOrder(keys: string[], order: string[]): void {
 }
 
 describe('renderExportLine(renderPerson(...))', () => {
-  it('renders a full person in the contract’s field order with Oslo timestamps', () => {
+  it('renders a full person in the documented field order with Oslo timestamps', () => {
     const o = exported(FULL);
     assert.deepEqual(Object.keys(o), STORED_ORDER);
     assert.deepEqual(Object.keys(o.kontaktinformasjon as object), CONTACT_ORDER);

@@ -1,6 +1,6 @@
-// Renders a person's answer once, when the person is written, as JSON fragments in the contract's
-// field order. A lookup then only chooses fragments by scope and adds `varslingsstatus`, which
-// depends on "now"; it never formats a timestamp or escapes a string.
+// Renders a person's answer once, when the person is written, as JSON fragments in the field order
+// of docs/lookup.md#field-order. A lookup then only chooses fragments by scope and adds `varslingsstatus`,
+// which depends on "now"; it never formats a timestamp or escapes a string.
 
 import { RecentStrings } from '../certificate/recent-strings.js';
 import { formatOslo } from '../time/oslo-time.js';
@@ -215,7 +215,7 @@ export function kontaktinformasjonMember(
   return mobil === null ? `"kontaktinformasjon":{${epost}}` : `"kontaktinformasjon":{${epost},${mobil}}`;
 }
 
-/** The import/export line (contract section 10): every stored field, no derived ones. */
+/** The import/export line (docs/import-export.md#format): every stored field, no derived ones. */
 export function renderExportLine(r: RenderedPerson): string {
   let out = `{${r.base}`;
   for (const part of [kontaktinformasjonMember(r), r.digitalPost, r.sertifikat, r.spraak]) {

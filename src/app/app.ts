@@ -109,12 +109,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: config.http.bodyLimitBytes,
     // Without it a client that trickles its request holds a connection for ever; Node then answers
-    // 408 through clientErrorHandler, with the contract's error body.
+    // 408 through clientErrorHandler, with the error body (docs/errors.md#error-body).
     requestTimeout: config.http.requestTimeoutSeconds * 1000,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     return503OnClosing: true,
-    // Malformed HTTP answered with the contract's error body too (client-error.ts).
+    // Malformed HTTP answered with the error body too (client-error.ts).
     clientErrorHandler,
     logger: {
       level: config.logLevel,

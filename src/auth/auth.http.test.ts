@@ -1,7 +1,7 @@
-// Contract sections 8 and 9 through HTTP: how the lookup endpoint answers missing, malformed,
-// expired, forged and under-scoped bearer tokens, on both stores. Error answers have the contract's
-// body, `Content-Type: application/json`, the right WWW-Authenticate challenge, and never echo
-// the token.
+// Tokens (docs/tokens.md#resource-server) and their errors (docs/errors.md#statuses) through HTTP: how
+// the lookup endpoint answers missing, malformed, expired, forged and under-scoped bearer tokens, on
+// both stores. Error answers have the error body (docs/errors.md#error-body), `Content-Type:
+// application/json`, the right WWW-Authenticate challenge, and never echo the token.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -87,7 +87,7 @@ for (const kind of STORE_KINDS) {
       );
     });
 
-    it('refuses a request without an Authorization header: 401, invalid_token, contract error body', async () => {
+    it('refuses a request without an Authorization header: 401, invalid_token, the error body', async () => {
       const res = await t.post(URL_V2, BODY);
       assertInvalidToken(res);
     });

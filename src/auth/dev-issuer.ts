@@ -101,7 +101,7 @@ function orgClaim(value: string) {
   return { authority: 'iso6523-actorid-upis', ID: value.includes(':') ? value : `0192:${value}` };
 }
 
-/** A Maskinporten-shaped access token (contract section 8), signed by the dev issuer. */
+/** A Maskinporten-shaped access token (docs/tokens.md#maskinporten-tokens), signed by the dev issuer. */
 export async function mintDevToken(privateJwk: JWK, req: DevTokenRequest): Promise<string> {
   const key = await importJWK(privateJwk, DEV_ALGORITHM);
   const claims: Record<string, unknown> = {

@@ -1,7 +1,7 @@
-// Contract section 8 (tokens) from the resource server's side: TokenVerifier against a real issuer
-// served over loopback with node:http (metadata + JWKS), with tokens built here with jose.
-// Every refusal is an InvalidTokenError (401) whose message holds no part of the token; an issuer
-// that cannot be reached is an IssuerUnavailableError (503), quickly.
+// Tokens from the resource server's side (docs/tokens.md#resource-server, docs/tokens.md#key-fetching):
+// TokenVerifier against a real issuer served over loopback with node:http (metadata + JWKS), with tokens
+// built here with jose. Every refusal is an InvalidTokenError (401) whose message holds no part of the token;
+// an issuer that cannot be reached is an IssuerUnavailableError (503), quickly.
 
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -43,7 +43,7 @@ function localIssuer(issuer: string, jwks: JSONWebKeySet, audience?: string): Is
 
 /**
  * Where the issuer's metadata may be: the configured URL, or RFC 8414's document and then OpenID
- * Connect's (contract section 8 names both; ID-porten is an OpenID provider).
+ * Connect's (docs/tokens.md#key-fetching names both; ID-porten is an OpenID provider).
  */
 function metadataUrlsFor(issuer: TrustedIssuer): string[] {
   if (issuer.metadataUrl) return [issuer.metadataUrl];

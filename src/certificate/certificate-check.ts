@@ -12,7 +12,8 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]*?)-----END
 
 /**
  * The certificate in a PEM ("-----BEGIN CERTIFICATE-----"; the first one if there are several) or
- * DER file, as base64 of the DER (the contract's form). Throws when the file holds neither.
+ * DER file, as base64 of the DER (the wire form, docs/register.md#the-person-record). Throws when the file
+ * holds neither.
  */
 export function readCertificateFile(path: string): string {
   const content = readFileSync(path);

@@ -19,7 +19,7 @@ export interface GenerateCertificateOptions {
 }
 
 export interface GeneratedCertificate {
-  /** The certificate as the contract carries it: base64 of the DER, no PEM armour, no line breaks. */
+  /** Base64 of the DER, no PEM armour, no line breaks: the wire form (docs/register.md#the-person-record). */
   certificateDerBase64: string;
   certificatePem: string;
   /** PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----"). */

@@ -58,7 +58,7 @@ describe('x509 (the @peculiar/x509 entry)', () => {
 });
 
 describe('generateSelfSignedCertificate', () => {
-  it('makes a self-signed certificate node:crypto parses, in the contract form (base64 DER, no whitespace)', () => {
+  it('makes a self-signed certificate node:crypto parses, in the wire form (base64 DER, no whitespace)', () => {
     const cert = parse(encryption);
     assert.ok(isDerCertificate(encryption.certificateDerBase64));
     assert.match(encryption.certificateDerBase64, /^[A-Za-z0-9+/]+={0,2}$/);
@@ -161,7 +161,7 @@ describe('checkEncryptionCertificate', () => {
     assert.deepEqual(r, { ok: false, reason: 'EXPIRED' });
   });
 
-  it('takes only the contract form: garbage, PEM armour, line breaks and non-certificate DER are NOT_A_CERTIFICATE', () => {
+  it('takes only the wire form: garbage, PEM armour, line breaks and non-certificate DER are NOT_A_CERTIFICATE', () => {
     const b64 = encryption.certificateDerBase64;
     const wrapped = b64.match(/.{1,64}/g)!.join('\n');
     for (const input of [

@@ -3,7 +3,7 @@ import type { PersonRow } from '../register/person.repository.js';
 import type { RenderedPerson } from '../answer/answer.render.js';
 import type { Database } from '../store/database.js';
 
-/** Before the first change: change ids start above 200 000 000 (contract section 5). */
+/** Before the first change: change ids start above 200 000 000 (docs/change-feed.md#change-ids). */
 export const NO_CHANGE_ID = 200_000_000;
 
 export interface ChangedPerson {

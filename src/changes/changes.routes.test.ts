@@ -1,4 +1,4 @@
-// The change feed (contract section 5) through HTTP, on both stores, including readers paging
+// The change feed (docs/change-feed.md#answer) through HTTP, on both stores, including readers paging
 // while concurrent writers commit.
 
 import assert from 'node:assert/strict';

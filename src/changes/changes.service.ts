@@ -6,7 +6,7 @@ import type { Clock } from '../time/clock.js';
 import type { ChangesRepository } from './changes.repository.js';
 import { freshnessBoundary } from '../freshness/freshness.js';
 
-/** At most this many persons per page (contract section 5). */
+/** At most this many persons per page (docs/change-feed.md#answer). */
 export const FEED_PAGE_SIZE = 1000;
 
 export interface ChangesDeps {

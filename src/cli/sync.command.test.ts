@@ -1,4 +1,4 @@
-// `krr sync` as a command (issue 4, item 4): in-process through main() for the options, the
+// `krr sync` as a command (docs/change-feed.md#krr-sync): in-process through main() for the options, the
 // summary, the exit codes and Maskinporten; and as real processes for what only a process shows:
 // SIGTERM stops after the page in hand, and a sync killed halfway (SIGKILL) and started again ends
 // with the source's export. The source is a change feed over loopback (test-support/fake-feed).

@@ -123,7 +123,7 @@ describe('loadConfig', () => {
   });
 });
 
-describe('publicUrl and the dev issuer (issue 3)', () => {
+describe('publicUrl and the dev issuer', () => {
   it("default to the server's own base URL; the issuer carries a trailing slash, like Digdir's", () => {
     const c = loadConfig({}, {});
     assert.equal(c.publicUrl, 'http://127.0.0.1:8080');

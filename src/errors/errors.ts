@@ -1,5 +1,6 @@
-// Typed errors with stable codes. HTTP maps them to the contract's error body (http/error-handler);
-// the CLI prints their message. Messages never contain identifiers, contact data or tokens.
+// Typed errors with stable codes. HTTP maps them to the error body (http/error-handler,
+// docs/errors.md#error-body); the CLI prints their message. Messages never contain identifiers,
+// contact data or tokens.
 
 export interface ErrorItem {
   readonly detail: string;

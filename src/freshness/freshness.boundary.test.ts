@@ -11,7 +11,7 @@ import { freshnessBoundary } from './freshness.js';
 const utc = Date.UTC;
 
 describe('freshnessBoundary', () => {
-  it('gives the contract example: 2018-06-01T12:00:00+02:00 → 2016-12-01T12:00:00+01:00', () => {
+  it('gives the example of docs/freshness.md#example: 2018-06-01T12:00:00+02:00 → 2016-12-01T12:00:00+01:00', () => {
     assert.equal(freshnessBoundary(utc(2018, 5, 1, 10, 0, 0)), utc(2016, 11, 1, 11, 0, 0));
   });
 
@@ -56,8 +56,8 @@ describe('freshnessBoundary', () => {
   });
 
   it('handles a target wall time in the spring gap or the doubled autumn hour', () => {
-    // now 2019-09-25T02:30+02; 2018-03-25T02:30 does not exist in Oslo. The contract does not say
-    // how to read it; either neighbouring reading is acceptable.
+    // now 2019-09-25T02:30+02; 2018-03-25T02:30 does not exist in Oslo (docs/freshness.md#edge-cases);
+    // either neighbouring reading is accepted here.
     const gap = freshnessBoundary(utc(2019, 8, 25, 0, 30, 0));
     assert.ok(
       [utc(2018, 2, 25, 0, 30, 0), utc(2018, 2, 25, 1, 30, 0)].includes(gap),
@@ -71,8 +71,8 @@ describe('freshnessBoundary', () => {
     );
   });
 
-  // Not monotonic by the contract's own rule: at 23:00 on 30 March and 00:00 on 31 March the
-  // boundary is 23:00 and then 00:00 on 30 September, so no monotonicity is asserted.
+  // Not monotonic by the rule itself (docs/freshness.md#edge-cases): at 23:00 on 30 March and 00:00 on 31
+  // March the boundary is 23:00 and then 00:00 on 30 September, so no monotonicity is asserted.
   it('shows the same Oslo wall time 18 months (clamped) earlier, for every hour over several years', () => {
     const daysIn = (y: number, m: number) => new Date(Date.UTC(y, m, 0)).getUTCDate(); // m 1-based
     for (let now = utc(2017, 0, 1, 0, 17, 31); now < utc(2021, 0, 1); now += 3_600_000) {

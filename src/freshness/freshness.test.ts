@@ -28,7 +28,7 @@ function check(basis: number): void {
 }
 
 describe('freshnessEnd, the instant a channel goes stale', () => {
-  it('the contract example: confirmed at 2016-12-01T12:00:00+01:00 goes stale just after 2018-06-01T12:00:00+02:00', () => {
+  it('the example of docs/freshness.md#example: confirmed at 2016-12-01T12:00:00+01:00 goes stale just after 2018-06-01T12:00:00+02:00', () => {
     const basis = at('2016-12-01T12:00:00+01:00');
     assert.equal(freshnessEnd(basis), at('2018-06-01T12:00:00+02:00') + 1);
     check(basis);

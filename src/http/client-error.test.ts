@@ -1,5 +1,5 @@
-// Requests Node's HTTP parser refuses before fastify sees them are answered with the contract's
-// error body (not fastify's own), over a real socket, and nothing of the request comes back.
+// Requests Node's HTTP parser refuses before fastify sees them are answered with the error body
+// (docs/errors.md#error-body, not fastify's own), over a real socket, and nothing of the request comes back.
 
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
@@ -29,7 +29,7 @@ function parse(answer: string): { statusCode: number; headers: Record<string, st
   return { statusCode: Number(statusLine!.split(' ')[1]), headers, body };
 }
 
-describe("the contract's error body for requests Node cannot parse", () => {
+describe('the error body for requests Node cannot parse', () => {
   let t: TestApp;
   let port: number;
   before(async () => {

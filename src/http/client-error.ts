@@ -1,9 +1,9 @@
 // Requests that Node's HTTP parser refuses before fastify sees them (headers over Node's 16 KiB,
 // e.g. an oversized bearer token; malformed request lines; bad chunk encoding; a Content-Length that
 // is not a number or not honoured; a client too slow to send its headers) are answered on the raw
-// socket. fastify's default answer has a body of its own; this one has the contract's error body
-// (section 9). Nothing of the request is echoed or logged: the raw packet Node attaches to the error
-// may hold a token.
+// socket. fastify's default answer has a body of its own; this one has the error body
+// (docs/errors.md#error-body). Nothing of the request is echoed or logged: the raw packet Node attaches to
+// the error may hold a token.
 
 import type { Socket } from 'node:net';
 import { errorBody } from './error-body.js';

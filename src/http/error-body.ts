@@ -19,7 +19,7 @@ const TITLES: Readonly<Record<number, string>> = {
   503: 'Service Unavailable',
 };
 
-/** The error body of Digdir's published OpenAPI for KRR (contract section 9). */
+/** The error body of Digdir's published OpenAPI for KRR (docs/errors.md#error-body). */
 export function errorBody(status: number, items: readonly ErrorItem[]): string {
   const title = TITLES[status] ?? 'Error';
   const errors = (items.length > 0 ? items : [{ detail: title }]).map((item) => ({

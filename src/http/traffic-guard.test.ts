@@ -1,5 +1,6 @@
-// Issue 7, load: the per-client rate limit (429) and load shedding (503), answered at once with the
-// contract's error body and Retry-After, on both stores. Driven deterministically: a window long
+// Load: the per-client rate limit (429, docs/operations.md#rate-limit) and load shedding (503,
+// docs/operations.md#load-shedding), answered at once with the error body (docs/errors.md#error-body)
+// and Retry-After, on both stores. Driven deterministically: a window long
 // enough never to roll over during the test, and an in-flight bound filled by requests the test
 // holds open itself.
 

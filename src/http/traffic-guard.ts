@@ -1,6 +1,6 @@
 // What keeps the service answering under more traffic than it can take: a per-client rate limit
-// (429) and load shedding (503), both answered at once with the contract's error body and a
-// Retry-After, instead of queueing without end.
+// (429) and load shedding (503), both answered at once with the error body (docs/errors.md#error-body)
+// and a Retry-After, instead of queueing without end.
 //
 // - The rate limit is @fastify/rate-limit, run in preParsing: after the route's token check (so a
 //   client is its verified token's client, and nobody can spend another client's allowance with a

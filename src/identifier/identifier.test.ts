@@ -1,6 +1,6 @@
-// Contract section 7: fødselsnummer, D-nummer, synthetic identifiers and organisation numbers.
-// Expected values come from an independent check-digit generator written here from the contract's
-// formulas, and from examples verified by hand.
+// Fødselsnummer, D-nummer, synthetic identifiers and organisation numbers
+// (docs/register.md#person-identifiers). Expected values come from an independent check-digit generator
+// written here from the formulas of docs/register.md#check-digits, and from examples verified by hand.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -79,7 +79,7 @@ describe('test helpers (sanity)', () => {
 });
 
 describe('checkPersonIdentifier: fødselsnummer', () => {
-  it('accepts the contract examples (check digits verified by hand)', () => {
+  it('accepts the documented examples (check digits verified by hand)', () => {
     expectValid('27129324169', 'FNR', false);
     expectValid('24079412372', 'FNR', false);
     expectValid('27129324169', 'FNR', false, DENY);

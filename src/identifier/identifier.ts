@@ -1,5 +1,6 @@
 // Norwegian person identifiers (fødselsnummer, D-nummer, synthetic test numbers) and
-// organisation numbers. Pure rules: no I/O, no HTTP, no SQL (contract section 7).
+// organisation numbers (docs/register.md#person-identifiers, docs/register.md#organisation-numbers).
+// Pure rules: no I/O, no HTTP, no SQL.
 
 export type IdentifierKind = 'FNR' | 'DNR';
 

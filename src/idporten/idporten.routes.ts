@@ -2,7 +2,8 @@
 // the sign-in page and the token endpoint.
 //
 // They live in an encapsulated plugin so that their form bodies and OAuth error answers change
-// nothing for the KRR endpoints, which read every body as JSON and answer the contract's errors.
+// nothing for the KRR endpoints, which read every body as JSON and answer the error body
+// (docs/errors.md#error-body).
 
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JWK } from 'jose';

@@ -1,5 +1,5 @@
-// ID-porten-shaped tokens (contract section 8: Maskinporten's claims plus `pid` and `acr`), signed
-// with the one dev key (src/auth/dev-issuer.ts) that also signs the Maskinporten-like tokens.
+// ID-porten-shaped tokens (docs/tokens.md#id-porten-tokens: Maskinporten's claims plus `pid` and `acr`),
+// signed with the one dev key (src/auth/dev-issuer.ts) that also signs the Maskinporten-like tokens.
 
 import { createHash, randomUUID } from 'node:crypto';
 import { importJWK, SignJWT } from 'jose';

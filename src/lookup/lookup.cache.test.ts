@@ -53,7 +53,7 @@ const NO_CONTACT = makeIdentifier({ day: 4, month: 4, year: 82 });
 const MOBILE_ONLY = makeIdentifier({ day: 5, month: 5, year: 83, dNumber: true });
 const UNKNOWN = makeIdentifier({ day: 6, month: 6, year: 84 });
 
-/** The contract's cases (as in lookup.routes.test.ts), with a non-ASCII address for the byte offsets. */
+/** The documented cases (as in lookup.routes.test.ts), with a non-ASCII address for the byte offsets. */
 const CONTRACT_PERSONS: Person[] = [
   {
     personidentifikator: FULL,
@@ -228,7 +228,7 @@ for (const kind of STORE_KINDS) {
     });
     after(async () => store?.dispose());
 
-    it('gives byte-identical answers cached and uncached, for every view, contract cases and a synthetic sample', async () => {
+    it('gives byte-identical answers cached and uncached, for every view, documented cases and a synthetic sample', async () => {
       assert.ok(VIEWS.length >= 40, `${VIEWS.length} views`);
       const ids = [...ALL_IDS, UNKNOWN, FULL];
       for (const view of VIEWS) {
@@ -241,7 +241,7 @@ for (const kind of STORE_KINDS) {
     });
 
     it('flips varslingsstatus at the flip instant in cached answers, and keeps the clamped step back', async () => {
-      // The contract example: confirmed exactly at the boundary of NOW.
+      // The example of docs/freshness.md#example: confirmed exactly at the boundary of NOW.
       const flip = freshnessEnd(BOUNDARY);
       assert.equal(flip, NOW + 1);
       now = NOW;

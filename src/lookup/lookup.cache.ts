@@ -1,8 +1,8 @@
 // Where a lookup gets its persons' records: straight from the store, or from a bounded cache in
 // front of it that the change log keeps correct.
 //
-// Correctness of the cache rests on the change ids (contract section 5): every write gives each
-// person it changes a new change id in the same transaction, ids are commit-ordered (PersonWriter's
+// Correctness of the cache rests on the change ids (docs/change-feed.md#no-missed-changes): every write gives
+// each person it changes a new change id in the same transaction, ids are commit-ordered (PersonWriter's
 // lock), and a provider's new certificate gives its inheriting persons new ids too. So before each
 // lookup the cache asks the store for the highest change id (one probe of an index); when it has
 // moved past the cache's watermark, the persons changed since are dropped from the cache. That

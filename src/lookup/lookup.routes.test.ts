@@ -1,4 +1,5 @@
-// The lookup endpoints against the contract (sections 2 and 9), on both stores, through HTTP.
+// The lookup endpoints (docs/lookup.md) and their errors (docs/errors.md#statuses), on both stores,
+// through HTTP.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -18,7 +19,8 @@ const at = (iso: string) => {
   return t;
 };
 
-// The contract's 18-month example: now 2018-06-01T12:00:00+02:00, boundary 2016-12-01T12:00:00+01:00.
+// The 18-month example (docs/freshness.md#example): now 2018-06-01T12:00:00+02:00, boundary
+// 2016-12-01T12:00:00+01:00.
 const NOW = at('2018-06-01T12:00:00+02:00');
 const BOUNDARY = at('2016-12-01T12:00:00+01:00');
 

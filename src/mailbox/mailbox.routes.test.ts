@@ -1,5 +1,7 @@
-// The mailbox providers' operations, provider certificates and the print certificate (contract
-// sections 1, 5, 6 and 9; issue 5), through HTTP, on both stores.
+// The mailbox providers' operations (docs/mailbox.md#operations), provider certificates
+// (docs/mailbox.md#certificates) and the print certificate (docs/mailbox.md#print-certificate), with
+// their feed changes (docs/change-feed.md#what-is-a-change) and errors (docs/errors.md#statuses),
+// through HTTP, on both stores.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -186,8 +188,8 @@ for (const kind of STORE_KINDS) {
         'exactly one person changed',
       );
       assert.equal(page.tilEndringsId, page.sisteEndringsId);
-      // Change ids may have gaps (contract section 5: positive, strictly increasing, never reused);
-      // an update through the upsert takes two sequence values, so the one change is "one person
+      // Change ids may have gaps (docs/change-feed.md#change-ids: positive, strictly increasing, never
+      // reused); an update through the upsert takes two sequence values, so the one change is "one person
       // with a new change id", not "sisteEndringsId + 1".
       assert.ok(page.sisteEndringsId > before, 'the change id grows');
       return page.sisteEndringsId;
@@ -395,7 +397,7 @@ for (const kind of STORE_KINDS) {
       });
     });
 
-    describe('the contract codes', () => {
+    describe('the beskrivelse codes', () => {
       const full = (personidentifikator: string, extra: Json = {}) => ({
         personidentifikator,
         virksomhetsidentifikator: DIGIPOST,

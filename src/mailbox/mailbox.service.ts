@@ -1,4 +1,4 @@
-// The mailbox providers' operations (contract section 6): kanVelge, opprettOgVelg, oppdater, slett.
+// The mailbox providers' operations (docs/mailbox.md#operations): kanVelge, opprettOgVelg, oppdater, slett.
 // A provider acts only on mailboxes at itself; every successful change is one register change.
 
 import type { AuditRepository } from '../audit/audit.repository.js';

@@ -1,4 +1,4 @@
-// The dev-mode Maskinporten-like token service (contract section 8): an assertion (JWT-bearer
+// The dev-mode Maskinporten-like token service (docs/tokens.md#dev-token-service): an assertion (JWT-bearer
 // grant, RFC 7523) from a registered client becomes an access token signed by the dev key. What
 // Maskinporten checks is checked here: the signature by a key registered for the client (kid) or by
 // a business certificate of its organisation (x5c), aud = the issuer, exp - iat at most 120 s, a jti

@@ -1,4 +1,5 @@
-// Contract section 1 (the register's fields and their rules) and section 10 (the import shape).
+// The register's fields and their rules (docs/register.md#the-person-record, docs/register.md#record-rules)
+// and the import shape (docs/import-export.md#lines).
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -139,7 +140,7 @@ describe('parsePerson: accepted persons', () => {
     assert.deepEqual(value.kontaktinformasjon, { mobiltelefonnummer: '99999999' });
   });
 
-  it('accepts every language of the contract', () => {
+  it('accepts every language of the person record', () => {
     for (const spraak of ['nb', 'nn', 'en', 'se']) {
       assert.equal(parseOk({ personidentifikator: PID, status: 'AKTIV', spraak }).value.spraak, spraak);
     }

@@ -1,4 +1,5 @@
-// The register's record of one person (contract section 1) and the rules a record must satisfy.
+// The register's record of one person (docs/register.md#the-person-record) and the rules a record must
+// satisfy (docs/register.md#record-rules).
 // Pure domain code: it knows nothing of HTTP, SQL or files.
 
 import {
@@ -55,7 +56,8 @@ export type ParseResult<T> =
 
 // A deliberately tolerant address check: one @, a local part without spaces or @, and a domain of
 // at least two labels of letters (any script), digits and hyphens. The register must not refuse an
-// address that Digdir's register holds; the 50-character limit is the contract's.
+// address that Digdir's register holds; the 50-character limit is Digdir's
+// (docs/register.md#e-mail-addresses).
 const EMAIL =
   /^[^\s@\p{Cc}\p{Cs}]{1,64}@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u;
 

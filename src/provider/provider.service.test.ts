@@ -1,5 +1,5 @@
-// The operator's side of mailbox providers (issue 5, item 1): add, list, update, remove, and the
-// print certificate, on both stores.
+// The operator's side of mailbox providers (docs/mailbox.md#provider-administration): add, list, update,
+// remove, and the print certificate, on both stores.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -44,7 +44,7 @@ export interface PersonBulkWrite {
  * Serialises the register's writers. Taken first in every write transaction and held until it
  * commits, it makes change ids commit-ordered: a transaction takes its ids only after the one
  * before it is visible, so a feed reader that sees id n has already been able to see every id
- * below n (contract section 5: no reader may miss a change).
+ * below n (docs/change-feed.md#no-missed-changes).
  */
 const WRITE_LOCK = 72617202;
 

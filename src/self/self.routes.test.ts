@@ -1,6 +1,6 @@
-// GET and PATCH /rest/v1/person (contract section 3) through HTTP, on both stores: the person is
-// the token's pid, the user scopes grant as their global twins, the language change is a register
-// change in the feed, both are audited.
+// GET and PATCH /rest/v1/person (docs/person-endpoint.md#get, docs/person-endpoint.md#patch) through
+// HTTP, on both stores: the person is the token's pid, the user scopes grant as their global twins, the
+// language change is a register change in the feed, both are audited.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

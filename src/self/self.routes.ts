@@ -1,4 +1,5 @@
-// `GET /rest/v1/person` and `PATCH /rest/v1/person` (contract section 3), for an ID-porten token.
+// `GET /rest/v1/person` (docs/person-endpoint.md#get) and `PATCH /rest/v1/person`
+// (docs/person-endpoint.md#patch), for an ID-porten token.
 
 import type { FastifyInstance } from 'fastify';
 import { requireToken } from '../auth/auth.hook.js';

@@ -1,4 +1,5 @@
-// The logged-in person (contract section 3): their own record, read and their language changed.
+// The logged-in person: their own record, read (docs/person-endpoint.md#get) and their language
+// changed (docs/person-endpoint.md#patch).
 // The person is the access token's `pid`; their changes go through PersonWriter, so each is a
 // register change in the feed.
 

@@ -1,5 +1,5 @@
-// Signed answers (contract section 4): a compact JWS (RS256) over the exact JSON answer bytes, with
-// the signing certificate (chain) in `x5c` and a `kid`. The key and certificate come from the
+// Signed answers (docs/signed-answers.md#the-jws): a compact JWS (RS256) over the exact JSON answer bytes,
+// with the signing certificate (chain) in `x5c` and a `kid`. The key and certificate come from the
 // operator's files, checked at start, or in dev mode are generated once and kept in the store.
 
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';

@@ -1,6 +1,6 @@
-// `Accept: application/jose` (contract section 4): an onSend hook that signs the 200 answer of the
-// routes whose config has `signAnswer: true`, whatever form the payload has (string or Buffer).
-// Errors stay the contract's JSON.
+// `Accept: application/jose` (docs/signed-answers.md#negotiation): an onSend hook that signs the 200
+// answer of the routes whose config has `signAnswer: true`, whatever form the payload has (string or
+// Buffer). Errors stay the JSON error body (docs/errors.md#error-body).
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AnswerSigner } from './answer-signer.js';

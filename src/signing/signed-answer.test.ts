@@ -1,5 +1,5 @@
-// Signed answers (contract section 4) through HTTP on both stores: `Accept: application/jose` on
-// the lookups and /rest/v1/person gives a compact JWS over exactly the JSON answer, verifiable with
+// Signed answers (docs/signed-answers.md#the-jws) through HTTP on both stores: `Accept: application/jose`
+// on the lookups and /rest/v1/person gives a compact JWS over exactly the JSON answer, verifiable with
 // the first x5c certificate as Digdir's own client does; errors stay JSON; an operator's key and
 // certificate are used and checked at start.
 
@@ -132,7 +132,7 @@ for (const kind of STORE_KINDS) {
       }
     });
 
-    it('leaves errors as the contract JSON', async () => {
+    it('leaves errors as the JSON error body', async () => {
       const accept = { accept: 'application/jose' };
       assertErrorBody(await t.post('/rest/v2/personer', BODY, undefined, accept), 401);
       assertErrorBody(

@@ -14,7 +14,7 @@ const MIGRATIONS: readonly Migration[] = [
     version: 1,
     name: 'person register and audit trail',
     sql: `
-      -- Change ids start above 200 000 000, as in Digdir's current system (contract section 5).
+      -- Change ids start above 200 000 000, as in Digdir's current system (docs/change-feed.md#change-ids).
       create sequence person_change_id start with 200000001;
 
       -- Identifier columns are text with a CHECK (not char(11)): char(n) = ANY(text[]) does not use the index.

@@ -8,7 +8,7 @@ import type { CopyOptions, Database, Queryable } from './database.js';
 // socket failed or was closed (the server restarted, a proxy cut it, pg_terminate_backend), the
 // connect timed out, or the server is shutting down / starting (57P01..57P03) or refused the
 // connection (08xxx, too many connections). They become the one StoreUnavailableError (503), here in
-// one place, so every route answers 503 with the contract's body while PostgreSQL is away and serves
+// one place, so every route answers 503 with the error body while PostgreSQL is away and serves
 // again once postgres.js has reconnected, without restarting krr.
 const UNREACHABLE_CODES = new Set([
   'ECONNREFUSED',

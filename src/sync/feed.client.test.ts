@@ -1,7 +1,7 @@
-// The feed client's side of contract section 5 against a real HTTP server on loopback whose answer
-// each test chooses: the request it sends, the answer shapes it accepts, and how it sorts failures
-// into refusals (4xx, not retried; a refused Maskinporten token renewed once) and retryable ones
-// (5xx, network, timeout). No message carries the token.
+// The feed client's side of the change feed (docs/change-feed.md#krr-sync) against a real HTTP server on
+// loopback whose answer each test chooses: the request it sends, the answer shapes it accepts, and how it
+// sorts failures into refusals (4xx, not retried; a refused Maskinporten token renewed once) and retryable
+// ones (5xx, network, timeout). No message carries the token.
 
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -106,7 +106,7 @@ describe('FeedClient (one page of hentEndringer over HTTP)', () => {
     }
   });
 
-  it('4xx is a SourceRefusedError with the contract body’s detail and a hint, not retried', async () => {
+  it('4xx is a SourceRefusedError with the error body’s detail and a hint, not retried', async () => {
     handler = (_req, res) =>
       json(
         res,

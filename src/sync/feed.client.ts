@@ -1,7 +1,7 @@
-// One page of another register's change feed (contract section 5): `POST <from>/rest/v2/krr/hentEndringer`
-// with `{"fraEndringsId": n}` and a bearer token. The answer's shape is checked here; the persons in
-// it are checked by the sync service. 4xx is a refusal (not retried; a refused Maskinporten token is
-// renewed once), 5xx, network errors and timeouts are worth retrying.
+// One page of another register's change feed (docs/change-feed.md#answer):
+// `POST <from>/rest/v2/krr/hentEndringer` with `{"fraEndringsId": n}` and a bearer token. The answer's shape
+// is checked here; the persons in it are checked by the sync service. 4xx is a refusal (not retried; a
+// refused Maskinporten token is renewed once), 5xx, network errors and timeouts are worth retrying.
 
 import { ConfigError } from '../errors/errors.js';
 import type { TokenProvider } from './maskinporten.client.js';
@@ -66,7 +66,7 @@ function isSafeId(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
-/** The contract's error body's first `detail` (or an OAuth-style description), sanitized. */
+/** The error body's first `detail` (docs/errors.md#error-body; or an OAuth-style description), sanitized. */
 function errorDetail(text: string, token: string): string | undefined {
   let body: unknown;
   try {

@@ -1,4 +1,4 @@
-// The Maskinporten client (contract section 8, JWT-bearer grant) against a real token server on
+// The Maskinporten client (docs/tokens.md#the-assertion, JWT-bearer grant) against a real token server on
 // loopback, built here with node:http: it publishes its metadata, verifies every assertion with jose
 // (signature by the registered key under its kid, aud = its issuer, iss = the client id, exp - iat
 // at most 120 s, a jti never seen before) and hands out tokens. Discovery, caching, renewal,

@@ -1,5 +1,5 @@
-// A Maskinporten client (contract section 8): access tokens through the JWT-bearer grant, signed
-// with the client's own key, so that `krr sync` can follow a register that takes Maskinporten
+// A Maskinporten client (docs/change-feed.md#sync-authentication): access tokens through the JWT-bearer
+// grant, signed with the client's own key, so that `krr sync` can follow a register that takes Maskinporten
 // tokens (Digdir's own KRR among them). The token endpoint is found through the issuer's metadata;
 // a token is kept until shortly before it expires, and renewed at once when the source refuses it.
 

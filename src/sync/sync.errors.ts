@@ -23,7 +23,7 @@ export class SourceRefusedError extends KrrError implements MaybeRetryable {
   readonly retryable = false;
   /** The source's HTTP status. */
   readonly status: number;
-  /** The source's error `detail` (contract section 9), when it gave one. */
+  /** The source's error `detail` (docs/errors.md#error-body), when it gave one. */
   readonly detail: string | undefined;
 
   constructor(status: number, detail: string | undefined, hint?: string) {

@@ -1,6 +1,6 @@
-// `krr sync` (issue 4, item 4) on both stores, against a real source: a small change feed served
-// over loopback with node:http, shaped as contract section 5 says (pages of 3 here), its persons in
-// the wire shape with the feed's derived fields. After each run the target's export must equal the
+// `krr sync` (docs/change-feed.md#krr-sync) on both stores, against a real source: a small change feed
+// served over loopback with node:http, shaped as docs/change-feed.md#answer says (pages of 3 here), its
+// persons in the wire shape with the feed's derived fields. After each run the target's export must equal the
 // source's persons' export lines. Covers resuming after an interruption, idempotent re-runs,
 // SLETTET, refusals that write nothing, retries, polling with back-off, a moved cursor, a reset source.
 

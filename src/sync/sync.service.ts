@@ -1,5 +1,5 @@
 // `krr sync`: keeps this register in step with another one by following its change feed
-// (contract section 5). Each page is checked whole, then written through the register's one write
+// (docs/change-feed.md#krr-sync). Each page is checked whole, then written through the register's one write
 // path together with the cursor (the page's `tilEndringsId`) in ONE transaction, so a sync that is
 // stopped or killed at any point resumes where its last committed page ended, and never skips or
 // half-applies a page. Writing a person in the state it already has is no change, so re-reading

@@ -1,4 +1,4 @@
-// Contract section 2, "Timestamps" (the 18-month rule is in freshness/). Expected instants are
+// Timestamps (docs/lookup.md#timestamps; the 18-month rule is in freshness/). Expected instants are
 // written by hand as UTC (Date.UTC) from the Oslo wall clock: CET is UTC+1, CEST is UTC+2, and
 // summer time runs from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of
 // October (2018: 25 March and 28 October).
@@ -25,7 +25,7 @@ describe('osloOffsetMinutes', () => {
 });
 
 describe('formatOslo', () => {
-  it('renders the contract examples', () => {
+  it('renders the documented examples', () => {
     assert.equal(formatOslo(utc(2017, 10, 7, 8, 48, 38)), '2017-11-07T09:48:38+01');
     assert.equal(formatOslo(utc(2018, 6, 31, 21, 19, 2)), '2018-07-31T23:19:02+02');
     assert.equal(formatOslo(utc(2015, 2, 11, 18, 57, 52)), '2015-03-11T19:57:52+01');

@@ -1,5 +1,5 @@
-// Instants, the Europe/Oslo wall clock, and the wire's timestamp format (contract section 2,
-// "Timestamps"). Pure code: the time-zone rules come from the platform's Intl (ICU tz database).
+// Instants, the Europe/Oslo wall clock, and the wire's timestamp format (docs/lookup.md#timestamps).
+// Pure code: the time-zone rules come from the platform's Intl (ICU tz database).
 
 /** Milliseconds since the Unix epoch. */
 export type EpochMs = number;

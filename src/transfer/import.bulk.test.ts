@@ -1,4 +1,4 @@
-// The import's bulk path (issue 6: import speed) on both stores: blocks of bytes checked on worker
+// The import's bulk path (for import speed) on both stores: blocks of bytes checked on worker
 // threads and loaded with COPY, keeping every property of the line-by-line import: the first bad
 // line named by its number, nothing written when it fails (also after blocks were already copied),
 // unchanged persons keeping their change ids, providers' certificates recognised as inherited,

@@ -34,7 +34,7 @@ export interface ImportOptions {
 }
 
 /**
- * Imports JSON Lines (contract section 10), all or nothing: the whole file is one transaction, and
+ * Imports JSON Lines (docs/import-export.md#format), all or nothing: the whole file is one transaction, and
  * the first bad line aborts it with its line number and reason. A person may appear only once.
  * Messages name lines and fields, never identifiers or contact data.
  *

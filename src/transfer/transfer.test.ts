@@ -1,7 +1,8 @@
-// Contract section 10 (import and export, JSON Lines) on both stores, through the services the CLI
-// uses: all-or-nothing import with line numbers, export in identifier order, and the round trip
-// export -> import into an empty store -> export giving the same text. Expected lines are written
-// by hand from sections 1 and 2 (field order, Oslo `+HH` timestamps, no derived fields).
+// Import and export, JSON Lines (docs/import-export.md#format), on both stores, through the services the
+// CLI uses: all-or-nothing import with line numbers, export in identifier order, and the round trip
+// (docs/import-export.md#round-trip) export -> import into an empty store -> export giving the same
+// text. Expected lines are written by hand from docs/register.md#the-person-record and
+// docs/lookup.md#field-order (field order, Oslo `+HH` timestamps, no derived fields).
 
 import { after, before, describe, it } from 'node:test';
 import { createInterface } from 'node:readline';
@@ -69,7 +70,7 @@ const FULL_EXPORT =
   `"sertifikat":"${CERT}","spraak":"nn","spraak_oppdatert":"2020-11-12T11:00:58+01"}`;
 
 // Around the changes of summer time (2016: 27 March 01:00 UTC, 30 October 01:00 UTC); a
-// reservation time without `reservasjon: JA` is not kept (section 1).
+// reservation time without `reservasjon: JA` is not kept (docs/register.md#the-person-record).
 const DST_INPUT = line({
   personidentifikator: P_A,
   reservasjon: 'NEI',
@@ -90,7 +91,8 @@ const DST_EXPORT =
   `"mobiltelefonnummer_sist_verifisert":"2016-10-30T02:30:00+01"},` +
   `"digital_post":{"postkasseadresse":"kari.nordmann#1234","postkasseleverandoeradresse":"996460320"},"spraak":"se"}`;
 
-// SLETTET keeps no contact data, mailbox or certificate, and has no reservasjon (section 1, 2).
+// SLETTET keeps no contact data, mailbox or certificate, and has no reservasjon (docs/register.md#slettet,
+// docs/lookup.md#slettet-and-ikke_registrert).
 const DELETED_INPUT = line({
   personidentifikator: P_C,
   status: 'SLETTET',
@@ -183,7 +185,7 @@ for (const kind of STORE_KINDS) {
       return db;
     };
 
-    it('exports every field in the contract order with Oslo +HH timestamps, in identifier order', async () => {
+    it('exports every field in the documented order with Oslo +HH timestamps, in identifier order', async () => {
       const db = await fresh();
       const summary = await runImport(db, ALL_INPUT);
       assert.equal(summary.persons, 5);

@@ -1,8 +1,8 @@
-// The CLI as real processes (issue 2, "How it will be checked"): `krr import` / `krr export` on a
+// The CLI as real processes: `krr import` / `krr export` on a
 // fresh store, all-or-nothing import with the line number, stdin, the export round trip, and then
 // exactly the checker's sequence: `serve --dev ... --clock 2018-06-01T12:00:00+02:00`, ready on
 // GET /health/ready, `token ...` whose last line is a token the running server accepts, and the
-// contract's 18-month example (section 2) over real HTTP.
+// 18-month example (docs/freshness.md#example) over real HTTP.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +18,7 @@ import { freshDatabase, skipReason, STORE_KINDS } from '../support/stores.js';
 
 const CERT = DEMO_DIGIPOST_CERTIFICATE;
 
-// The contract's 18-month example: now 2018-06-01T12:00:00+02:00 gives the boundary
+// The 18-month example (docs/freshness.md#example): now 2018-06-01T12:00:00+02:00 gives the boundary
 // 2016-12-01T12:00:00+01:00; a channel verified at that instant is fresh, one second earlier stale.
 const CLOCK = '2018-06-01T12:00:00+02:00';
 const FRESH = makeIdentifier({ day: 1, month: 1, year: 90 });
@@ -72,7 +72,8 @@ const INPUT = [
   .map((p) => `${JSON.stringify(p)}\n`)
   .join('');
 
-// Written by hand from contract sections 1, 2 and 10.
+// Written by hand from docs/register.md#the-person-record, docs/lookup.md#field-order and
+// docs/import-export.md#export.
 const EXPECTED_EXPORT = [
   `{"personidentifikator":"${FRESH}","reservasjon":"NEI","status":"AKTIV","kontaktinformasjon":{"epostadresse":"frisk@example.no",` +
     `"epostadresse_oppdatert":"2015-03-11T19:57:52+01","epostadresse_sist_verifisert":"2016-12-01T12:00:00+01"},` +

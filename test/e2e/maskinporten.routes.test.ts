@@ -270,7 +270,7 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(Object.keys(jwks.keys[0]!).sort(), ['alg', 'e', 'kid', 'kty', 'n', 'use']);
     });
 
-    it('issues a token with the claims of contract section 8 that the lookup accepts', async () => {
+    it('issues a token with the claims of docs/tokens.md#issued-tokens that the lookup accepts', async () => {
       const { body, token, payload } = await issued(await grant(app, await assertion()));
       assert.equal(body.scope, SCOPES);
       assert.equal(payload.iss, ISSUER);
@@ -543,7 +543,7 @@ for (const kind of STORE_KINDS) {
       }
     });
 
-    it('leaves the KRR endpoints reading JSON: a form body there is still a 400 with the contract error body', async () => {
+    it('leaves the KRR endpoints reading JSON: a form body there is still a 400 with the error body', async () => {
       const res = await app.inject({
         method: 'POST',
         url: '/rest/v2/personer',

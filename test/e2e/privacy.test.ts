@@ -1,7 +1,7 @@
-// Issue 7, privacy: KRR_LOG_LEVEL sets the level; a full scenario (lookups v1/v2 with registered
-// and unknown identifiers, 400/401/403/404/405/413/422/429, the feed, the mailbox operations) at
-// debug and trace level leaves no identifier, e-mail address, phone number, mailbox address or
-// token (nor any segment of a token) in any log line; and the audit trail records every lookup,
+// Privacy (docs/errors.md#logs, docs/errors.md#audit-trail): KRR_LOG_LEVEL sets the level; a full scenario
+// (lookups v1/v2 with registered and unknown identifiers, 400/401/403/404/405/413/422/429, the feed, the
+// mailbox operations) at debug and trace level leaves no identifier, e-mail address, phone number, mailbox
+// address or token (nor any segment of a token) in any log line; and the audit trail records every lookup,
 // also 200 at once.
 
 import assert from 'node:assert/strict';

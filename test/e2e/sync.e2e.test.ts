@@ -1,4 +1,4 @@
-// `krr sync` end to end (issue 4, "How it will be checked"): real krr apps listening on loopback,
+// `krr sync` end to end (docs/change-feed.md#krr-sync): real krr apps listening on loopback,
 // their real change feed (src/changes), on both stores. A source with persons imported through the
 // import path; a second register, empty, synced with --once must end with an identical export, also
 // after the source changes (updates, deletions, new persons); and a third register synced from the

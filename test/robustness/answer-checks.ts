@@ -1,6 +1,7 @@
-// What every answer to a body, good or bad, must be (issue 7 item 2; contract section 9): never a
-// 5xx; a status the endpoint allows for valid input, or a 4xx with the contract's error body whose
-// `source.pointer` resolves in the JSON that was sent; and no submitted value echoed in an error.
+// What every answer to a body, good or bad, must be (docs/errors.md#statuses, docs/errors.md#no-echo):
+// never a 5xx; a status the endpoint allows for valid input, or a 4xx with the error body
+// (docs/errors.md#error-body) whose `source.pointer` resolves in the JSON that was sent; and no submitted
+// value echoed in an error.
 
 import assert from 'node:assert/strict';
 import type { BodyEndpoint } from './endpoints.js';

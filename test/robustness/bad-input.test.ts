@@ -1,7 +1,8 @@
-// Bad input (issue 7 item 2): property-based bodies (fast-check) and a list of nasty cases, against
+// Bad input: property-based bodies (fast-check) and a list of nasty cases, against
 // every endpoint that takes a body (endpoints.ts), with a valid token, on both stores. Whatever comes
-// in, the answer is never a 5xx: it is 200 where the input is valid, else a 4xx with the contract's
-// error body whose source.pointer resolves in the body sent, and it never echoes a submitted value.
+// in, the answer is never a 5xx: it is 200 where the input is valid, else a 4xx with the error body
+// (docs/errors.md#error-body) whose source.pointer resolves in the body sent, and it never echoes a
+// submitted value.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -157,7 +158,7 @@ for (const kind of STORE_KINDS) {
               async (key, values) => {
                 const body = { ...e.valid(), [key]: Array.isArray(valid[key]) ? values : values[0] };
                 const res = await sendJsonText(e, encode(e, body), `${key} identifier-like`);
-                // An identifier list with a bad value is a 422 naming it (contract section 9).
+                // An identifier list with a bad value is a 422 naming it (docs/errors.md#statuses).
                 if (key === 'personidentifikatorer' && res.statusCode === 422) {
                   const errors = (JSON.parse(res.body) as { errors: { source?: { pointer: string } }[] })
                     .errors;

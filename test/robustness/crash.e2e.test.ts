@@ -1,4 +1,4 @@
-// Crashes (issue 7 item 3), with real processes on both stores:
+// Crashes, with real processes on both stores:
 // - `krr import` of a large file killed with SIGKILL while it writes leaves the register exactly as
 //   before (export compared), and the next commands work (embedded: the dead process's lock is
 //   taken over and PGlite's data directory opens again);

@@ -1,6 +1,6 @@
-// Domain rules checked with fast-check against independent statements of them (issue 7 item 2):
-// identifier check digits against a reference written from contract section 7, and timestamps
-// (contract section 2, "Timestamps") surviving the round trip out and in again.
+// Domain rules checked with fast-check against independent statements of them: identifier check
+// digits against a reference written from docs/register.md#check-digits, and timestamps
+// (docs/lookup.md#timestamps) surviving the round trip out and in again.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -11,7 +11,7 @@ import { formatOslo, parseInstant } from '../../src/time/oslo-time.js';
 
 const RUNS = Number(process.env.KRR_FUZZ_RUNS ?? 40) * 25;
 
-/** Contract section 7, written out plainly: is the pair of check digits of `d` acceptable? */
+/** docs/register.md#check-digits, written out plainly: is the pair of check digits of `d` acceptable? */
 function referenceCheckDigits(d: readonly number[]): boolean {
   const w1 = [3, 7, 6, 1, 8, 9, 4, 5, 2];
   const w2 = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2];

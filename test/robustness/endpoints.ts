@@ -28,7 +28,7 @@ export interface BodyEndpoint {
   /** A body the endpoint accepts (answered 200). */
   readonly valid: () => Record<string, unknown>;
   /**
-   * Which error body the endpoint answers: the contract's (section 9), or OAuth's
+   * Which error body the endpoint answers: the register's (docs/errors.md#error-body), or OAuth's
    * (`{"error","error_description"}`, for the token endpoints).
    */
   readonly errorShape: 'contract' | 'oauth';

@@ -1,5 +1,5 @@
-// Bad input below JSON (issue 7 item 2): malformed HTTP sent over a raw socket to a listening
-// server. Each gets an answer (no hang) with the contract's error body, and the server keeps serving.
+// Bad input below JSON: malformed HTTP sent over a raw socket to a listening server. Each gets an
+// answer (no hang) with the error body (docs/errors.md#error-body), and the server keeps serving.
 
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
@@ -95,7 +95,7 @@ describe('malformed HTTP over a real socket', () => {
   ];
 
   for (const [name, parts, status, halfClose] of CASES) {
-    it(`${name}: ${status} with the contract's error body`, async () => {
+    it(`${name}: ${status} with the error body`, async () => {
       const res = await raw(parts(), halfClose ?? true);
       assertErrorBody(res, status);
       assert.ok(!res.body.includes(token), 'the token is not echoed');

@@ -1,5 +1,5 @@
-// Random import lines (issue 7 item 2), black-box through importPersons, on both stores: a file of
-// good lines (blank lines among them) with bad lines somewhere is refused naming the FIRST bad line,
+// Random import lines (docs/import-export.md#lines), black-box through importPersons, on both stores: a file
+// of good lines (blank lines among them) with bad lines somewhere is refused naming the FIRST bad line,
 // with a message that repeats no value from the file, and the register's export is unchanged.
 // The good lines change persons the register already holds, so a partial write would show.
 
@@ -28,7 +28,7 @@ const GOOD = [...syntheticPersons(30, { seed: 2, now: NOW })].map(
 
 type Line = Record<string, unknown>;
 
-/** A good line with one member made bad; each is refused by the contract's rules. */
+/** A good line with one member made bad; each is refused by the rules of docs/import-export.md#lines. */
 const badMutation: fc.Arbitrary<(good: Line) => unknown> = fc.oneof(
   fc
     .constantFrom('1234567890a', 'abcdefghijk', '123', '', '\u0000'.repeat(11), '\ud800')

@@ -1,4 +1,4 @@
-// The store's mapping of PostgreSQL connection failures (issue 7 item 3), against the real server:
+// The store's mapping of PostgreSQL connection failures, against the real server:
 // a statement whose backend is terminated fails with StoreUnavailableError (503), and the stale
 // 57P01 that postgres.js raises again on that connection's next statement is retried away, for
 // single statements and transactions. Other database errors pass through unchanged.

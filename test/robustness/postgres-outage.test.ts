@@ -1,9 +1,9 @@
-// PostgreSQL going away under load (issue 7 item 3): a real `krr serve` reaches its database through
+// PostgreSQL going away under load: a real `krr serve` reaches its database through
 // a TCP proxy of this test's own, while workers look persons up and read the feed. Its backends are
 // terminated (pg_terminate_backend), the proxy is cut (refused and reset connections), then turned
 // into a black hole (connections accepted, never answered), then restored. Throughout, every answer
-// is a 200 or a 503 with the contract's error body, never a 500 and never a hang; while the database
-// is away /health/ready says 503; afterwards the same process serves everything again.
+// is a 200 or a 503 with the error body (docs/errors.md#error-body), never a 500 and never a hang; while the
+// database is away /health/ready says 503; afterwards the same process serves everything again.
 // The machine's PostgreSQL is never restarted: other test files share it.
 
 import assert from 'node:assert/strict';
@@ -67,7 +67,7 @@ describe(
       await db?.cleanup();
     });
 
-    it('answers 503 with the contract body while the database is away, and 200 after, in one process', async () => {
+    it('answers 503 with the error body while the database is away, and 200 after, in one process', async () => {
       const viaProxy = new URL(db.url);
       viaProxy.host = `127.0.0.1:${proxy.port}`;
       server = await serve(['--dev', '--database', viaProxy.toString()]);

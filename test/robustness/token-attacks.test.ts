@@ -1,6 +1,6 @@
-// Issue 7, token attacks, over HTTP on every endpoint that takes a token, on both stores. The app
+// Token attacks, over HTTP on every endpoint that takes a token, on both stores. The app
 // trusts a real issuer over loopback (with an audience configured) beside the dev issuer. Every
-// forged, stale or misdirected token is refused with the contract's answer (401 invalid_token and
+// forged, stale or misdirected token is refused as docs/errors.md#statuses says (401 invalid_token and
 // the error body; 503 when the issuer's keys cannot be had), and no answer carries any part of the
 // token: not the whole, not one of its three segments, not an 11-character run of it.
 
@@ -213,7 +213,7 @@ for (const kind of STORE_KINDS) {
       }
     });
 
-    it('over a real socket: a token over the header limit gets 431 with the contract error body, not echoed', async () => {
+    it('over a real socket: a token over the header limit gets 431 with the error body, not echoed', async () => {
       const address = await t.app.listen({ host: '127.0.0.1', port: 0 });
       for (const size of [MAX_TOKEN_BYTES + 100, 64 * 1024]) {
         const token = `${valid}${'A'.repeat(size - valid.length)}`;

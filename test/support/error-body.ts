@@ -4,7 +4,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 type ErrorItem = Record<string, unknown> & { source?: { pointer: string } };
 
-/** Asserts the contract's error answer (section 9) with `status`; returns its errors. */
+/** Asserts the error answer (docs/errors.md#error-body) with `status`; returns its errors. */
 export function assertErrorBody(
   res: { statusCode: number; headers: Record<string, unknown>; body: string },
   status: number,

@@ -1,4 +1,4 @@
-// A change feed source for the sync tests: contract section 5's pages served over loopback with
+// A change feed source for the sync tests: pages of docs/change-feed.md#answer served over loopback with
 // node:http, its persons in the wire shape (the export line plus the feed's derived fields). Every
 // change gives the person a new change id; pages hold the persons above fraEndringsId, ascending.
 
