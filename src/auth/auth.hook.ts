@@ -12,10 +12,15 @@ declare module 'fastify' {
 const BEARER = /^Bearer[ \t]+([A-Za-z0-9\-_.~+/]+=*)[ \t]*$/i;
 
 /**
- * A preHandler that verifies the bearer token and demands at least one of `anyOfScopes`.
- * The token may hold any number of other scopes.
+ * A preHandler that verifies the bearer token and demands at least one of `anyOfScopes`, and as
+ * well at least one of `andAnyOf` where it is given (the feed: its own scope and a data scope,
+ * docs/scopes.md#feed-scope). The token may hold any number of other scopes.
  */
-export function requireToken(verifier: Pick<TokenVerifier, 'verify'>, anyOfScopes: readonly string[]) {
+export function requireToken(
+  verifier: Pick<TokenVerifier, 'verify'>,
+  anyOfScopes: readonly string[],
+  andAnyOf?: readonly string[],
+) {
   return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const header = request.headers.authorization;
     if (!header) throw new InvalidTokenError('an access token is required (Authorization: Bearer <token>)');
@@ -30,6 +35,8 @@ export function requireToken(verifier: Pick<TokenVerifier, 'verify'>, anyOfScope
       throw err;
     }
     if (!token.scopes.some((s) => anyOfScopes.includes(s))) throw new InsufficientScopeError(anyOfScopes);
+    if (andAnyOf && !token.scopes.some((s) => andAnyOf.includes(s)))
+      throw new InsufficientScopeError(andAnyOf);
     request.accessToken = token;
   };
 }

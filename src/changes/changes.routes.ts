@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { requireToken } from '../auth/auth.hook.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { sendJson } from '../http/send-json.js';
-import { groupsForScopes, viewFor } from '../access/access.view.js';
+import { DATA_SCOPES, groupsForScopes, viewFor } from '../access/access.view.js';
 import type { ChangesService } from './changes.service.js';
 
 export const FEED_SCOPE = 'krr:global/hentendring.read';
@@ -26,12 +26,12 @@ export function changesRoutes(
   app.post<{ Body: FeedBody }>(
     FEED_PATH,
     {
-      onRequest: requireToken(deps.verifier, [FEED_SCOPE]),
+      onRequest: requireToken(deps.verifier, [FEED_SCOPE], DATA_SCOPES),
       schema: {
         summary: 'Changes since fraEndringsId (lokal kopi)',
         description:
           'Persons whose latest change id is greater than fraEndringsId, ascending, at most 1000, each in its current state. ' +
-          'Page with fraEndringsId = tilEndringsId until tilEndringsId == sisteEndringsId. The data scopes decide the fields.',
+          'Page with fraEndringsId = tilEndringsId until tilEndringsId == sisteEndringsId. The token needs the feed scope and at least one data scope, which decide the fields.',
         tags: ['endringer'],
         security: [{ maskinporten: [] }],
         body: FeedBody,
