@@ -66,7 +66,7 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(latest?.identifiers, identifiers);
     });
 
-    it('keeps what a refused lookup asked exactly: commas, empty strings, no identifier at all', async () => {
+    it('keeps what a refused lookup asked, each value cut to 11 characters: commas, empty strings, no identifier at all', async () => {
       const batch = new AuditBatch(store.db, 1);
       const asked = [
         ['12345678901,12345678902'],
@@ -85,7 +85,7 @@ for (const kind of STORE_KINDS) {
       for (const [n, identifiers] of asked.entries()) {
         assert.deepEqual(
           stored.find((e) => e.clientId === `asked-${n}`)?.identifiers,
-          identifiers,
+          identifiers.map((v) => v.slice(0, 11)),
           `entry ${n}`,
         );
       }

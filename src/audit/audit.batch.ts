@@ -3,7 +3,7 @@
 // caller still awaits its own entry's insert, so no answer leaves before its lookup is recorded.
 
 import type { Database } from '../store/database.js';
-import { storableText } from './audit.repository.js';
+import { auditedValues } from './audit.repository.js';
 import type { AuditEntry } from './audit.repository.js';
 
 interface Pending {
@@ -35,7 +35,7 @@ function identifierFields(identifiers: readonly string[]): { joined: string } | 
   const joined = identifiers.join(',');
   return joined.length === 12 * identifiers.length - 1 && JOINED_IDENTIFIERS.test(joined)
     ? { joined }
-    : { identifiers: identifiers.map(storableText) };
+    : { identifiers: auditedValues(identifiers) };
 }
 
 export class AuditBatch {

@@ -23,6 +23,21 @@ export function storableText(value: string): string {
   return value.replace(UNSTORABLE, '\ufffd');
 }
 
+/** An identifier has 11 characters: more of a value asked for is never worth keeping. */
+export const AUDIT_VALUE_CHARS = 11;
+/** A lookup asks for at most 1000 identifiers (docs/lookup.md#request); an entry keeps no more. */
+export const AUDIT_MAX_VALUES = 1000;
+
+/**
+ * The values an entry keeps of what was asked: each cut to 11 characters and made storable, at
+ * most 1000 of them (docs/errors.md#audit-trail). A refused request can carry any strings, as long
+ * as the body allows; without the cut, 50 such requests grew the audit trail by 52 MB.
+ */
+export function auditedValues(values: readonly string[]): string[] {
+  const kept = values.length > AUDIT_MAX_VALUES ? values.slice(0, AUDIT_MAX_VALUES) : values;
+  return kept.map((v) => storableText(v.length > AUDIT_VALUE_CHARS ? v.slice(0, AUDIT_VALUE_CHARS) : v));
+}
+
 export class AuditRepository {
   constructor(private readonly db: Database) {}
 
@@ -36,7 +51,7 @@ export class AuditRepository {
         entry.consumer,
         entry.supplier,
         entry.endpoint,
-        entry.identifiers.map(storableText),
+        auditedValues(entry.identifiers),
         entry.status,
       ],
     );
