@@ -1,5 +1,6 @@
 // The process entry of `krr` (bin/krr.js runs the compiled copy; tests run this file with tsx).
 import { main } from './main.js';
+import { printable } from './printable.js';
 
 // Until main settles, a process that ends (its event loop drained with main still pending) has failed.
 process.exitCode = 1;
@@ -19,7 +20,7 @@ main(process.argv).then(
       process.exitCode = 0;
       return;
     }
-    process.stderr.write(`krr: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`krr: ${printable(err instanceof Error ? err.message : String(err))}\n`);
     process.exitCode = 1;
   },
 );

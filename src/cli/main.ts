@@ -26,6 +26,7 @@ import { mintIdportenAccessToken } from '../idporten/idporten.tokens.js';
 import { checkPersonIdentifier } from '../identifier/identifier.js';
 import { personRules, withStore } from './runtime.js';
 import { startServer, startupBanner } from './serve.command.js';
+import { printable } from './printable.js';
 
 function storeOptions(cmd: Command): Command {
   return cmd
@@ -129,7 +130,9 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
         });
       });
       if (summary.ignoredFields.size > 0) {
-        const fields = [...summary.ignoredFields].map(([f, n]) => `${f} (${n} lines)`).join(', ');
+        const fields = [...summary.ignoredFields]
+          .map(([f, n]) => `${printable(f, 100)} (${n} lines)`)
+          .join(', ');
         err.write(`note: fields the register does not know were ignored: ${fields}\n`);
       }
       const rate = summary.seconds > 0 ? Math.round(summary.persons / summary.seconds) : summary.persons;
@@ -282,7 +285,7 @@ export async function main(
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     if (e instanceof KrrError) {
-      err.write(`krr: ${e.message}\n`);
+      err.write(`krr: ${printable(e.message)}\n`);
       return e.code === 'CONFIG' ? 2 : 1;
     }
     throw e;

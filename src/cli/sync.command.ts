@@ -14,6 +14,7 @@ import {
 import type { TokenProvider } from '../sync/maskinporten.client.js';
 import { follow, syncOnce } from '../sync/sync.service.js';
 import type { SyncProgress, SyncSummary } from '../sync/sync.service.js';
+import { printable } from './printable.js';
 
 /** The command's own options (the store options are read by loadConfig). */
 export interface SyncCommandOptions {
@@ -146,7 +147,7 @@ export async function runSync(
         onProgress: (p) => draw(p, p.caughtUp),
         onRetry: (e, delayMs) => {
           err.write(
-            `${lineOpen ? '\n' : ''}krr: ${e.message}; retrying in ${Math.round(delayMs / 1000)} s\n`,
+            `${lineOpen ? '\n' : ''}krr: ${printable(e.message)}; retrying in ${Math.round(delayMs / 1000)} s\n`,
           );
           lineOpen = false;
         },
@@ -159,7 +160,9 @@ export async function runSync(
   }
 
   if (summary.ignoredFields.size > 0) {
-    const fields = [...summary.ignoredFields].map(([f, n]) => `${f} (${n} persons)`).join(', ');
+    const fields = [...summary.ignoredFields]
+      .map(([f, n]) => `${printable(f, 100)} (${n} persons)`)
+      .join(', ');
     err.write(`note: fields the register does not know were ignored: ${fields}\n`);
   }
   out.write(summaryLine(summary));
