@@ -43,18 +43,33 @@ const FACTS_LIMIT = 1000;
  * checked before the key.
  */
 export function checkEncryptionCertificate(base64: string, now: Date): CertificateCheck {
-  let f = facts.get(base64);
-  if (f === undefined) {
-    f = readFacts(base64);
-    if (facts.size >= FACTS_LIMIT) facts.clear();
-    facts.set(base64, f);
-  }
+  const f = factsOf(base64);
   if (f === null) return { ok: false, reason: 'NOT_A_CERTIFICATE' };
   const t = now.getTime();
   if (t < f.notBefore.getTime()) return { ok: false, reason: 'NOT_YET_VALID' };
   if (t > f.notAfter.getTime()) return { ok: false, reason: 'EXPIRED' };
   if (!f.forEncryption) return { ok: false, reason: 'NOT_FOR_ENCRYPTION' };
   return { ok: true, notAfter: new Date(f.notAfter), subject: f.subject };
+}
+
+/**
+ * Whether `base64` is a certificate digital post can be encrypted with, whatever the date: one DER
+ * value, an RSA key, and no KeyUsage extension or one allowing encipherment. The register's rule
+ * for a stored certificate (import, sync); a mailbox provider's new one must also be valid now
+ * (checkEncryptionCertificate). See docs/register.md#certificates.
+ */
+export function isEncryptionCertificate(base64: string): boolean {
+  return factsOf(base64)?.forEncryption === true;
+}
+
+function factsOf(base64: string): Facts | null {
+  let f = facts.get(base64);
+  if (f === undefined) {
+    f = readFacts(base64);
+    if (facts.size >= FACTS_LIMIT) facts.clear();
+    facts.set(base64, f);
+  }
+  return f;
 }
 
 function readFacts(base64: string): Facts | null {

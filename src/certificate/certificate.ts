@@ -12,7 +12,25 @@ const KNOWN_LIMIT = 1000;
 // hashing a 1.3 kB string for the set.
 const recent = new RecentStrings<true>();
 
-/** Whether `base64` (no PEM armour) holds one DER-encoded X.509 certificate. Expiry is not checked. */
+/**
+ * Whether `der` is exactly one DER value: its outer tag's length covers the buffer to the byte.
+ * node:crypto parses a certificate followed by anything and ignores the rest.
+ */
+function isOneDerValue(der: Buffer): boolean {
+  if (der.length < 2 || der[0] !== 0x30) return false; // a certificate is a SEQUENCE
+  const first = der[1]!;
+  if (first < 0x80) return 2 + first === der.length;
+  const octets = first & 0x7f;
+  if (octets === 0 || octets > 4 || der.length < 2 + octets) return false;
+  let length = 0;
+  for (let i = 0; i < octets; i++) length = length * 256 + der[2 + i]!;
+  return 2 + octets + length === der.length;
+}
+
+/**
+ * Whether `base64` (no PEM armour) holds one DER-encoded X.509 certificate and nothing after it.
+ * Expiry is not checked.
+ */
 export function isDerCertificate(base64: string): boolean {
   if (recent.get(base64)) return true;
   if (known.has(base64)) {
@@ -20,8 +38,10 @@ export function isDerCertificate(base64: string): boolean {
     return true;
   }
   if (base64.length % 4 !== 0 || !BASE64.test(base64)) return false;
+  const der = Buffer.from(base64, 'base64');
+  if (!isOneDerValue(der)) return false;
   try {
-    new X509Certificate(Buffer.from(base64, 'base64'));
+    new X509Certificate(der);
   } catch {
     return false;
   }

@@ -1,13 +1,13 @@
 // Shared by the commands: the config's store, opened and migrated, and the rules built from config.
 
-import { isDerCertificate } from '../certificate/certificate.js';
+import { isEncryptionCertificate } from '../certificate/certificate-check.js';
 import type { KrrConfig } from '../config/config.js';
 import type { PersonRules } from '../person/person.js';
 import type { Database } from '../store/database.js';
 import { openStore } from '../register/open-store.js';
 
 export function personRules(config: KrrConfig): PersonRules {
-  return { allowSynthetic: config.allowSyntheticIdentifiers, isCertificate: isDerCertificate };
+  return { allowSynthetic: config.allowSyntheticIdentifiers, isCertificate: isEncryptionCertificate };
 }
 
 /** Opens the store for the length of `fn` and always closes it (the embedded store's lock with it). */

@@ -42,6 +42,43 @@ function problemText(problems: readonly { pointer: string; detail: string }[]): 
   return `${first.detail}${where}${more}`;
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * `parseBlock` over a block as the file holds it (bytes, or text already decoded). Bytes must be
+ * UTF-8: a line that is not is the block's problem, not text with U+FFFD in it
+ * (docs/import-export.md#lines).
+ */
+export function parseBlockOf(
+  block: string | Uint8Array,
+  rules: PersonRules,
+  providerCertificates: ReadonlyMap<string, string>,
+): BlockResult {
+  if (typeof block === 'string') return parseBlock(block, rules, providerCertificates);
+  try {
+    return parseBlock(UTF8.decode(block), rules, providerCertificates);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+  }
+  // The first line that does not decode; the lines before it are checked as usual, so that an
+  // earlier bad line is still the one reported.
+  let start = 0;
+  let line = 1;
+  for (;;) {
+    const end = block.indexOf(10, start);
+    const stop = end === -1 ? block.length : end;
+    try {
+      UTF8.decode(block.subarray(start, stop));
+    } catch {
+      break;
+    }
+    start = stop + 1;
+    line++;
+  }
+  const before = parseBlock(UTF8.decode(block.subarray(0, start)), rules, providerCertificates);
+  return before.problem ? before : { ...before, problem: { line, reason: 'not valid UTF-8' } };
+}
+
 /**
  * Checks and renders the lines of `text` (lines joined by `\n`) until the first bad one, as the
  * write path would (`renderForWrite` with the providers' certificates).

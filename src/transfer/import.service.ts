@@ -1,7 +1,7 @@
 import { ImportError } from '../errors/errors.js';
 import type { PersonRules } from '../person/person.js';
 import type { PersonWriter } from '../register/person.writer.js';
-import { parseBlock } from './import.block.js';
+import { parseBlockOf } from './import.block.js';
 import type { BlockResult } from './import.block.js';
 import { ImportWorkerPool } from './import.workers.js';
 
@@ -27,7 +27,7 @@ export interface ImportOptions {
   readonly blockBytes?: number;
   /**
    * Worker threads that check and render the lines (0: all on this thread, with `rules`). Workers
-   * use `rules.allowSynthetic` and the register's own certificate check (isDerCertificate).
+   * use `rules.allowSynthetic` and the register's own certificate check (isEncryptionCertificate).
    */
   readonly workers?: number;
   readonly onProgress?: (progress: ImportProgress) => void;
@@ -199,14 +199,7 @@ async function run(
             providerCertificates: [...providerCertificates],
           })
         : {
-            parse: async (block) =>
-              parseBlock(
-                typeof block === 'string'
-                  ? block
-                  : Buffer.from(block.buffer, block.byteOffset, block.byteLength).toString('utf8'),
-                options.rules,
-                providerCertificates,
-              ),
+            parse: async (block) => parseBlockOf(block, options.rules, providerCertificates),
             close: async () => {},
           };
     // Blocks are checked ahead (on the workers) while the store takes the ones before them; results
