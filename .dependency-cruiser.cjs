@@ -5,7 +5,7 @@
 // database module.
 const LAYERS = [
   ['errors'],
-  ['identifier', 'time', 'certificate'],
+  ['identifier', 'time', 'files', 'certificate'],
   ['person', 'freshness', 'access'],
   ['answer'],
   ['store'],

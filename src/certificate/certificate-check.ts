@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { isDerCertificate } from './certificate.js';
 import { x509 } from './x509.js';
+import { readFileBounded } from '../files/bounded-file.js';
 
 export type CertificateProblem = 'NOT_A_CERTIFICATE' | 'EXPIRED' | 'NOT_YET_VALID' | 'NOT_FOR_ENCRYPTION';
 
@@ -16,7 +16,7 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]*?)-----END
  * holds neither.
  */
 export function readCertificateFile(path: string): string {
-  const content = readFileSync(path);
+  const content = readFileBounded(path);
   const pem = PEM_CERTIFICATE.exec(content.toString('latin1'));
   const base64 = pem ? pem[1]!.replace(/\s+/g, '') : content.toString('base64');
   if (!isDerCertificate(base64)) {

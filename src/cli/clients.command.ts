@@ -1,6 +1,5 @@
 // `krr clients add|list|remove`: the clients of the dev-mode Maskinporten-like token service.
 
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { InvalidValueError } from '../errors/errors.js';
@@ -9,6 +8,8 @@ import { parseClientKeys } from '../client/client-key.js';
 import type { ClientKey } from '../client/client-key.js';
 import { clientRepositoryFor, ClientService } from '../client/client.service.js';
 import type { KrrConfig } from '../config/config.js';
+import { readFileBounded } from '../files/bounded-file.js';
+import type { FileReadError } from '../files/bounded-file.js';
 
 /**
  * Runs `fn` with the client service of the configured store. The embedded store's clients are a
@@ -29,11 +30,9 @@ function keysFrom(opts: { jwk?: string; pem?: string; kid?: string }): ClientKey
   }
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileBounded(file).toString('utf8');
   } catch (err) {
-    throw new InvalidValueError(
-      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`,
-    );
+    throw new InvalidValueError(`cannot read ${file}: ${(err as FileReadError).reason}`);
   }
   if (opts.pem && !opts.kid) throw new InvalidValueError('--pem needs --kid: the id the client signs with');
   return parseClientKeys(text, file, opts.kid);

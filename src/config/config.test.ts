@@ -114,6 +114,27 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses a config file that is not JSON without quoting a byte of it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'krr-config-'));
+    const file = join(dir, 'passwd');
+    writeFileSync(file, 'root:x:0:0:root:/root:/bin/bash\nsecret-looking line\n');
+    assert.throws(
+      () => loadConfig({ config: file }, {}),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message.includes(file) &&
+        /not JSON/.test(err.message) &&
+        !/root|secret|bash/.test(err.message.replace(file, '')),
+    );
+  });
+
+  it('refuses an endless config file (/dev/zero) at its size ceiling, without reading it all', () => {
+    assert.throws(
+      () => loadConfig({ config: '/dev/zero' }, {}),
+      (err: unknown) => err instanceof ConfigError && /larger than \d+ bytes/.test(err.message),
+    );
+  });
+
   it('sizes the lookup cache from KRR_LOOKUP_CACHE_BYTES or the file; 0 turns it off', () => {
     assert.equal(loadConfig({}, {}).lookup.cacheBytes, 256 * 1024 * 1024);
     assert.equal(loadConfig({}, { KRR_LOOKUP_CACHE_BYTES: '0' }).lookup.cacheBytes, 0);

@@ -2,7 +2,6 @@
 // command line (in rising precedence), checked against a schema, frozen. Bad configuration stops
 // the program before anything is served.
 
-import { readFileSync } from 'node:fs';
 import { delimiter, dirname, resolve } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
@@ -13,6 +12,8 @@ import type { TrustedIssuer } from './issuer-presets.js';
 import type { StoreConfig } from '../store/database.js';
 import { parseInstant } from '../time/oslo-time.js';
 import type { EpochMs } from '../time/oslo-time.js';
+import { readFileBounded } from '../files/bounded-file.js';
+import type { FileReadError } from '../files/bounded-file.js';
 
 /** Tokens are accepted this far outside their validity at most (expired, or not yet valid). */
 export type { TrustedIssuer };
@@ -189,11 +190,18 @@ export function withListenPort(config: KrrConfig, port: number): KrrConfig {
 export const DEFAULT_LOOKUP_CACHE_BYTES = 256 * 1024 * 1024;
 
 function readConfigFile(path: string): FileConfig {
+  let text: string;
+  try {
+    text = readFileBounded(path).toString('utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read the config file ${path}: ${(err as FileReadError).reason}`);
+  }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(`cannot read the config file ${path}: ${(err as Error).message}`);
+    json = JSON.parse(text);
+  } catch {
+    // JSON.parse's message quotes the text: never repeat a file's content (it may be any file).
+    throw new ConfigError(`the config file ${path} is not JSON`);
   }
   if (!Value.Check(FileConfigSchema, json)) {
     const problems = [...Value.Errors(FileConfigSchema, json)]

@@ -4,11 +4,12 @@
 
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { calculateJwkThumbprint, CompactSign, exportJWK } from 'jose';
 import { generateSelfSignedCertificate } from '../certificate/certificate-generator.js';
 import { ConfigError } from '../errors/errors.js';
 import type { Database } from '../store/database.js';
+import { readFileBounded } from '../files/bounded-file.js';
+import type { FileReadError } from '../files/bounded-file.js';
 
 export const ANSWER_SIGNING_ALGORITHM = 'RS256';
 const SETTING = 'dev_answer_signing';
@@ -70,10 +71,10 @@ export interface AnswerSigningFiles {
 export async function answerSignerFromFiles(files: AnswerSigningFiles): Promise<AnswerSigner> {
   const read = (path: string, what: string) => {
     try {
-      return readFileSync(path, 'utf8');
+      return readFileBounded(path).toString('utf8');
     } catch (err) {
       throw new ConfigError(
-        `cannot read the answer signing ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        `cannot read the answer signing ${what} ${path}: ${(err as FileReadError).reason}`,
       );
     }
   };

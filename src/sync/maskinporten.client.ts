@@ -5,10 +5,11 @@
 
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { SignJWT } from 'jose';
 import { ConfigError } from '../errors/errors.js';
 import { MaskinportenError, networkReason, sanitizeRemoteText } from './sync.errors.js';
+import { readFileBoundedAsync } from '../files/bounded-file.js';
+import type { FileReadError } from '../files/bounded-file.js';
 
 /** What `krr sync` asks for when no `--scope` is given: the feed and both data scopes. */
 export const DEFAULT_SYNC_SCOPES: readonly string[] = [
@@ -57,11 +58,9 @@ function isAssertionAlgorithm(v: unknown): v is AssertionAlgorithm {
 export async function loadSigningKey(path: string, kid?: string): Promise<SigningKey> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readFileBoundedAsync(path)).toString('utf8');
   } catch (err) {
-    throw new ConfigError(
-      `cannot read the key file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`,
-    );
+    throw new ConfigError(`cannot read the key file ${path}: ${(err as FileReadError).reason}`);
   }
   return parseSigningKey(text, path, kid);
 }
