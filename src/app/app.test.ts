@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
+import { assertErrorBody } from '../../test/support/error-body.js';
 import { skipReason, STORE_KINDS } from '../../test/support/stores.js';
 import { startTestApp } from '../../test/support/test-app.js';
 import type { TestApp } from '../../test/support/test-app.js';
@@ -44,6 +45,21 @@ for (const kind of STORE_KINDS) {
       const ui = await t.app.inject({ method: 'GET', url: '/swagger-ui/' });
       assert.equal(ui.statusCode, 200);
       assert.match(String(ui.headers['content-type']), /text\/html/);
+    });
+
+    it("answers a static file outside Swagger UI's folder with 403 and the error body, logged below error level", async () => {
+      const from = logs.lines.length;
+      for (const url of [
+        '/swagger-ui/static/..%5cpackage.json',
+        '/swagger-ui/static/..%2f..%2fpackage.json',
+      ]) {
+        const res = await t.app.inject({ method: 'GET', url });
+        assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${url}: ${res.statusCode}`);
+        assertErrorBody(res, res.statusCode);
+        assert.doesNotMatch(res.body, /"name"\s*:\s*"krr"/);
+      }
+      const errors = logs.lines.slice(from).filter((l) => (JSON.parse(l) as { level: number }).level >= 50);
+      assert.deepEqual(errors, []);
     });
 
     it('logs with request ids and never an identifier, e-mail, phone number or token, even at trace level', async () => {

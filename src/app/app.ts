@@ -11,10 +11,12 @@ import { AuditRepository } from '../audit/audit.repository.js';
 import type { KrrConfig } from '../config/config.js';
 import {
   BadRequestError,
+  ForbiddenError,
   KrrError,
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
+  UnsupportedMediaTypeError,
 } from '../errors/errors.js';
 import type { ErrorItem } from '../errors/errors.js';
 import { ChangesRepository } from '../changes/changes.repository.js';
@@ -94,6 +96,22 @@ function toKrrError(error: FastifyError): KrrError | undefined {
   ) {
     return new BadRequestError('the request body is not valid JSON');
   }
+  // Any other client error a plugin raises (the static files of /swagger-ui/ refuse a path that
+  // leaves their folder with 403) is the 4xx it is, not an unhandled error.
+  switch (error.statusCode) {
+    case 403:
+      return new ForbiddenError('this resource is not available');
+    case 404:
+      return new NotFoundError('no such resource');
+    case 405:
+      return new MethodNotAllowedError('the method is not allowed here');
+    case 413:
+      return new PayloadTooLargeError('the request body is too large');
+    case 415:
+      return new UnsupportedMediaTypeError('the content type is not supported');
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
+    return new BadRequestError('the request could not be served');
   return undefined;
 }
 
