@@ -106,6 +106,41 @@ describe('FeedClient (one page of hentEndringer over HTTP)', () => {
     }
   });
 
+  it('stops reading an answer past its ceiling: chunked without end, or declared too large', async () => {
+    const small = (auth: TokenProvider = staticToken(TOKEN)) =>
+      new FeedClient({ from: base, auth, maxAnswerBytes: 64 * 1024 });
+    let sent = 0;
+    let closed: Promise<void> = Promise.resolve();
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      // Far more than the ceiling, in chunks, as long as the client reads.
+      closed = new Promise((resolve) => res.on('close', () => resolve()));
+      const chunk = Buffer.alloc(16 * 1024, 0x20);
+      const pump = () => {
+        while (sent < 64 * 1024 * 1024 && !res.destroyed) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    };
+    const endless = await failure(small().fetchPage(0));
+    assert.ok(endless instanceof SourceAnswerError, String(endless));
+    assert.match(endless.message, /larger than 65536 bytes/);
+    assert.equal(isRetryable(endless), false);
+    await closed;
+    assert.ok(sent < 8 * 1024 * 1024, `the client stopped reading (${sent} bytes sent)`);
+
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(1 << 20) });
+      res.end(Buffer.alloc(1 << 20, 0x20));
+    };
+    const declared = await failure(small().fetchPage(0));
+    assert.ok(declared instanceof SourceAnswerError);
+    assert.doesNotMatch(declared.message, new RegExp(TOKEN));
+  });
+
   it('4xx is a SourceRefusedError with the error body’s detail and a hint, not retried', async () => {
     handler = (_req, res) =>
       json(

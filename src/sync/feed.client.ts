@@ -12,6 +12,7 @@ import {
   SourceRefusedError,
   SourceUnavailableError,
 } from './sync.errors.js';
+import { AnswerTooLargeError, FEED_PAGE_MAX_BYTES, readBodyBounded } from './bounded-body.js';
 
 export const FEED_PATH = '/rest/v2/krr/hentEndringer';
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -54,6 +55,8 @@ export interface FeedClientOptions {
   readonly auth: TokenProvider;
   readonly fetch?: typeof fetch;
   readonly timeoutMs?: number;
+  /** The largest answer read (FEED_PAGE_MAX_BYTES). */
+  readonly maxAnswerBytes?: number;
 }
 
 function isConnectionReset(err: unknown): boolean {
@@ -90,12 +93,14 @@ export class FeedClient implements FeedSource {
   private readonly endpoint: string;
   private readonly fetchFn: typeof fetch;
   private readonly timeoutMs: number;
+  private readonly maxAnswerBytes: number;
 
   constructor(private readonly options: FeedClientOptions) {
     this.url = normalizeSourceUrl(options.from);
     this.endpoint = `${this.url}${FEED_PATH}`;
     this.fetchFn = options.fetch ?? fetch;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxAnswerBytes = options.maxAnswerBytes ?? FEED_PAGE_MAX_BYTES;
   }
 
   async fetchPage(fraEndringsId: number): Promise<FeedPage> {
@@ -131,8 +136,13 @@ export class FeedClient implements FeedSource {
       }
       let text: string;
       try {
-        text = await res.text();
+        text = await readBodyBounded(res, this.maxAnswerBytes);
       } catch (err) {
+        if (err instanceof AnswerTooLargeError) {
+          throw new SourceAnswerError(
+            `the source ${this.url} sent an answer larger than ${err.maxBytes} bytes`,
+          );
+        }
         throw new SourceUnavailableError(
           `the source ${this.url} broke off its answer: ${networkReason(err, this.timeoutMs)}`,
         );

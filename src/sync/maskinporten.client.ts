@@ -10,6 +10,7 @@ import { ConfigError } from '../errors/errors.js';
 import { MaskinportenError, networkReason, sanitizeRemoteText } from './sync.errors.js';
 import { readFileBoundedAsync } from '../files/bounded-file.js';
 import type { FileReadError } from '../files/bounded-file.js';
+import { AnswerTooLargeError, readBodyBounded, SMALL_ANSWER_MAX_BYTES } from './bounded-body.js';
 
 /** What `krr sync` asks for when no `--scope` is given: the feed and both data scopes. */
 export const DEFAULT_SYNC_SCOPES: readonly string[] = [
@@ -234,8 +235,14 @@ export class MaskinportenClient implements TokenProvider {
       }
       let meta: unknown;
       try {
-        meta = await res.json();
-      } catch {
+        meta = JSON.parse(await readBodyBounded(res, SMALL_ANSWER_MAX_BYTES));
+      } catch (err) {
+        if (err instanceof AnswerTooLargeError) {
+          throw new MaskinportenError(
+            `Maskinporten's metadata at ${url} is larger than ${err.maxBytes} bytes`,
+            false,
+          );
+        }
         throw new MaskinportenError(`Maskinporten's metadata at ${url} is not JSON`, false);
       }
       const m = (typeof meta === 'object' && meta !== null ? meta : {}) as Record<string, unknown>;
@@ -287,7 +294,18 @@ export class MaskinportenClient implements TokenProvider {
         true,
       );
     }
-    const text = await res.text().catch(() => '');
+    let text = '';
+    try {
+      text = await readBodyBounded(res, SMALL_ANSWER_MAX_BYTES);
+    } catch (err) {
+      if (err instanceof AnswerTooLargeError) {
+        throw new MaskinportenError(
+          `Maskinporten's token endpoint sent an answer larger than ${err.maxBytes} bytes`,
+          false,
+        );
+      }
+      // broken off: reported below by status
+    }
     let body: Record<string, unknown> = {};
     try {
       const parsed: unknown = JSON.parse(text);
