@@ -180,14 +180,14 @@ async function startServer(kind: StoreKind, where: string, cacheBytes: number): 
   );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const m = /krr is serving (http:\/\/\S+)/.exec(out);
       if (m) resolve(m[1]!);
     });
     child.on('exit', (code) => reject(new Error(`krr serve exited (${code}) before serving`)));
   });
-  child.stdout!.resume();
+  child.stdout.resume();
   return { child, url };
 }
 
@@ -449,7 +449,7 @@ async function main(): Promise<void> {
       );
       children.push(server);
       const port = await new Promise<string>((resolve, reject) => {
-        server.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
+        server.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
         server.once('exit', (code) => reject(new Error(`machine-ceiling.mjs exited (${code})`)));
       });
       try {

@@ -104,7 +104,7 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
             ? new cliProgress.SingleBar(
                 {
                   format: 'importing [{bar}] {percentage}% | {persons} persons | ETA {eta}s',
-                  stream: err as NodeJS.WriteStream,
+                  stream: err,
                 },
                 cliProgress.Presets.shades_classic,
               )
@@ -277,7 +277,7 @@ export async function main(
 ): Promise<number> {
   const program = makeProgram(out, err);
   try {
-    await program.parseAsync(argv as string[]);
+    await program.parseAsync(argv);
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;

@@ -58,7 +58,7 @@ function fromJwk(member: Record<string, unknown>, name: string, kid: string | un
   } catch {
     throw new InvalidValueError(`the JWK in ${name} is not a usable RSA key`);
   }
-  return { kid: useKid, publicJwk: rsaPublicJwk(key, useKid, name, member as Partial<JWK>) };
+  return { kid: useKid, publicJwk: rsaPublicJwk(key, useKid, name, member) };
 }
 
 /**

@@ -134,7 +134,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       const rows = await mapped(() =>
         sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: params.length > 0 }).raw(),
       );
-      return rows as unknown as (Buffer | null)[][];
+      return rows;
     },
     async exec(script) {
       await mapped(() => sql.unsafe(script).simple());

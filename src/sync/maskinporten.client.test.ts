@@ -109,7 +109,7 @@ class TokenServer {
           algorithms: ['RS256', 'RS384', 'RS512'],
           requiredClaims: ['iat', 'exp', 'jti', 'scope'],
         });
-        claims = verified.payload as Record<string, unknown>;
+        claims = verified.payload;
         if (!verified.protectedHeader.kid) throw new Error('no kid');
         const lifetime = (claims.exp as number) - (claims.iat as number);
         if (lifetime <= 0 || lifetime > 120) throw new Error(`exp - iat is ${lifetime}`);

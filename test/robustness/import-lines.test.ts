@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { isDerCertificate } from '../../src/certificate/certificate.js';
 import { syntheticPersons } from '../../src/demo/synthetic-persons.js';
 import { ImportError } from '../../src/errors/errors.js';
-import type { Person, PersonRules } from '../../src/person/person.js';
+import type { PersonRules } from '../../src/person/person.js';
 import { renderExportLine, renderPerson } from '../../src/answer/answer.render.js';
 import { PersonWriter } from '../../src/register/person.writer.js';
 import { exportOf } from '../support/fake-feed.js';
@@ -97,7 +97,7 @@ for (const kind of STORE_KINDS) {
 
     before(async () => {
       store = await openTestStore(kind);
-      await new PersonWriter(store.db).write(SEEDED as Person[]);
+      await new PersonWriter(store.db).write(SEEDED);
       before_ = await exportOf(store.db);
     });
     after(async () => store?.dispose());
