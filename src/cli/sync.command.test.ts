@@ -82,7 +82,7 @@ async function until(what: string, condition: () => boolean, timeoutMs = 90_000)
 async function freshCliStore(
   kind: StoreKind,
   scratch: string,
-): Promise<{ args: string[]; cleanup(): Promise<void> }> {
+): Promise<{ args: string[]; cleanup: () => Promise<void> }> {
   if (kind === 'embedded') {
     const dataDir = await mkdtemp(join(scratch, 'data-'));
     return { args: ['--data-dir', dataDir], cleanup: () => rm(dataDir, { recursive: true, force: true }) };

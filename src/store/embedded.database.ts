@@ -69,7 +69,7 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
   let closed = false;
   return {
     kind: 'embedded',
-    query: root.query,
+    query: root.query.bind(root),
     // PGlite decodes text in its own process memory anyway: the strings become bytes here.
     async queryRaw(text, params = []) {
       const result = await db.query<unknown[]>(text, params as unknown[], { rowMode: 'array' });
