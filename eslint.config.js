@@ -4,7 +4,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bin/**', 'scripts/**', 'eslint.config.js', '.dependency-cruiser.cjs'] },
+  // bench/'s .mjs scripts, like bin/ and scripts/, are plain JavaScript outside the TypeScript project.
+  { ignores: ['dist/**', 'node_modules/**', 'bin/**', 'scripts/**', 'bench/**/*.mjs', 'eslint.config.js', '.dependency-cruiser.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
