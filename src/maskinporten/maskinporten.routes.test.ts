@@ -358,7 +358,7 @@ for (const kind of STORE_KINDS) {
       const a = await assertion({ jti: null });
       const res = await app.inject({
         method: 'POST',
-        url: `/token?${new URLSearchParams({ grant_type: GRANT, assertion: a })}`,
+        url: `/token?${new URLSearchParams({ grant_type: GRANT, assertion: a }).toString()}`,
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
       });
       await issued(res);
@@ -525,7 +525,7 @@ for (const kind of STORE_KINDS) {
         const viaQuery = await assertion();
         await traced.app.inject({
           method: 'POST',
-          url: `/token?${new URLSearchParams({ grant_type: GRANT, assertion: viaQuery })}`,
+          url: `/token?${new URLSearchParams({ grant_type: GRANT, assertion: viaQuery }).toString()}`,
         });
         const certificate = await assertion({ iss: CERT_CLIENT, key: caIssued.key, header: x5c(caIssued) });
         await grant(traced.app, certificate);
