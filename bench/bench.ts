@@ -25,11 +25,11 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
-  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,8 +85,9 @@ function parseOptions(argv: string[]): Options {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number`);
     return n;
   };
-  const stores = (value('--stores') ?? 'postgres,embedded').split(',') as StoreKind[];
-  for (const s of stores) if (s !== 'postgres' && s !== 'embedded') throw new Error(`unknown store ${s}`);
+  const storeNames = (value('--stores') ?? 'postgres,embedded').split(',');
+  for (const s of storeNames) if (s !== 'postgres' && s !== 'embedded') throw new Error(`unknown store ${s}`);
+  const stores = storeNames as StoreKind[];
   const cacheModes = (value('--cache') ?? 'off,on').split(',').map((m) => {
     if (m !== 'on' && m !== 'off') throw new Error('--cache takes on, off or on,off');
     return m === 'on';
@@ -123,7 +124,7 @@ function krr(args: string[], env: NodeJS.ProcessEnv = {}): string {
 
 /** dist/ is what `krr` runs: rebuilt when a source file is newer. */
 function ensureBuilt(): void {
-  let built = 0;
+  let built: number;
   try {
     built = statSync(join(ROOT, 'dist', 'cli', 'bin.js')).mtimeMs;
   } catch {
@@ -180,14 +181,14 @@ async function startServer(kind: StoreKind, where: string, cacheBytes: number): 
   );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const m = /krr is serving (http:\/\/\S+)/.exec(out);
       if (m) resolve(m[1]!);
     });
     child.on('exit', (code) => reject(new Error(`krr serve exited (${code}) before serving`)));
   });
-  child.stdout!.resume();
+  child.stdout.resume();
   return { child, url };
 }
 
@@ -395,7 +396,7 @@ async function main(): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'krr-bench-'));
   const children: ChildProcess[] = [];
-  const cleanups: (() => Promise<void>)[] = [async () => rmSync(work, { recursive: true, force: true })];
+  const cleanups: (() => Promise<void>)[] = [() => rm(work, { recursive: true, force: true })];
   const onSignal = () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
   };
@@ -449,7 +450,7 @@ async function main(): Promise<void> {
       );
       children.push(server);
       const port = await new Promise<string>((resolve, reject) => {
-        server.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
+        server.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
         server.once('exit', (code) => reject(new Error(`machine-ceiling.mjs exited (${code})`)));
       });
       try {
@@ -493,7 +494,7 @@ async function main(): Promise<void> {
       if (kind === 'embedded') {
         const dir = join(work, `embedded-${label}`);
         where = dir;
-        remove = async () => rmSync(dir, { recursive: true, force: true });
+        remove = () => rm(dir, { recursive: true, force: true });
       } else {
         const name = `krr_bench_${label}_${randomBytes(4).toString('hex')}`;
         const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });

@@ -281,7 +281,7 @@ describe('renderPerson: the facts a lookup needs', () => {
       assert.notEqual(part, null);
       JSON.parse(`{${part}}`);
     }
-    assert.deepEqual(Object.keys(JSON.parse(`{${r.base}}`)), [
+    assert.deepEqual(Object.keys(JSON.parse(`{${r.base}}`) as Record<string, unknown>), [
       'personidentifikator',
       'reservasjon',
       'reservasjonstidspunkt',
@@ -309,6 +309,11 @@ describe('renderPerson: certificates', () => {
   });
 });
 
+/** The kontaktinformasjon member, parsed. */
+interface WithKontaktinformasjon {
+  readonly kontaktinformasjon: Record<string, unknown>;
+}
+
 describe("the change feed's duplicate flags", () => {
   it('compares e-mail without letter case and mobile numbers as digits with the country code', () => {
     assert.equal(emailKey('Ola.Nordmann@Example.NO'), 'ola.nordmann@example.no');
@@ -320,8 +325,8 @@ describe("the change feed's duplicate flags", () => {
 
   it('adds epostadresse_duplisert and mobiltelefonnummer_duplisert after each channel that has an address', () => {
     const r = renderPerson(FULL);
-    const k = JSON.parse(
-      `{${kontaktinformasjonMember(r, { epost: true, mobil: false })}}`,
+    const k = (
+      JSON.parse(`{${kontaktinformasjonMember(r, { epost: true, mobil: false })}}`) as WithKontaktinformasjon
     ).kontaktinformasjon;
     assert.deepEqual(Object.keys(k), [
       'epostadresse',
@@ -341,8 +346,10 @@ describe("the change feed's duplicate flags", () => {
       reservasjon: 'NEI',
       kontaktinformasjon: { mobiltelefonnummer: '+4791234567', epostadresse_oppdatert: Date.UTC(2020, 0, 1) },
     });
-    const m = JSON.parse(
-      `{${kontaktinformasjonMember(mobileOnly, { epost: true, mobil: true })}}`,
+    const m = (
+      JSON.parse(
+        `{${kontaktinformasjonMember(mobileOnly, { epost: true, mobil: true })}}`,
+      ) as WithKontaktinformasjon
     ).kontaktinformasjon;
     assert.deepEqual(Object.keys(m), [
       'epostadresse_oppdatert',

@@ -38,7 +38,7 @@ for (const kind of STORE_KINDS) {
     it('serves the OpenAPI document with both lookup paths and Swagger UI', async () => {
       const res = await t.app.inject({ method: 'GET', url: '/v3/api-docs' });
       assert.equal(res.statusCode, 200);
-      const doc = res.json() as { openapi: string; paths: Record<string, Record<string, unknown>> };
+      const doc = res.json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>();
       assert.match(doc.openapi, /^3\./);
       assert.ok(doc.paths['/rest/v1/personer']?.post);
       assert.ok(doc.paths['/rest/v2/personer']?.post);
@@ -105,7 +105,7 @@ describe('readiness', () => {
       await t.store.db.close();
       const ready = await t.app.inject({ method: 'GET', url: '/health/ready' });
       assert.equal(ready.statusCode, 503);
-      assert.equal((ready.json() as { errors: Array<{ status: string }> }).errors[0]!.status, '503');
+      assert.equal(ready.json<{ errors: Array<{ status: string }> }>().errors[0]!.status, '503');
       const live = await t.app.inject({ method: 'GET', url: '/health/live' });
       assert.equal(live.statusCode, 200);
     } finally {

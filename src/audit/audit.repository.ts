@@ -12,6 +12,7 @@ export interface AuditEntry {
 }
 
 // NUL, and UTF-16 surrogates without their other half.
+// eslint-disable-next-line no-control-regex -- NUL is what is looked for: PostgreSQL text cannot hold it
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**

@@ -151,7 +151,7 @@ for (const kind of STORE_KINDS) {
       const token = await t.token([DATA_SCOPE], { expiresInSeconds: -120 });
       const res = await t.post(URL_V2, BODY, token);
       assertInvalidToken(res, token);
-      assert.match(JSON.parse(res.body).errors[0].detail, /expired/);
+      assert.match((JSON.parse(res.body) as { errors: { detail: string }[] }).errors[0]!.detail, /expired/);
     });
 
     it('refuses a token from another issuer, a forged signature, alg none and a tampered scope', async () => {

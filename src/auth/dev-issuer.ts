@@ -82,7 +82,7 @@ export async function devKeyFor(store: StoreConfig, db: Database | undefined): P
 
 export function publicJwk(privateJwk: JWK): JWK {
   const { kty, n, e, kid, alg } = privateJwk;
-  return { kty, n, e, kid, alg, use: 'sig' } as JWK;
+  return { kty, n, e, kid, alg, use: 'sig' };
 }
 
 export interface DevTokenRequest {

@@ -38,7 +38,7 @@ interface IssuerKeys {
 
 function localIssuer(issuer: string, jwks: JSONWebKeySet, audience?: string): IssuerKeys {
   const keySet = createLocalJWKSet(jwks);
-  return { issuer, audience, keysFor: async () => keySet };
+  return { issuer, audience, keysFor: () => Promise.resolve(keySet) };
 }
 
 /**

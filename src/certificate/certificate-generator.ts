@@ -49,10 +49,7 @@ export async function generateSelfSignedCertificate(
 ): Promise<GeneratedCertificate> {
   const keyType = opts.keyType ?? 'rsa';
   const algorithm = keyType === 'ec' ? EC : RSA;
-  const keys = (await webcrypto.subtle.generateKey(algorithm, true, [
-    'sign',
-    'verify',
-  ])) as webcrypto.CryptoKeyPair;
+  const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
 
   // The JSON form of the name: the string form needs RFC 4514 escaping of the values.
   const name: x509.JsonName = [{ CN: [opts.commonName] }];

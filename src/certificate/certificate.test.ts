@@ -264,7 +264,8 @@ describe('isDerCertificate (unchanged)', () => {
     const certificates = [encryption, signing, both, ec, expired].map((c) => c.certificateDerBase64);
     certificates.push(DEMO_DIGIPOST_CERTIFICATE, DEMO_EBOKS_CERTIFICATE);
     for (let round = 0; round < 2; round++)
-      for (const c of certificates) assert.equal(isDerCertificate(JSON.parse(JSON.stringify(c))), true);
+      for (const c of certificates)
+        assert.equal(isDerCertificate(JSON.parse(JSON.stringify(c)) as string), true);
     // The same length as a remembered one, its DER cut short inside: base64 still, no certificate.
     const broken = `${DEMO_EBOKS_CERTIFICATE.slice(0, 200)}${'A'.repeat(DEMO_EBOKS_CERTIFICATE.length - 200)}`;
     assert.equal(broken.length, DEMO_EBOKS_CERTIFICATE.length);

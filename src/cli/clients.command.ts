@@ -7,7 +7,7 @@ import { withStore } from './runtime.js';
 import { parseClientKeys } from '../client/client-key.js';
 import type { ClientKey } from '../client/client-key.js';
 import { clientRepositoryFor, ClientService } from '../client/client.service.js';
-import type { KrrConfig } from '../config/config.js';
+import type { CliValues, KrrConfig } from '../config/config.js';
 import { readFileBounded } from '../files/bounded-file.js';
 import type { FileReadError } from '../files/bounded-file.js';
 
@@ -19,6 +19,23 @@ async function withClients<T>(config: KrrConfig, fn: (service: ClientService) =>
   if (config.store.kind === 'embedded')
     return fn(new ClientService(clientRepositoryFor(config.store, undefined)));
   return withStore(config, (db) => fn(new ClientService(clientRepositoryFor(config.store, db))));
+}
+
+/** What commander parses for `krr clients add` (beside the store options, which loadConfig reads). */
+interface AddOptions extends CliValues {
+  readonly clientId: string;
+  readonly orgno?: string;
+  readonly scopes?: string;
+  readonly jwk?: string;
+  readonly pem?: string;
+  readonly kid?: string;
+  readonly addKey?: boolean;
+}
+
+/** What commander parses for `krr clients remove`. */
+interface RemoveOptions extends CliValues {
+  readonly clientId: string;
+  readonly kid?: string;
 }
 
 function keysFrom(opts: { jwk?: string; pem?: string; kid?: string }): ClientKey[] {
@@ -62,23 +79,24 @@ export function addClientCommands(
       'after',
       '\nWithout --jwk or --pem the client can sign only with a business certificate (x5c) of its organisation.',
     )
-    .action(async (opts) => {
+    .action(async (opts: AddOptions) => {
       const keys = keysFrom(opts);
       if (opts.addKey) {
         await withClients(loadConfig(opts), (service) => service.addKeys(opts.clientId, keys));
         out.write(`added ${keys.map((k) => `kid ${k.kid}`).join(', ')} to client ${opts.clientId}\n`);
         return;
       }
-      if (!opts.orgno) throw new InvalidValueError('--orgno is required');
-      if (!opts.scopes) throw new InvalidValueError('--scopes is required');
+      const { orgno, scopes } = opts;
+      if (!orgno) throw new InvalidValueError('--orgno is required');
+      if (!scopes) throw new InvalidValueError('--scopes is required');
       await withClients(loadConfig(opts), (service) =>
-        service.add({ clientId: opts.clientId, orgno: opts.orgno, scopes: opts.scopes, keys }),
+        service.add({ clientId: opts.clientId, orgno, scopes, keys }),
       );
       const how = keys.length > 0 ? keys.map((k) => `kid ${k.kid}`).join(', ') : 'x5c only';
       out.write(`registered client ${opts.clientId} (${opts.orgno}; ${how})\n`);
     });
 
-  storeOptions(clients.command('list').description('list the clients')).action(async (opts) => {
+  storeOptions(clients.command('list').description('list the clients')).action(async (opts: CliValues) => {
     const list = await withClients(loadConfig(opts), (service) => service.list());
     for (const c of list) {
       const kids = c.keys.length > 0 ? c.keys.map((k) => k.kid).join(',') : '(x5c only)';
@@ -89,7 +107,7 @@ export function addClientCommands(
   storeOptions(clients.command('remove').description('remove a client, or one of its keys with --kid'))
     .requiredOption('--client-id <id>', 'the client id')
     .option('--kid <kid>', 'remove only this key')
-    .action(async (opts) => {
+    .action(async (opts: RemoveOptions) => {
       await withClients(loadConfig(opts), (service) =>
         opts.kid ? service.removeKey(opts.clientId, opts.kid) : service.remove(opts.clientId),
       );

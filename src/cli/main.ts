@@ -19,6 +19,7 @@ import { importPersonsFromBytes } from '../transfer/import.service.js';
 import { devIdentityForToken } from '../maskinporten/dev-identity.js';
 import { DEFAULT_SYNC_SCOPES } from '../sync/maskinporten.client.js';
 import { runSync } from './sync.command.js';
+import type { SyncCommandOptions } from './sync.command.js';
 import { addClientCommands } from './clients.command.js';
 import { addProviderCommands } from './providers.command.js';
 import { idportenIssuerAt } from '../idporten/idporten-issuer.js';
@@ -38,6 +39,28 @@ function storeOptions(cmd: Command): Command {
 
 function config(values: CliValues): KrrConfig {
   return loadConfig(values);
+}
+
+/** What commander parses for `krr serve` (beside the store options, which loadConfig reads). */
+interface ServeOptions extends CliValues {
+  readonly demo?: boolean;
+}
+
+/** What commander parses for `krr generate`: both options have defaults. */
+interface GenerateOptions {
+  readonly persons: string;
+  readonly seed: string;
+}
+
+/** What commander parses for `krr token`: --scope is required; consumer, client id, lifetime have defaults. */
+interface TokenOptions extends CliValues {
+  readonly scope: string;
+  readonly consumer: string;
+  readonly supplier?: string;
+  readonly clientId: string;
+  readonly pid?: string;
+  readonly audience?: string;
+  readonly expiresIn: string;
 }
 
 function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Command {
@@ -60,7 +83,7 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
     )
     .option('--clock <iso>', 'freeze "now" for the 18-month rule (or KRR_CLOCK)')
     .addOption(new Option('--log-level <level>', 'log level (or KRR_LOG_LEVEL)'))
-    .action(async (opts) => {
+    .action(async (opts: ServeOptions) => {
       const cfg = config(opts);
       const server = await startServer(cfg, { demo: Boolean(opts.demo) });
       out.write(startupBanner(cfg, server, Boolean(opts.demo)));
@@ -77,7 +100,7 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
 
   storeOptions(program.command('import').description('import persons from JSON Lines (all or nothing)'))
     .argument('[file]', 'JSON Lines file; - or nothing for standard input')
-    .action(async (file: string | undefined, opts) => {
+    .action(async (file: string | undefined, opts: CliValues) => {
       const cfg = config(opts);
       const fromStdin = file === undefined || file === '-';
       let total = 0;
@@ -105,7 +128,7 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
             ? new cliProgress.SingleBar(
                 {
                   format: 'importing [{bar}] {percentage}% | {persons} persons | ETA {eta}s',
-                  stream: err as NodeJS.WriteStream,
+                  stream: err,
                 },
                 cliProgress.Presets.shades_classic,
               )
@@ -143,7 +166,7 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
 
   storeOptions(program.command('export').description('write the register as JSON Lines'))
     .argument('[file]', 'output file; - or nothing for standard output')
-    .action(async (file: string | undefined, opts) => {
+    .action(async (file: string | undefined, opts: CliValues) => {
       const cfg = config(opts);
       const target = file === undefined || file === '-' ? out : createWriteStream(file);
       await withStore(cfg, (db) => pipeline(exportPersons(db), target as Writable, { end: target !== out }));
@@ -171,13 +194,13 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
     .option('--audience <aud>', "the assertion's aud, when not the issuer")
     .option('--once', 'stop when caught up, instead of following')
     .option('--restart', 'start from change id 0 instead of the stored position')
-    .action(async (opts) => {
+    .action(async (opts: CliValues & SyncCommandOptions) => {
       const cfg = config(opts);
       await runSync(cfg, opts, out, err);
     });
 
   storeOptions(program.command('seed').description('add the demo persons to the register')).action(
-    async (opts) => {
+    async (opts: CliValues) => {
       const cfg = config(opts);
       const persons = await withStore(cfg, (db) => seedDemo(db, Date.now()));
       for (const p of persons) out.write(`${p.person.personidentifikator}  ${p.label}\n`);
@@ -189,13 +212,13 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
     .description('write a synthetic register as JSON Lines (for tests and benchmarks)')
     .option('--persons <n>', 'how many persons', '1000')
     .option('--seed <n>', 'random seed: the same seed gives the same register', '1')
-    .action(async (opts) => {
+    .action(async (opts: GenerateOptions) => {
       const count = Number(opts.persons);
       const seed = Number(opts.seed);
       if (!Number.isInteger(count) || count < 1)
         throw new ConfigError('--persons must be a positive whole number');
       if (!Number.isInteger(seed)) throw new ConfigError('--seed must be a whole number');
-      async function* lines() {
+      function* lines() {
         let chunk = '';
         for (const person of syntheticPersons(count, { seed })) {
           chunk += `${renderExportLine(renderPerson(person))}\n`;
@@ -223,7 +246,7 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
     .option('--public-url <url>', "the dev server's base URL: the token's iss is <url>/ (or KRR_PUBLIC_URL)")
     .option('--host <host>', "the dev server's host, when it is not 127.0.0.1 and no --public-url is given")
     .option('--port <port>', "the dev server's port, when no --public-url is given")
-    .action(async (opts) => {
+    .action(async (opts: TokenOptions) => {
       const cfg = config(opts);
       const expiresIn = Number(opts.expiresIn);
       if (!Number.isInteger(expiresIn) || expiresIn <= 0)
@@ -280,7 +303,7 @@ export async function main(
 ): Promise<number> {
   const program = makeProgram(out, err);
   try {
-    await program.parseAsync(argv as string[]);
+    await program.parseAsync(argv);
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;

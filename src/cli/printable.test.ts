@@ -11,6 +11,7 @@ import { main } from './main.js';
 import { printable } from './printable.js';
 
 // Any C0 or C1 control, DEL, or a bidirectional override: what a terminal acts on.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 describe('printable', () => {

@@ -5,6 +5,7 @@
 
 // C0 and C1 controls, DEL, and the bidirectional overrides and isolates (which reorder the text
 // shown around them).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /**

@@ -3,9 +3,16 @@
 import type { Command } from 'commander';
 import { readCertificateFile } from '../certificate/certificate-check.js';
 import { loadConfig } from '../config/config.js';
+import type { CliValues } from '../config/config.js';
 import { InvalidValueError } from '../errors/errors.js';
 import { ProviderService } from '../provider/provider.service.js';
 import { withStore } from './runtime.js';
+
+/** What commander parses for the commands below (beside the store options, which loadConfig reads). */
+interface ProviderOptions extends CliValues {
+  readonly orgno: string;
+  readonly cert: string;
+}
 
 function certificateFrom(file: string): string {
   try {
@@ -26,7 +33,7 @@ export function addProviderCommands(
     .requiredOption('--orgno <orgno>', 'organisation number')
     .requiredOption('--name <name>', 'name')
     .requiredOption('--cert <file>', 'encryption certificate, PEM or DER')
-    .action(async (opts) => {
+    .action(async (opts: ProviderOptions & { readonly name: string }) => {
       const certificate = certificateFrom(opts.cert);
       await withStore(loadConfig(opts), (db) =>
         new ProviderService(db).add({ orgno: opts.orgno, name: opts.name, certificate }),
@@ -34,16 +41,18 @@ export function addProviderCommands(
       out.write(`registered provider ${opts.orgno} (${opts.name})\n`);
     });
 
-  storeOptions(providers.command('list').description('list the providers')).action(async (opts) => {
-    const list = await withStore(loadConfig(opts), (db) => new ProviderService(db).list());
-    for (const p of list) out.write(`${p.orgno}  ${p.name}\n`);
-  });
+  storeOptions(providers.command('list').description('list the providers')).action(
+    async (opts: CliValues) => {
+      const list = await withStore(loadConfig(opts), (db) => new ProviderService(db).list());
+      for (const p of list) out.write(`${p.orgno}  ${p.name}\n`);
+    },
+  );
 
   storeOptions(providers.command('update').description("replace a provider's certificate (and name)"))
     .requiredOption('--orgno <orgno>', 'organisation number')
     .requiredOption('--cert <file>', 'encryption certificate, PEM or DER')
     .option('--name <name>', 'new name')
-    .action(async (opts) => {
+    .action(async (opts: ProviderOptions & { readonly name?: string }) => {
       const certificate = certificateFrom(opts.cert);
       await withStore(loadConfig(opts), (db) =>
         new ProviderService(db).updateCertificate(opts.orgno, certificate, opts.name),
@@ -53,7 +62,7 @@ export function addProviderCommands(
 
   storeOptions(providers.command('remove').description('remove a provider nobody uses'))
     .requiredOption('--orgno <orgno>', 'organisation number')
-    .action(async (opts) => {
+    .action(async (opts: CliValues & { readonly orgno: string }) => {
       await withStore(loadConfig(opts), (db) => new ProviderService(db).remove(opts.orgno));
       out.write(`removed provider ${opts.orgno}\n`);
     });
@@ -64,7 +73,7 @@ export function addProviderCommands(
   )
     .requiredOption('--orgno <orgno>', "the print provider's organisation number")
     .requiredOption('--cert <file>', 'encryption certificate, PEM or DER')
-    .action(async (opts) => {
+    .action(async (opts: ProviderOptions) => {
       const certificate = certificateFrom(opts.cert);
       await withStore(loadConfig(opts), (db) =>
         new ProviderService(db).setPrintCertificate(opts.orgno, certificate),

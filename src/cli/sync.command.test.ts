@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
@@ -82,7 +82,7 @@ async function until(what: string, condition: () => boolean, timeoutMs = 90_000)
 async function freshCliStore(
   kind: StoreKind,
   scratch: string,
-): Promise<{ args: string[]; cleanup(): Promise<void> }> {
+): Promise<{ args: string[]; cleanup: () => Promise<void> }> {
   if (kind === 'embedded') {
     const dataDir = await mkdtemp(join(scratch, 'data-'));
     return { args: ['--data-dir', dataDir], cleanup: () => rm(dataDir, { recursive: true, force: true }) };
@@ -227,7 +227,7 @@ describe('krr sync (the command, in-process)', () => {
     const jwks = createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256' }] });
     const scopes: string[] = [];
     let issuer = '';
-    const maskinporten: Server = createServer(async (req, res) => {
+    const answerToken = async (req: IncomingMessage, res: ServerResponse) => {
       let body = '';
       for await (const chunk of req) body += chunk;
       res.setHeader('content-type', 'application/json');
@@ -253,7 +253,8 @@ describe('krr sync (the command, in-process)', () => {
         res.statusCode = 400;
         res.end(JSON.stringify({ error: 'invalid_grant', error_description: 'bad assertion' }));
       }
-    });
+    };
+    const maskinporten: Server = createServer((req, res) => void answerToken(req, res));
     await new Promise<void>((r) => maskinporten.listen(0, '127.0.0.1', r));
     issuer = `http://127.0.0.1:${(maskinporten.address() as AddressInfo).port}/`;
     const source = new FakeFeed('mp-token');

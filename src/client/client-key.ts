@@ -46,7 +46,8 @@ function fromJwk(member: Record<string, unknown>, name: string, kid: string | un
   if (!useKid) throw new InvalidValueError(`the JWK in ${name} has no kid: give one with --kid`);
   if (member.kty !== 'RSA') throw new InvalidValueError(`the JWK in ${name} must be an RSA key (kty RSA)`);
   if (member.use !== undefined && member.use !== 'sig') {
-    throw new InvalidValueError(`the JWK in ${name} is not a signing key (use ${String(member.use)})`);
+    const use = typeof member.use === 'string' ? member.use : JSON.stringify(member.use);
+    throw new InvalidValueError(`the JWK in ${name} is not a signing key (use ${use})`);
   }
   let key: KeyObject;
   try {
@@ -58,7 +59,7 @@ function fromJwk(member: Record<string, unknown>, name: string, kid: string | un
   } catch {
     throw new InvalidValueError(`the JWK in ${name} is not a usable RSA key`);
   }
-  return { kid: useKid, publicJwk: rsaPublicJwk(key, useKid, name, member as Partial<JWK>) };
+  return { kid: useKid, publicJwk: rsaPublicJwk(key, useKid, name, member) };
 }
 
 /**

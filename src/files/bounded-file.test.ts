@@ -12,7 +12,7 @@ describe('readFileBounded', () => {
   writeFileSync(file, 'x'.repeat(100));
 
   for (const [name, read] of [
-    ['sync', async (p: string, max?: number) => readFileBounded(p, max)],
+    ['sync', (p: string, max?: number) => new Promise<Buffer>((resolve) => resolve(readFileBounded(p, max)))],
     ['async', readFileBoundedAsync],
   ] as const) {
     it(`reads a file up to its ceiling, and no further (${name})`, async () => {

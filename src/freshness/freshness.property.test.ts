@@ -44,7 +44,7 @@ function wallParts(ms: number): Record<string, number> {
 
 function referenceOffset(ms: number): number {
   const p = wallParts(ms);
-  const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+  const wall = Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second);
   return Math.round((wall - Math.floor(ms / 1000) * 1000) / MINUTE);
 }
 

@@ -49,7 +49,7 @@ function checkDigitsValid(digits: readonly number[]): boolean {
 export function checkPersonIdentifier(value: string, rules: IdentifierRules): IdentifierCheck {
   // `^[0-9]{11}$`, by character codes: cheaper than the expression (an import checks millions).
   if (value.length !== 11) return { valid: false, problem: 'FORMAT' };
-  const digits: number[] = new Array(11);
+  const digits = new Array<number>(11);
   for (let i = 0; i < 11; i++) {
     const digit = value.charCodeAt(i) - 48;
     if (!(digit >= 0 && digit <= 9)) return { valid: false, problem: 'FORMAT' };

@@ -27,7 +27,7 @@ function codeFrom(location: string): string {
   return new URL(location).searchParams.get('code')!;
 }
 
-async function codeAndVerifier(s: IdportenService) {
+function codeAndVerifier(s: IdportenService) {
   const verifier = randomBytes(32).toString('base64url');
   const started = s.authorize({
     response_type: 'code',
@@ -47,8 +47,8 @@ describe('IdportenService', () => {
   it('refuses a code after its lifetime, and takes it just before', async () => {
     let now = 1_700_000_000_000;
     const s = await service(() => now);
-    const late = await codeAndVerifier(s);
-    const inTime = await codeAndVerifier(s);
+    const late = codeAndVerifier(s);
+    const inTime = codeAndVerifier(s);
     now += 59_000;
     const answer = await s.exchange(
       { grant_type: 'authorization_code', client_id: 'c', redirect_uri: REDIRECT, ...pair(inTime) },

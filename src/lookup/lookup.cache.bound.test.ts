@@ -20,16 +20,18 @@ function repository() {
   let fetched = 0;
   const fetchedIds: string[] = [];
   const persons = {
-    latestChangeId: async () => 1,
-    changedSince: async () => [],
-    findLookupRecords: async (ids: readonly string[]): Promise<LookupRecord[]> => {
+    latestChangeId: () => Promise.resolve(1),
+    changedSince: () => Promise.resolve([]),
+    findLookupRecords: (ids: readonly string[]): Promise<LookupRecord[]> => {
       fetched += ids.length;
       fetchedIds.push(...ids);
-      return ids.map((id) => {
-        const p = ROWS.get(id)!;
-        const cert = p.sertifikat === null ? null : Buffer.from(p.sertifikat);
-        return decodeLookupRecord(Buffer.from(encodeLookupRecord(p)), cert);
-      });
+      return Promise.resolve(
+        ids.map((id) => {
+          const p = ROWS.get(id)!;
+          const cert = p.sertifikat === null ? null : Buffer.from(p.sertifikat);
+          return decodeLookupRecord(Buffer.from(encodeLookupRecord(p)), cert);
+        }),
+      );
     },
   } as unknown as PersonRepository;
   return { persons, fetched: () => fetched, fetchedIds };

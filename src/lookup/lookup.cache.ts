@@ -34,7 +34,7 @@ export interface LookupSource {
 function align(
   identifiers: readonly string[],
   found: readonly LookupRecord[],
-  out: (LookupRecord | CachedAnswer | undefined)[] = new Array(identifiers.length),
+  out = new Array<LookupRecord | CachedAnswer | undefined>(identifiers.length),
   positions?: readonly number[],
 ): (LookupRecord | CachedAnswer | undefined)[] {
   let next = 0;
@@ -121,7 +121,7 @@ export class CachedLookupSource implements LookupSource {
   async records(identifiers: readonly string[]): Promise<(LookupRecord | CachedAnswer | undefined)[]> {
     await this.refresh();
     const generation = this.generation;
-    const out: (LookupRecord | CachedAnswer | undefined)[] = new Array(identifiers.length);
+    const out = new Array<LookupRecord | CachedAnswer | undefined>(identifiers.length);
     let missing: string[] | undefined;
     let positions: number[] | undefined;
     const first = this.slabs.length > 0 ? this.slabs[0]!.serial : 0;

@@ -185,7 +185,7 @@ for (const kind of STORE_KINDS) {
           status: 'IKKE_REGISTRERT',
           varslingsstatus: 'KAN_IKKE_VARSLES',
         });
-        assert.deepEqual(Object.keys(unknown!), ['personidentifikator', 'status', 'varslingsstatus']);
+        assert.deepEqual(Object.keys(unknown), ['personidentifikator', 'status', 'varslingsstatus']);
       });
 
       it('v1 always includes unknown identifiers, whatever inkluderIkkeRegistrerte says', async () => {

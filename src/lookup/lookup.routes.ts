@@ -115,7 +115,7 @@ export function lookupRoutes(
         );
         // 'close' comes once the response is all handed to the kernel or the connection is gone:
         // only then may the buffer carry another answer.
-        reply.raw.once('close', answer.release);
+        reply.raw.once('close', () => answer.release());
         return reply.status(200).header('content-type', 'application/json').send(answer.bytes);
       },
     );

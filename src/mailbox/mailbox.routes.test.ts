@@ -39,14 +39,14 @@ const [DIGIPOST_CERT, DIGIPOST_CERT_2, EBOKS_CERT, OWN_CERT, EXPIRED_CERT, SIGNI
     (c) => c.certificateDerBase64,
   ),
 ]);
-const PEM_ARMOURED = `-----BEGIN CERTIFICATE-----\n${OWN_CERT!.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+const PEM_ARMOURED = `-----BEGIN CERTIFICATE-----\n${OWN_CERT.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
 const BAD_CERTIFICATES: ReadonlyArray<readonly [string, string]> = [
-  ['an expired certificate', EXPIRED_CERT!],
-  ['a signing-only certificate', SIGNING_CERT!],
+  ['an expired certificate', EXPIRED_CERT],
+  ['a signing-only certificate', SIGNING_CERT],
   ['garbage', 'this is not a certificate'],
   ['base64 garbage', Buffer.from('not a DER certificate at all, just bytes').toString('base64')],
   ['a PEM-armoured certificate', PEM_ARMOURED],
-  ['a truncated certificate', OWN_CERT!.slice(0, 200)],
+  ['a truncated certificate', OWN_CERT.slice(0, 200)],
 ];
 
 const id = (day: number, month: number, year: number) => makeIdentifier({ day, month, year });
@@ -80,7 +80,7 @@ const PERSONS: Person[] = [
   aktiv(AT_DIGIPOST, { digital_post: mailbox('per.nordmann#DP01', DIGIPOST) }),
   aktiv(NO_MAILBOX),
   aktiv(CERT_CASES),
-  aktiv(DIGIPOST_OWN_CERT, { digital_post: mailbox('own.cert#DP02', DIGIPOST), sertifikat: OWN_CERT! }),
+  aktiv(DIGIPOST_OWN_CERT, { digital_post: mailbox('own.cert#DP02', DIGIPOST), sertifikat: OWN_CERT }),
 ];
 
 type Operation = 'kanVelge' | 'opprettOgVelg' | 'oppdater' | 'slett';
@@ -114,8 +114,8 @@ for (const kind of STORE_KINDS) {
     before(async () => {
       t = await startTestApp(kind);
       providers = new ProviderService(t.store.db);
-      await providers.add({ orgno: DIGIPOST, name: 'Digipost', certificate: DIGIPOST_CERT! });
-      await providers.add({ orgno: EBOKS, name: 'e-Boks', certificate: EBOKS_CERT! });
+      await providers.add({ orgno: DIGIPOST, name: 'Digipost', certificate: DIGIPOST_CERT });
+      await providers.add({ orgno: EBOKS, name: 'e-Boks', certificate: EBOKS_CERT });
       digipost = await t.token([WRITE], { consumer: `0192:${DIGIPOST}` });
       eboks = await t.token([WRITE], { consumer: `0192:${EBOKS}` });
       unregistered = await t.token([WRITE], { consumer: '0192:974761076' });
@@ -238,14 +238,14 @@ for (const kind of STORE_KINDS) {
         };
         const shown = await lookup(WALKER);
         assert.deepEqual(shown, withMailbox);
-        assert.deepEqual(Object.keys(shown!), [
+        assert.deepEqual(Object.keys(shown), [
           'personidentifikator',
           'reservasjon',
           'status',
           'digital_post',
           'sertifikat',
         ]);
-        assert.deepEqual(Object.keys(shown!.digital_post as Json), [
+        assert.deepEqual(Object.keys(shown.digital_post as Json), [
           'postkasseadresse',
           'postkasseleverandoeradresse',
         ]);
@@ -731,13 +731,13 @@ for (const kind of STORE_KINDS) {
           const res = await t.app.inject({ method: 'GET', url: `/rest/${version}/printSertifikat` });
           assertErrorBody(res, 404);
         }
-        await providers.setPrintCertificate(PRINT_ORGNO, OWN_CERT!);
+        await providers.setPrintCertificate(PRINT_ORGNO, OWN_CERT);
         for (const version of ['v1', 'v2']) {
           const res = await t.app.inject({ method: 'GET', url: `/rest/${version}/printSertifikat` });
           assertAnswer(res, { postkasseleverandoerAdresse: PRINT_ORGNO, x509Sertifikat: OWN_CERT });
         }
         // Replaced by the operator: the new one shows.
-        await providers.setPrintCertificate(EBOKS, EBOKS_CERT!);
+        await providers.setPrintCertificate(EBOKS, EBOKS_CERT);
         assertAnswer(await t.app.inject({ method: 'GET', url: '/rest/v2/printSertifikat' }), {
           postkasseleverandoerAdresse: EBOKS,
           x509Sertifikat: EBOKS_CERT,
@@ -758,9 +758,9 @@ for (const kind of STORE_KINDS) {
               digital_post: mailbox(`bulk.person.${i}#DP`, DIGIPOST),
               // Ten with their own; twenty carry the provider's (as an import does), twenty none.
               ...(ownCert.has(p)
-                ? { sertifikat: OWN_CERT! }
+                ? { sertifikat: OWN_CERT }
                 : i % 2 === 0
-                  ? { sertifikat: DIGIPOST_CERT! }
+                  ? { sertifikat: DIGIPOST_CERT }
                   : {}),
             }),
           ),
@@ -778,16 +778,16 @@ for (const kind of STORE_KINDS) {
         };
 
         let shown = await lookupAll();
-        for (const p of everyone) assert.equal(shown.get(p)!.sertifikat, expected(p, DIGIPOST_CERT!), p);
+        for (const p of everyone) assert.equal(shown.get(p)!.sertifikat, expected(p, DIGIPOST_CERT), p);
 
         const idsBefore = await changeIds(everyone);
         const latestBefore = await latest();
-        await providers.updateCertificate(DIGIPOST, DIGIPOST_CERT_2!);
+        await providers.updateCertificate(DIGIPOST, DIGIPOST_CERT_2);
 
         shown = await lookupAll();
-        for (const p of everyone) assert.equal(shown.get(p)!.sertifikat, expected(p, DIGIPOST_CERT_2!), p);
+        for (const p of everyone) assert.equal(shown.get(p)!.sertifikat, expected(p, DIGIPOST_CERT_2), p);
         const inFeed = await drain(0);
-        for (const p of everyone) assert.equal(inFeed.get(p)!.sertifikat, expected(p, DIGIPOST_CERT_2!), p);
+        for (const p of everyone) assert.equal(inFeed.get(p)!.sertifikat, expected(p, DIGIPOST_CERT_2), p);
 
         // The persons who show the provider's certificate got new change ids (their rows were not
         // re-rendered); those with their own certificate, or at another provider, did not.

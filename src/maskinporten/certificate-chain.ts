@@ -109,7 +109,7 @@ export function verifyChain(x5c: unknown, options: ChainOptions): VerifiedChain 
     throw refuse(`the assertion's x5c must be an array of 1 to ${MAX_CHAIN} base64 certificates`);
   }
   const chain: X509Certificate[] = [];
-  for (const item of x5c as string[]) {
+  for (const item of x5c) {
     // x5c is standard base64 of DER (not base64url); whitespace is tolerated.
     const b64 = item.replace(/\s+/g, '');
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64))

@@ -89,7 +89,7 @@ describe('encodeLookupRecord / decodeLookupRecord', () => {
       assert.equal(d.dependsOnClock, clock);
       if (clock) {
         assert.equal(d.basis, r.varslingBasis);
-        assert.equal(d.flip, freshnessEnd(r.varslingBasis!));
+        assert.equal(d.flip, freshnessEnd(r.varslingBasis));
       }
     }
   });

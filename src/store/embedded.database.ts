@@ -69,10 +69,11 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
   let closed = false;
   return {
     kind: 'embedded',
-    query: root.query,
+    query: root.query.bind(root),
     // PGlite decodes text in its own process memory anyway: the strings become bytes here.
     async queryRaw(text, params = []) {
-      const result = await db.query<unknown[]>(text, params as unknown[], { rowMode: 'array' });
+      // The columns asked for this way are text (see Database.queryRaw).
+      const result = await db.query<(string | null)[]>(text, params as unknown[], { rowMode: 'array' });
       return result.rows.map((row) =>
         row.map((v) => (v === null || v === undefined ? null : Buffer.from(String(v), 'utf8'))),
       );

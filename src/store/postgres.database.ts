@@ -129,12 +129,12 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const root = wrap(sql, true);
   return {
     kind: 'postgres',
-    query: root.query,
+    query: root.query.bind(root),
     async queryRaw(text, params = []) {
       const rows = await mapped(() =>
         sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: params.length > 0 }).raw(),
       );
-      return rows as unknown as (Buffer | null)[][];
+      return rows;
     },
     async exec(script) {
       await mapped(() => sql.unsafe(script).simple());

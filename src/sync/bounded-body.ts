@@ -21,7 +21,7 @@ export async function readBodyBounded(res: Response, maxBytes: number): Promise<
     throw new AnswerTooLargeError(maxBytes);
   }
   if (!res.body) return '';
-  const reader = res.body.getReader();
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let length = 0;
   for (;;) {

@@ -44,13 +44,14 @@ describe('FeedClient (one page of hentEndringer over HTTP)', () => {
   let seen: Seen[] = [];
 
   before(async () => {
-    server = createServer(async (req, res) => {
+    const answer = async (req: IncomingMessage, res: ServerResponse) => {
       let body = '';
       for await (const chunk of req) body += chunk;
       const s = { method: req.method, url: req.url, headers: req.headers, body };
       seen.push(s);
       handler(s, res);
-    });
+    };
+    server = createServer((req, res) => void answer(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -187,7 +188,7 @@ describe('FeedClient (one page of hentEndringer over HTTP)', () => {
     let invalidated = 0;
     const renewable: TokenProvider = {
       renewable: true,
-      token: async () => current,
+      token: () => Promise.resolve(current),
       invalidate() {
         invalidated++;
         current = 'fresh';

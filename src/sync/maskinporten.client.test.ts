@@ -109,7 +109,7 @@ class TokenServer {
           algorithms: ['RS256', 'RS384', 'RS512'],
           requiredClaims: ['iat', 'exp', 'jti', 'scope'],
         });
-        claims = verified.payload as Record<string, unknown>;
+        claims = verified.payload;
         if (!verified.protectedHeader.kid) throw new Error('no kid');
         const lifetime = (claims.exp as number) - (claims.iat as number);
         if (lifetime <= 0 || lifetime > 120) throw new Error(`exp - iat is ${lifetime}`);
@@ -193,7 +193,10 @@ describe('MaskinportenClient (JWT-bearer grant against a real token server)', ()
     assert.equal((claims.exp as number) - (claims.iat as number), 120);
     assert.match(claims.jti as string, /^[0-9a-f-]{36}$/);
     assert.equal(claims.resource, undefined);
-    assert.equal(JSON.parse(Buffer.from(assertion.split('.')[0]!, 'base64url').toString()).kid, KID);
+    const header = JSON.parse(Buffer.from(assertion.split('.')[0]!, 'base64url').toString()) as {
+      kid?: string;
+    };
+    assert.equal(header.kid, KID);
     assert.deepEqual(c.lastToken, { scope: DEFAULT_SYNC_SCOPES.join(' '), expiresIn: 120 });
   });
 

@@ -35,7 +35,7 @@ export interface TokenProvider {
 
 /** A bearer token as given (`--token`): never renewed. */
 export function staticToken(token: string): TokenProvider {
-  return { token: async () => token, invalidate() {}, renewable: false };
+  return { token: () => Promise.resolve(token), invalidate() {}, renewable: false };
 }
 
 export type AssertionAlgorithm = 'RS256' | 'RS384' | 'RS512';

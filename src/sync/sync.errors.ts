@@ -100,10 +100,7 @@ export function networkReason(err: unknown, timeoutMs: number): string {
     return `no answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}`;
   }
   const cause = err instanceof Error ? (err as Error & { cause?: unknown }).cause : undefined;
-  const code =
-    cause && typeof cause === 'object' && 'code' in cause
-      ? String((cause as { code: unknown }).code)
-      : undefined;
+  const code = cause && typeof cause === 'object' && 'code' in cause ? String(cause.code) : undefined;
   const message = cause instanceof Error ? cause.message : err instanceof Error ? err.message : String(err);
   return sanitizeRemoteText(code && !message.includes(code) ? `${code}: ${message}` : message);
 }

@@ -24,7 +24,7 @@ function offsetByIntl(at: EpochMs): number {
   for (const part of osloParts.formatToParts(new Date(at))) {
     if (part.type !== 'literal') p[part.type] = Number(part.value);
   }
-  const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+  const wall = Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second);
   return Math.round((wall - at) / MS_PER_MINUTE);
 }
 

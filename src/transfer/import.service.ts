@@ -199,6 +199,7 @@ async function run(
             providerCertificates: [...providerCertificates],
           })
         : {
+            // eslint-disable-next-line @typescript-eslint/require-await -- async: what parseBlockOf throws is this block's rejection, taken in order like the workers'
             parse: async (block) => parseBlockOf(block, options.rules, providerCertificates),
             close: async () => {},
           };

@@ -105,7 +105,7 @@ const BAD_AT_LINE_3 = [
 interface CliStore {
   readonly args: readonly string[];
   readonly dataDir?: string;
-  cleanup(): Promise<void>;
+  cleanup: () => Promise<void>;
 }
 
 async function freshCliStore(kind: StoreKind, scratch: string): Promise<CliStore> {

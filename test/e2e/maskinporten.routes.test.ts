@@ -32,7 +32,6 @@ import type { KrrConfig } from '../../src/config/config.js';
 import { demoPersons } from '../../src/demo/demo-data.js';
 import { buildApp } from '../../src/app/app.js';
 import { PersonWriter } from '../../src/register/person.writer.js';
-import type { StoreKind } from '../../src/store/database.js';
 import { openTestStore, skipReason, STORE_KINDS } from '../support/stores.js';
 import type { TestStore } from '../support/stores.js';
 import { devTokenServiceOptions } from '../../src/maskinporten/maskinporten.app.js';
@@ -189,7 +188,7 @@ function assertRefused(res: LightMyRequestResponse, error: string, describes: Re
   assert.equal(res.statusCode, 400, res.body);
   assert.equal(res.headers['cache-control'], 'no-store');
   assert.match(String(res.headers['content-type']), /^application\/json/);
-  const body = res.json() as { error: string; error_description: string };
+  const body = res.json<{ error: string; error_description: string }>();
   assert.deepEqual(Object.keys(body).sort(), ['error', 'error_description']);
   assert.equal(body.error, error);
   assert.match(body.error_description, describes);
@@ -201,7 +200,7 @@ function assertRefused(res: LightMyRequestResponse, error: string, describes: Re
 async function issued(res: LightMyRequestResponse) {
   assert.equal(res.statusCode, 200, res.body);
   assert.equal(res.headers['cache-control'], 'no-store');
-  const body = res.json() as Record<string, unknown>;
+  const body = res.json<Record<string, unknown>>();
   assert.deepEqual(Object.keys(body), ['access_token', 'token_type', 'expires_in', 'scope']);
   assert.equal(body.token_type, 'Bearer');
   assert.equal(body.expires_in, 120);
@@ -226,7 +225,7 @@ for (const kind of STORE_KINDS) {
     let app: FastifyInstance;
 
     before(async () => {
-      store = await openTestStore(kind as StoreKind);
+      store = await openTestStore(kind);
       const service = new ClientService(clientRepositoryFor(store.config, store.db));
       await service.add({
         clientId: CLIENT,
@@ -263,7 +262,7 @@ for (const kind of STORE_KINDS) {
           authorization_details_types_supported: [],
         });
       }
-      const jwks = (await app.inject({ method: 'GET', url: '/jwk' })).json() as { keys: JWK[] };
+      const jwks = (await app.inject({ method: 'GET', url: '/jwk' })).json<{ keys: JWK[] }>();
       assert.equal(jwks.keys.length, 1);
       assert.equal(jwks.keys[0]!.kid, devJwk.kid);
       assert.equal(jwks.keys[0]!.d, undefined, 'no private part');
@@ -291,7 +290,7 @@ for (const kind of STORE_KINDS) {
         payload: { personidentifikatorer: [demoPersons(Date.now())[0]!.person.personidentifikator] },
       });
       assert.equal(lookup.statusCode, 200, lookup.body);
-      assert.equal((lookup.json() as { personer: unknown[] }).personer.length, 1);
+      assert.equal(lookup.json<{ personer: unknown[] }>().personer.length, 1);
     });
 
     it('takes RS256, RS384 and RS512, with and without typ, on /token and /token/, any form content type', async () => {
@@ -359,7 +358,7 @@ for (const kind of STORE_KINDS) {
       const a = await assertion({ jti: null });
       const res = await app.inject({
         method: 'POST',
-        url: `/token?${new URLSearchParams({ grant_type: GRANT, assertion: a })}`,
+        url: `/token?${new URLSearchParams({ grant_type: GRANT, assertion: a }).toString()}`,
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
       });
       await issued(res);
@@ -526,7 +525,7 @@ for (const kind of STORE_KINDS) {
         const viaQuery = await assertion();
         await traced.app.inject({
           method: 'POST',
-          url: `/token?${new URLSearchParams({ grant_type: GRANT, assertion: viaQuery })}`,
+          url: `/token?${new URLSearchParams({ grant_type: GRANT, assertion: viaQuery }).toString()}`,
         });
         const certificate = await assertion({ iss: CERT_CLIENT, key: caIssued.key, header: x5c(caIssued) });
         await grant(traced.app, certificate);
@@ -551,7 +550,7 @@ for (const kind of STORE_KINDS) {
         payload: 'personidentifikatorer=1',
       });
       assert.ok(res.statusCode === 400 || res.statusCode === 401, res.body);
-      assert.ok(Array.isArray((res.json() as { errors?: unknown }).errors));
+      assert.ok(Array.isArray(res.json<{ errors?: unknown }>().errors));
     });
   });
 }

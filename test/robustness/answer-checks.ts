@@ -44,7 +44,7 @@ export function echoableStrings(doc: unknown): Set<string> {
   while (stack.length > 0) {
     const here = stack.pop();
     if (typeof here === 'string') consider(here);
-    else if (Array.isArray(here)) stack.push(...here);
+    else if (Array.isArray(here)) stack.push(...(here as unknown[]));
     else if (here !== null && typeof here === 'object') {
       for (const [k, v] of Object.entries(here)) {
         consider(k);

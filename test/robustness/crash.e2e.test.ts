@@ -67,7 +67,7 @@ async function freshCliStore(kind: StoreKind, scratch: string): Promise<CliStore
     const dataDir = await mkdtemp(join(scratch, 'data-'));
     return {
       args: ['--data-dir', dataDir],
-      written: async () => sizeOf(dataDir),
+      written: () => Promise.resolve(sizeOf(dataDir)),
       cleanup: () => rm(dataDir, { recursive: true, force: true }),
     };
   }
@@ -129,9 +129,8 @@ for (const kind of STORE_KINDS) {
       const end = exited(child);
       // Kill once rows are being written: the store has grown by a few megabytes.
       const deadline = Date.now() + PROCESS_TIMEOUT_MS;
-      let grown = 0;
       while (child.exitCode === null) {
-        grown = (await store.written()) - sizeBefore;
+        const grown = (await store.written()) - sizeBefore;
         if (grown > 4 * 1024 * 1024) break;
         assert.ok(Date.now() < deadline, 'the import wrote nothing');
         await sleep(20);
@@ -241,7 +240,7 @@ for (const kind of STORE_KINDS) {
           return;
         }
         const text = await res.text().catch(() => '');
-        if (res.status !== 200 || JSON.parse(text).status !== 'OK') {
+        if (res.status !== 200 || (JSON.parse(text) as { status?: unknown }).status !== 'OK') {
           if (!stop) unexpected.push(`${operation} ${res.status} ${text}`);
           return;
         }

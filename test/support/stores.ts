@@ -44,7 +44,7 @@ export function postgresUnavailableReason(): Promise<string | undefined> {
 /** A config for a fresh store of `kind` (not opened). */
 export async function freshStoreConfig(
   kind: StoreKind,
-): Promise<{ config: StoreConfig; cleanup(): Promise<void> }> {
+): Promise<{ config: StoreConfig; cleanup: () => Promise<void> }> {
   if (kind === 'embedded') {
     const dir = await mkdtemp(join(tmpdir(), 'krr-test-'));
     return { config: { kind, dataDir: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) };
@@ -96,7 +96,7 @@ export async function skipReason(kind: StoreKind): Promise<string | false> {
  * A PostgreSQL database of its own (for processes, whose CLI has no schema option), dropped by
  * `cleanup` even while connections remain.
  */
-export async function freshDatabase(prefix: string): Promise<{ url: string; cleanup(): Promise<void> }> {
+export async function freshDatabase(prefix: string): Promise<{ url: string; cleanup: () => Promise<void> }> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
   try {
