@@ -9,6 +9,7 @@ import type { AccessToken } from '../access/access-token.js';
 import { VerifiedTokenCache } from './token-cache.js';
 
 const ACCESS: AccessToken = {
+  issuerKind: 'maskinporten',
   issuer: 'https://issuer.test/',
   clientId: 'c',
   scopes: ['krr:global/kontaktinformasjon.read'],
@@ -27,10 +28,10 @@ function countingVerifier(refuse = new Set<string>()) {
   return {
     calls,
     verifier: {
-      async verify(token: string): Promise<AccessToken> {
+      verify(token: string): Promise<AccessToken> {
         calls.push(token);
-        if (refuse.has(token)) throw new InvalidTokenError('the access token has expired');
-        return ACCESS;
+        if (refuse.has(token)) return Promise.reject(new InvalidTokenError('the access token has expired'));
+        return Promise.resolve(ACCESS);
       },
     },
   };

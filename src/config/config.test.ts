@@ -56,9 +56,11 @@ describe('loadConfig', () => {
 
   it('reads trusted issuers from KRR_TRUSTED_ISSUERS and from a config file', () => {
     const issuers = [{ issuer: 'https://maskinporten.no/', audience: 'https://krr.example/' }];
+    // Spelled out without a kind: Maskinporten (docs/tokens.md#issuer-kinds).
+    const resolved = issuers.map((i) => ({ ...i, kind: 'maskinporten' }));
     assert.deepEqual(
       loadConfig({}, { KRR_TRUSTED_ISSUERS: JSON.stringify(issuers) }).auth.trustedIssuers,
-      issuers,
+      resolved,
     );
     const dir = mkdtempSync(join(tmpdir(), 'krr-config-'));
     const file = join(dir, 'krr.json');
@@ -67,7 +69,7 @@ describe('loadConfig', () => {
       JSON.stringify({ trustedIssuers: issuers, port: 9090, allowSyntheticIdentifiers: false }),
     );
     const c = loadConfig({ config: file }, {});
-    assert.deepEqual(c.auth.trustedIssuers, issuers);
+    assert.deepEqual(c.auth.trustedIssuers, resolved);
     assert.equal(c.http.port, 9090);
     assert.equal(c.allowSyntheticIdentifiers, false);
     assert.equal(loadConfig({ config: file, port: '7070' }, {}).http.port, 7070);

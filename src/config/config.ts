@@ -9,13 +9,13 @@ import type { Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from '../errors/errors.js';
 import { resolveTrustedIssuer, TrustedIssuerSchema } from './issuer-presets.js';
-import type { TrustedIssuer } from './issuer-presets.js';
+import type { ResolvedTrustedIssuer, TrustedIssuer } from './issuer-presets.js';
 import type { StoreConfig } from '../store/database.js';
 import { parseInstant } from '../time/oslo-time.js';
 import type { EpochMs } from '../time/oslo-time.js';
 
 /** Tokens are accepted this far outside their validity at most (expired, or not yet valid). */
-export type { TrustedIssuer };
+export type { ResolvedTrustedIssuer, TrustedIssuer };
 
 export const MAX_CLOCK_SKEW_SECONDS = 300;
 
@@ -95,7 +95,8 @@ export interface KrrConfig {
   readonly clock: EpochMs | undefined;
   readonly allowSyntheticIdentifiers: boolean;
   readonly auth: {
-    readonly trustedIssuers: readonly TrustedIssuer[];
+    /** Each with its kind (docs/tokens.md#issuer-kinds). */
+    readonly trustedIssuers: readonly ResolvedTrustedIssuer[];
     readonly clockSkewSeconds: number;
     /** The dev issuer's `iss`: `devIssuer` / `KRR_DEV_ISSUER`, else `<publicUrl>/` (as Digdir's, with a slash). */
     readonly devIssuer: string;
@@ -211,20 +212,20 @@ function parseBoolean(name: string, value: string | undefined): boolean | undefi
   throw new ConfigError(`${name} must be true or false`);
 }
 
-function parseIssuersEnv(value: string | undefined): TrustedIssuer[] | undefined {
+function parseIssuersEnv(value: string | undefined): ResolvedTrustedIssuer[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   let json: unknown;
   try {
     json = JSON.parse(value);
   } catch {
     throw new ConfigError(
-      'KRR_TRUSTED_ISSUERS must be a JSON array of {issuer, jwksUri?, metadataUrl?, audience?}',
+      'KRR_TRUSTED_ISSUERS must be a JSON array of preset names, {preset, audience?} or {issuer, jwksUri?, metadataUrl?, audience?, kind?}',
     );
   }
   const schema = Type.Array(TrustedIssuerEntrySchema);
   if (!Value.Check(schema, json)) {
     throw new ConfigError(
-      'KRR_TRUSTED_ISSUERS must be a JSON array of {issuer, jwksUri?, metadataUrl?, audience?}',
+      'KRR_TRUSTED_ISSUERS must be a JSON array of preset names, {preset, audience?} or {issuer, jwksUri?, metadataUrl?, audience?, kind?}',
     );
   }
   return json.map(resolveTrustedIssuer);

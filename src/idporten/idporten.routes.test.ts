@@ -201,7 +201,10 @@ for (const kind of STORE_KINDS) {
         client_id: CLIENT,
       });
       const payload = JSON.parse(
-        Buffer.from((JSON.parse(res.body).access_token as string).split('.')[1]!, 'base64url').toString(),
+        Buffer.from(
+          (JSON.parse(res.body) as { access_token: string }).access_token.split('.')[1]!,
+          'base64url',
+        ).toString(),
       ) as Record<string, unknown>;
       assert.equal(payload.pid, other);
       assert.equal(payload.acr, 'idporten-loa-high');
@@ -386,7 +389,7 @@ for (const kind of STORE_KINDS) {
 
     it('escapes what the request carries on the page', async () => {
       const evil = '"><script>alert(1)</script>';
-      const { page } = await start(s256(newVerifier()), { client_id: evil, scope: `openid ${evil}` });
+      const { page } = await start(s256(newVerifier()), { client_id: evil });
       assert.ok(!page.includes('<script>'));
       assert.ok(page.includes('&#34;&#62;&#60;script&#62;'));
     });
@@ -425,7 +428,7 @@ for (const kind of STORE_KINDS) {
         'content-type': FORM,
       });
       assert.equal(broken.statusCode, 400);
-      assert.ok(JSON.parse(broken.body).errors);
+      assert.ok((JSON.parse(broken.body) as { errors?: unknown }).errors);
     });
   });
 }

@@ -11,17 +11,21 @@ import type { JWK } from 'jose';
 import { OAuthError } from '../errors/errors.js';
 import { checkPersonIdentifier, IDENTIFIER_PROBLEM_TEXT } from '../identifier/identifier.js';
 import type { IdentifierRules } from '../identifier/identifier.js';
+import { SPRAAK_WRITE_SCOPE, USER_READ_SCOPES } from '../self/self.routes.js';
 import { ACR_VALUES, mintIdportenAccessToken, mintIdToken } from './idporten.tokens.js';
 import type { Acr } from './idporten.tokens.js';
 
-/** The scopes this stand-in names in its metadata (any requested scope is granted in dev mode). */
-export const IDPORTEN_SCOPES = [
+/**
+ * The only scopes this stand-in grants (docs/tokens.md#sign-in-scopes): OpenID Connect's and
+ * the person's own `krr:user/*` scopes. A request for any other (a Maskinporten scope such as
+ * `krr:global/*`, above all) is refused with `invalid_scope`.
+ */
+export const IDPORTEN_SCOPES: readonly string[] = [
   'openid',
   'profile',
-  'krr:user/kontaktinformasjon.read',
-  'krr:user/digitalpost.read',
-  'krr:user/spraak.write',
-] as const;
+  ...USER_READ_SCOPES.filter((s) => s.startsWith('krr:user/')),
+  SPRAAK_WRITE_SCOPE,
+];
 
 /** A validated authorization request, kept while the person picks who to be. */
 export interface AuthorizationRequest {
@@ -208,6 +212,13 @@ export class IdportenService {
     }
     const scopes = (single(query.scope) ?? '').split(' ').filter((s) => s.length > 0);
     if (!scopes.includes('openid')) return fail('invalid_scope', 'scope must include openid');
+    // The scope is not repeated in the answer: it came from whoever made the link.
+    if (scopes.some((s) => !IDPORTEN_SCOPES.includes(s))) {
+      return fail(
+        'invalid_scope',
+        'a scope asked for is not one this sign-in grants: openid, profile and the krr:user/ scopes of its metadata',
+      );
+    }
     const wanted = (single(query.acr_values) ?? '').split(' ');
     const acr = (ACR_VALUES as readonly string[]).find((a) => wanted.includes(a)) as Acr | undefined;
     const request: AuthorizationRequest = {

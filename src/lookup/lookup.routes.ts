@@ -74,7 +74,7 @@ export function lookupRoutes(
   deps: { service: LookupService; verifier: TokenVerifier },
 ) {
   // Lookups come many times a second with the same token: verified once, then remembered until exp.
-  const authenticate = requireToken(new VerifiedTokenCache(deps.verifier), DATA_SCOPES);
+  const authenticate = requireToken(new VerifiedTokenCache(deps.verifier), 'maskinporten', DATA_SCOPES);
   for (const version of ['v1', 'v2'] as const) {
     const path = `/rest/${version}/personer`;
     app.post<{ Body: LookupBody }>(
@@ -115,7 +115,7 @@ export function lookupRoutes(
         );
         // 'close' comes once the response is all handed to the kernel or the connection is gone:
         // only then may the buffer carry another answer.
-        reply.raw.once('close', answer.release);
+        reply.raw.once('close', () => answer.release());
         return reply.status(200).header('content-type', 'application/json').send(answer.bytes);
       },
     );

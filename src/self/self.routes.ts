@@ -31,7 +31,7 @@ export function selfRoutes(app: FastifyInstance, deps: { service: SelfService; v
   app.get(
     SELF_PATH,
     {
-      onRequest: requireToken(deps.verifier, USER_READ_SCOPES),
+      onRequest: requireToken(deps.verifier, 'idporten', USER_READ_SCOPES),
       config: { signAnswer: true },
       schema: {
         summary: 'The logged-in person',
@@ -50,7 +50,7 @@ export function selfRoutes(app: FastifyInstance, deps: { service: SelfService; v
   app.patch(
     SELF_PATH,
     {
-      onRequest: requireToken(deps.verifier, [SPRAAK_WRITE_SCOPE]),
+      onRequest: requireToken(deps.verifier, 'idporten', [SPRAAK_WRITE_SCOPE]),
       config: { signAnswer: true },
       schema: {
         summary: "Change the logged-in person's language",

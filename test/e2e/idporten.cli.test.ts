@@ -58,12 +58,14 @@ describe('krr token --pid', () => {
       trustedIssuers: [],
       clockSkewSeconds: 30,
       dev: {
-        issuer: ['http://127.0.0.1:8080/', 'http://127.0.0.1:8080/idporten'],
+        issuer: 'http://127.0.0.1:8080/',
+        idportenIssuer: 'http://127.0.0.1:8080/idporten',
         publicJwk: publicJwk(key),
       },
     });
     const verified = await verifier.verify(token);
     assert.equal(verified.pid, PID);
+    assert.equal(verified.issuerKind, 'idporten');
     assert.deepEqual(verified.scopes, SCOPE.split(' '));
   });
 
