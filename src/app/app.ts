@@ -102,7 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The operator's key and certificate are read and checked now (bad files stop the start); dev
   // mode's are made or read on the first signed answer, so a start makes no RSA key.
   const answerSigner = config.answerSigning
-    ? await answerSignerFromFiles(config.answerSigning).then((signer) => async () => signer)
+    ? await answerSignerFromFiles(config.answerSigning).then((signer) => () => Promise.resolve(signer))
     : config.dev
       ? lazyDevAnswerSigner(db)
       : undefined;
@@ -212,7 +212,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.log.info('signed answers are off: no answerSigning key and certificate are configured');
   app.addHook('onSend', signedAnswerHook(answerSigner));
 
-  app.get('/v3/api-docs', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/v3/api-docs', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
   healthRoutes(app, { db });
   lookupRoutes(app, { service, verifier: deps.verifier });
   const providers = new ProviderRepository(db);
@@ -250,6 +250,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await idportenRoutes(app, {
       service: new IdportenService({
         issuer: idportenIssuerOf(config),
+        clients: config.idporten.clients,
         privateJwk: deps.devKey,
         identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
       }),

@@ -123,6 +123,31 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({}, { KRR_LOOKUP_CACHE_BYTES: 'lots' }), /KRR_LOOKUP_CACHE_BYTES/);
     assert.throws(() => loadConfig({}, { KRR_LOOKUP_CACHE_BYTES: '-1' }), /KRR_LOOKUP_CACHE_BYTES/);
   });
+
+  it('registers ID-porten clients with their redirect URIs from KRR_IDPORTEN_CLIENTS or the file', () => {
+    assert.deepEqual(loadConfig({}, {}).idporten.clients, []);
+    const clients = [{ clientId: 'app', redirectUris: ['https://app.example/cb', 'http://10.0.0.1/cb?x=1'] }];
+    assert.deepEqual(
+      loadConfig({}, { KRR_IDPORTEN_CLIENTS: JSON.stringify(clients) }).idporten.clients,
+      clients,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'krr-config-'));
+    const file = join(dir, 'krr.json');
+    writeFileSync(file, JSON.stringify({ idportenClients: clients }));
+    assert.deepEqual(loadConfig({ config: file }, {}).idporten.clients, clients);
+    const bad = (value: unknown) => () => loadConfig({}, { KRR_IDPORTEN_CLIENTS: JSON.stringify(value) });
+    for (const value of [
+      { clientId: 'app' },
+      [{ clientId: 'app', redirectUris: [] }],
+      [{ clientId: 'app', redirectUris: ['/relative'] }],
+      [{ clientId: 'app', redirectUris: ['javascript:alert(1)'] }],
+      [{ clientId: 'app', redirectUris: ['https://app.example/cb#x'] }],
+      [...clients, ...clients],
+    ]) {
+      assert.throws(bad(value), ConfigError, JSON.stringify(value));
+    }
+    assert.throws(() => loadConfig({}, { KRR_IDPORTEN_CLIENTS: '[' }), /KRR_IDPORTEN_CLIENTS/);
+  });
 });
 
 describe('publicUrl and the dev issuer', () => {

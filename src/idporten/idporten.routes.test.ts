@@ -20,6 +20,13 @@ const SCOPE = 'openid krr:user/kontaktinformasjon.read krr:user/spraak.write';
 const PERSON = makeIdentifier({ day: 3, month: 4, year: 88 });
 const FORM = 'application/x-www-form-urlencoded';
 
+/** A client registered with its redirect URIs (docs/tokens.md#id-porten-clients). */
+const REGISTERED_CLIENT = 'registered-client';
+const REGISTERED_URI = 'https://client.example/callback';
+const CLIENTS_ENV = {
+  KRR_IDPORTEN_CLIENTS: JSON.stringify([{ clientId: REGISTERED_CLIENT, redirectUris: [REGISTERED_URI] }]),
+};
+
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 const newVerifier = () => randomBytes(32).toString('base64url');
 
@@ -50,7 +57,7 @@ for (const kind of STORE_KINDS) {
   describe(`ID-porten-like sign-in (${kind})`, { skip: await skipReason(kind) }, () => {
     let t: TestApp;
     before(async () => {
-      t = await startTestApp(kind);
+      t = await startTestApp(kind, { env: CLIENTS_ENV });
       await t.write([
         {
           personidentifikator: PERSON,
@@ -384,6 +391,66 @@ for (const kind of STORE_KINDS) {
         assert.equal(res.headers['content-type'], 'text/html; charset=utf-8');
         assert.match(res.body, /role="alert"/);
         assert.ok(!res.body.includes('javascript:alert'), 'the bad redirect_uri is not echoed');
+      }
+    });
+
+    it('never redirects to a redirect_uri not registered for the client: an error page (400) instead', async () => {
+      const challenge = s256(newVerifier());
+      for (const [label, clientId, redirectUri] of [
+        ['a phishing site', CLIENT, 'https://evil.example/phish'],
+        ["another client's registered URI", CLIENT, REGISTERED_URI],
+        ["a registered client's unregistered URI", REGISTERED_CLIENT, 'https://client.example/other'],
+        ['a registered URI with another query', REGISTERED_CLIENT, `${REGISTERED_URI}?x=1`],
+        ['a host that only starts like loopback', CLIENT, 'http://127.0.0.1.evil.example/cb'],
+        ['a user part before a loopback host', CLIENT, 'http://127.0.0.1@evil.example/cb'],
+      ] as const) {
+        // An error (response_type=token) and a request that would otherwise succeed: neither goes back.
+        for (const responseType of ['token', 'code']) {
+          const res = await get(
+            authorizeUrl({
+              response_type: responseType,
+              client_id: clientId,
+              redirect_uri: redirectUri,
+              scope: SCOPE,
+              state: 'st',
+              code_challenge: challenge,
+              code_challenge_method: 'S256',
+            }),
+          );
+          assert.equal(res.statusCode, 400, `${label} (${responseType}): ${res.statusCode}`);
+          assert.equal(res.headers.location, undefined, label);
+          assert.equal(res.headers['content-type'], 'text/html; charset=utf-8');
+          assert.match(res.body, /role="alert"/);
+          assert.match(res.body, /not registered/);
+          assert.ok(!res.body.includes('evil.example'), 'the redirect_uri is not echoed');
+        }
+      }
+    });
+
+    it('sends errors and codes to a redirect_uri registered for the client, and in dev mode to any loopback one', async () => {
+      for (const [clientId, redirectUri] of [
+        [REGISTERED_CLIENT, REGISTERED_URI],
+        ['any-client', 'http://localhost:4000/cb'],
+        ['any-client', 'http://[::1]/cb'],
+        ['any-client', 'https://127.0.0.1:8443/cb?x=1'],
+      ] as const) {
+        const params = {
+          client_id: clientId,
+          redirect_uri: redirectUri,
+          scope: SCOPE,
+          state: 'st',
+          code_challenge: s256(newVerifier()),
+          code_challenge_method: 'S256',
+        };
+        const refused = await get(authorizeUrl({ ...params, response_type: 'token' }));
+        assert.equal(refused.statusCode, 303, `${redirectUri}: ${refused.body}`);
+        const back = new URL(String(refused.headers.location));
+        assert.equal(back.toString().split('?')[0], redirectUri.split('?')[0]);
+        assert.equal(back.searchParams.get('error'), 'unsupported_response_type');
+        const { requestId } = await start(params.code_challenge, params);
+        const code = await pick(requestId, PERSON);
+        assert.equal(code.toString().split('?')[0], redirectUri.split('?')[0]);
+        assert.ok(code.searchParams.get('code'));
       }
     });
 

@@ -16,6 +16,7 @@ async function service(now: () => number) {
   const privateJwk = { ...(await exportJWK(privateKey)), kid: 'k1', alg: 'RS256' };
   return new IdportenService({
     issuer: 'http://127.0.0.1:8080/idporten',
+    clients: [{ clientId: 'c', redirectUris: [REDIRECT] }],
     privateJwk,
     identifierRules: { allowSynthetic: true },
     now,
@@ -27,7 +28,7 @@ function codeFrom(location: string): string {
   return new URL(location).searchParams.get('code')!;
 }
 
-async function codeAndVerifier(s: IdportenService) {
+function codeAndVerifier(s: IdportenService) {
   const verifier = randomBytes(32).toString('base64url');
   const started = s.authorize({
     response_type: 'code',
@@ -47,8 +48,8 @@ describe('IdportenService', () => {
   it('refuses a code after its lifetime, and takes it just before', async () => {
     let now = 1_700_000_000_000;
     const s = await service(() => now);
-    const late = await codeAndVerifier(s);
-    const inTime = await codeAndVerifier(s);
+    const late = codeAndVerifier(s);
+    const inTime = codeAndVerifier(s);
     now += 59_000;
     const answer = await s.exchange(
       { grant_type: 'authorization_code', client_id: 'c', redirect_uri: REDIRECT, ...pair(inTime) },

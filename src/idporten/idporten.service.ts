@@ -59,8 +59,16 @@ export interface TokenAnswer {
   readonly scope: string;
 }
 
+/** A client with the redirect URIs registered for it (docs/tokens.md#id-porten-clients). */
+export interface RegisteredClient {
+  readonly clientId: string;
+  readonly redirectUris: readonly string[];
+}
+
 export interface IdportenOptions {
   readonly issuer: string;
+  /** The registered clients; any client may also use a loopback redirect URI (dev mode). */
+  readonly clients?: readonly RegisteredClient[];
   /** The dev issuer's private JWK (the one key of dev mode). */
   readonly privateJwk: JWK;
   readonly identifierRules: IdentifierRules;
@@ -109,6 +117,15 @@ function usableRedirectUri(value: string | undefined): string | undefined {
   return value;
 }
 
+/** Loopback hosts, as URL writes them (RFC 8252 § 7.3). */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** An http(s) URI on this machine, without a user part (docs/tokens.md#id-porten-clients). */
+function isLoopback(redirectUri: string): boolean {
+  const url = new URL(redirectUri);
+  return LOOPBACK_HOSTS.has(url.hostname) && url.username === '' && url.password === '';
+}
+
 function s256(verifier: string): string {
   return createHash('sha256').update(verifier, 'ascii').digest('base64url');
 }
@@ -132,9 +149,12 @@ export class IdportenService {
   private readonly tokenTtlSeconds: number;
   private readonly pending = new Map<string, PendingRequest>();
   private readonly codes = new Map<string, IssuedCode>();
+  private readonly redirectUris = new Map<string, ReadonlySet<string>>();
 
   constructor(private readonly options: IdportenOptions) {
     this.issuer = options.issuer;
+    for (const client of options.clients ?? [])
+      this.redirectUris.set(client.clientId, new Set(client.redirectUris));
     this.now = options.now ?? Date.now;
     this.codeTtlMs = (options.codeTtlSeconds ?? 60) * 1000;
     this.tokenTtlSeconds = options.tokenTtlSeconds ?? 600;
@@ -175,6 +195,15 @@ export class IdportenService {
     };
   }
 
+  /**
+   * Whether the answer may go to `redirectUri` (docs/tokens.md#id-porten-clients): one registered for
+   * the client, compared exactly, as ID-porten compares; in dev mode also any loopback URI, as
+   * ID-porten allows localhost in its test environment.
+   */
+  private mayRedirect(clientId: string, redirectUri: string): boolean {
+    return this.redirectUris.get(clientId)?.has(redirectUri) === true || isLoopback(redirectUri);
+  }
+
   /** Checks an authorization request (`GET <issuer>/authorize`'s query). */
   authorize(query: Record<string, unknown>): AuthorizeOutcome {
     const clientId = single(query.client_id);
@@ -189,6 +218,15 @@ export class IdportenService {
           rawRedirect === undefined || rawRedirect === ''
             ? 'The request names no redirect_uri.'
             : 'The redirect_uri is not an absolute http(s) address without a fragment, so the answer cannot be sent back.',
+      };
+    }
+    // Nothing, not even an error, goes to an address the client has not registered: that would make
+    // this server an open redirector for whoever writes the link.
+    if (!this.mayRedirect(clientId, redirectUri)) {
+      return {
+        kind: 'page-error',
+        message:
+          'The redirect_uri is not registered for this client, so the answer cannot be sent back. Register it for the client (idportenClients), or use a loopback address.',
       };
     }
     const state = single(query.state);
