@@ -12,6 +12,7 @@ import { makeIdentifier } from '../identifier/identifier.generate.js';
 import { skipReason, STORE_KINDS } from '../../test/support/stores.js';
 import { startTestApp } from '../../test/support/test-app.js';
 import type { TestApp } from '../../test/support/test-app.js';
+import { MAX_CODE_BYTES, MAX_PENDING_BYTES, MAX_REQUEST_CHARS } from './idporten.service.js';
 
 const ISSUER = 'http://127.0.0.1:8080/idporten';
 const CLIENT = 'my-test-client';
@@ -499,3 +500,126 @@ for (const kind of STORE_KINDS) {
     });
   });
 }
+
+// The pending sign-ins are kept in memory, fed by anyone who can reach the server: bounded in bytes
+// (docs/tokens.md#dev-id-porten-sign-in). The service does not depend on the store, so one store.
+describe('ID-porten-like sign-in under a flood of pending requests', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp('embedded');
+  });
+  after(async () => t?.close());
+
+  it('keeps pending sign-ins within a byte bound: the oldest of a flood of large requests are dropped', async () => {
+    const state = 's'.repeat(6000);
+    const nonce = 'n'.repeat(1500);
+    const ids: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: authorizeUrl({
+          response_type: 'code',
+          client_id: CLIENT,
+          redirect_uri: REDIRECT,
+          scope: SCOPE,
+          state: `${i}-${state}`,
+          nonce,
+          code_challenge: s256(newVerifier()),
+          code_challenge_method: 'S256',
+        }),
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      ids.push(/name="request_id" value="([^"]+)"/.exec(res.body)![1]!);
+    }
+    // Whether a request is still pending, without using it up: an invalid identifier shows the
+    // page again (422) while it is, the expired page (400) once it is gone.
+    const alive: boolean[] = [];
+    for (const id of ids) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/idporten/authorize',
+        headers: { 'content-type': FORM },
+        payload: form({ request_id: id, pid: '1' }),
+      });
+      assert.ok(res.statusCode === 422 || res.statusCode === 400, String(res.statusCode));
+      alive.push(res.statusCode === 422);
+    }
+    const kept = alive.filter(Boolean).length;
+    assert.equal(alive[0], false, 'the oldest request was dropped');
+    assert.equal(alive.at(-1), true, 'the newest request is kept');
+    assert.equal(alive.indexOf(true) + kept, ids.length, 'the kept ones are the newest, in a row');
+    // Each kept request holds at least its state and nonce.
+    const atLeast = kept * (state.length + nonce.length);
+    assert.ok(atLeast <= MAX_PENDING_BYTES, `${kept} requests kept: at least ${atLeast} bytes`);
+  });
+
+  it('refuses an authorization request larger than the bound, as an OAuth error redirect', async () => {
+    const res = await t.app.inject({
+      method: 'GET',
+      url: authorizeUrl({
+        response_type: 'code',
+        client_id: CLIENT,
+        redirect_uri: REDIRECT,
+        scope: SCOPE,
+        state: 's'.repeat(MAX_REQUEST_CHARS),
+        code_challenge: s256(newVerifier()),
+        code_challenge_method: 'S256',
+      }),
+    });
+    assert.equal(res.statusCode, 303);
+    assert.equal(new URL(String(res.headers.location)).searchParams.get('error'), 'invalid_request');
+  });
+
+  it('keeps issued codes within a byte bound: the oldest of a flood of completed sign-ins are dropped', async () => {
+    const nonce = 'n'.repeat(7000);
+    const issued: Array<{ code: string; verifier: string }> = [];
+    for (let i = 0; i < 600; i++) {
+      const verifier = newVerifier();
+      const started = await t.app.inject({
+        method: 'GET',
+        url: authorizeUrl({
+          response_type: 'code',
+          client_id: CLIENT,
+          redirect_uri: REDIRECT,
+          scope: SCOPE,
+          nonce,
+          code_challenge: s256(verifier),
+          code_challenge_method: 'S256',
+        }),
+      });
+      assert.equal(started.statusCode, 200, started.body);
+      const requestId = /name="request_id" value="([^"]+)"/.exec(started.body)![1]!;
+      const picked = await t.app.inject({
+        method: 'POST',
+        url: '/idporten/authorize',
+        headers: { 'content-type': FORM },
+        payload: form({ request_id: requestId, pid: PERSON }),
+      });
+      assert.equal(picked.statusCode, 303);
+      issued.push({ code: new URL(String(picked.headers.location)).searchParams.get('code')!, verifier });
+    }
+    const exchange = (x: { code: string; verifier: string }) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/idporten/token',
+        headers: { 'content-type': FORM },
+        payload: form({
+          grant_type: 'authorization_code',
+          code: x.code,
+          redirect_uri: REDIRECT,
+          code_verifier: x.verifier,
+          client_id: CLIENT,
+        }),
+      });
+    oauthError(await exchange(issued[0]!), 400, 'invalid_grant');
+    assert.equal((await exchange(issued.at(-1)!)).statusCode, 200, 'the newest code is kept');
+    // Find the oldest code kept (each exchange uses a code up, so search from the newest back).
+    let kept = 1;
+    while (kept < issued.length && (await exchange(issued.at(-1 - kept)!)).statusCode === 200) kept++;
+    assert.ok(kept < issued.length - 1);
+    assert.ok(
+      kept * nonce.length <= MAX_CODE_BYTES,
+      `${kept} codes kept: at least ${kept * nonce.length} bytes`,
+    );
+  });
+});
