@@ -36,7 +36,7 @@ export function selfRoutes(app: FastifyInstance, deps: { service: SelfService; v
       schema: {
         summary: 'The logged-in person',
         description:
-          'The person of the ID-porten token (its pid), as one Person object. IKKE_REGISTRERT when the register has no record. A token without pid is refused with 403.',
+          'The person of the ID-porten token (its pid), as one Person object. IKKE_REGISTRERT when the register has no record. A token from an issuer that is not configured as ID-porten, or without pid, is refused with 403.',
         tags: ['innlogget'],
         security,
       },
