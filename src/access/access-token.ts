@@ -1,7 +1,16 @@
 // What the service knows of a caller once its access token is verified (docs/tokens.md#resource-server).
 
+/**
+ * What an issuer is to krr (docs/tokens.md#issuer-kinds): Maskinporten's tokens are a system's (the
+ * lookups, the feed, the mailbox operations), ID-porten's a logged-in person's (`/rest/v1/person`).
+ */
+export const ISSUER_KINDS = ['maskinporten', 'idporten'] as const;
+export type IssuerKind = (typeof ISSUER_KINDS)[number];
+
 export interface AccessToken {
   readonly issuer: string;
+  /** The kind of the trusted issuer that signed the token. */
+  readonly issuerKind: IssuerKind;
   readonly clientId: string | null;
   readonly scopes: readonly string[];
   /** Organisation number of the consumer (from `consumer.ID`, "0192:<orgno>"). */

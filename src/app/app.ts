@@ -268,6 +268,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await idportenRoutes(app, {
       service: new IdportenService({
         issuer: idportenIssuerOf(config),
+        clients: config.idporten.clients,
         privateJwk: deps.devKey,
         identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
       }),

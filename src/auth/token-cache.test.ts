@@ -9,6 +9,7 @@ import type { AccessToken } from '../access/access-token.js';
 import { VerifiedTokenCache } from './token-cache.js';
 
 const ACCESS: AccessToken = {
+  issuerKind: 'maskinporten',
   issuer: 'https://issuer.test/',
   clientId: 'c',
   scopes: ['krr:global/kontaktinformasjon.read'],

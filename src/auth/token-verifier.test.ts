@@ -249,6 +249,7 @@ async function assertUnavailable(verifier: TokenVerifier, token: string): Promis
 function expected(issuer: string, extra: Partial<AccessToken> = {}): AccessToken {
   return {
     issuer,
+    issuerKind: 'maskinporten',
     clientId: '3f5a2c1e-client',
     scopes: ['openid', DATA_SCOPE],
     consumer: '991825827',
@@ -317,6 +318,7 @@ describe('TokenVerifier: accepted tokens', () => {
     );
     assert.deepEqual(await viaMetadata.verify(token), {
       issuer: idp.issuer,
+      issuerKind: 'maskinporten',
       clientId: 'another-client',
       scopes: ['krr:global/digitalpost.read', 'global/spraak.read', 'openid'],
       consumer: '974760673',
@@ -336,6 +338,7 @@ describe('TokenVerifier: accepted tokens', () => {
     );
     assert.deepEqual(await viaMetadata.verify(token), {
       issuer: idp.issuer,
+      issuerKind: 'maskinporten',
       clientId: null,
       scopes: [],
       consumer: null,
@@ -723,6 +726,7 @@ describe('dev issuer', () => {
     assert.equal(payload.aud, AUDIENCE);
     assert.deepEqual(await verifier.verify(token), {
       issuer,
+      issuerKind: 'maskinporten',
       clientId: 'krr-dev-client',
       scopes: ['openid', DATA_SCOPE],
       consumer: '991825827',

@@ -6,8 +6,9 @@ import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify 
 import type { JSONWebKeySet, JWK, JWTPayload, JWTVerifyGetKey, ProtectedHeaderParameters } from 'jose';
 import { MAX_CLOCK_SKEW_SECONDS } from '../config/config.js';
 import type { TrustedIssuer } from '../config/config.js';
+import { DEFAULT_ISSUER_KIND } from '../config/issuer-presets.js';
 import { ConfigError, InvalidTokenError, IssuerUnavailableError } from '../errors/errors.js';
-import type { AccessToken } from '../access/access-token.js';
+import type { AccessToken, IssuerKind } from '../access/access-token.js';
 import { organisationFromClaim, scopesFromClaim } from '../access/access-token.js';
 
 /** Maskinporten and ID-porten sign with RSA; nothing else (and never `none` or HMAC) is accepted. */
@@ -31,14 +32,16 @@ const MAX_DOCUMENT_BYTES = 512 * 1024;
 /** The keys to verify one token with, or why there are none. */
 interface IssuerKeys {
   readonly issuer: string;
+  /** Which endpoints take its tokens (docs/tokens.md#issuer-kinds). */
+  readonly kind: IssuerKind;
   readonly audience: string | undefined;
   /** Resolves the key set for a token with this `kid`; throws KeysUnavailable or UnknownKey. */
   keysFor(kid: string | undefined): Promise<JWTVerifyGetKey>;
 }
 
-function localIssuer(issuer: string, jwks: JSONWebKeySet, audience?: string): IssuerKeys {
+function localIssuer(issuer: string, kind: IssuerKind, jwks: JSONWebKeySet): IssuerKeys {
   const keySet = createLocalJWKSet(jwks);
-  return { issuer, audience, keysFor: () => Promise.resolve(keySet) };
+  return { issuer, kind, audience: undefined, keysFor: () => Promise.resolve(keySet) };
 }
 
 /**
@@ -114,6 +117,7 @@ export interface RemoteKeyOptions {
  */
 class RemoteIssuer implements IssuerKeys {
   readonly issuer: string;
+  readonly kind: IssuerKind;
   readonly audience: string | undefined;
   private cached: CachedKeys | undefined;
   private jwksUri: { readonly url: string; readonly at: number } | undefined;
@@ -126,6 +130,7 @@ class RemoteIssuer implements IssuerKeys {
     private readonly options: RemoteKeyOptions,
   ) {
     this.issuer = config.issuer;
+    this.kind = config.kind ?? DEFAULT_ISSUER_KIND;
     this.audience = config.audience;
   }
 
@@ -223,8 +228,11 @@ class RemoteIssuer implements IssuerKeys {
 
 export interface TokenVerifierOptions {
   readonly trustedIssuers: readonly TrustedIssuer[];
-  /** Dev mode's own issuers (Maskinporten-like, ID-porten-like) and their one public key. */
-  readonly dev?: { readonly issuer: string | readonly string[]; readonly publicJwk: JWK };
+  /**
+   * Dev mode's own issuers and their one public key: `issuer` the Maskinporten-like one,
+   * `idportenIssuer` the ID-porten-like one (docs/tokens.md#dev-mode-issuers).
+   */
+  readonly dev?: { readonly issuer: string; readonly idportenIssuer?: string; readonly publicJwk: JWK };
   /** At most MAX_CLOCK_SKEW_SECONDS. */
   readonly clockSkewSeconds: number;
   /** Bounds on fetching the trusted issuers' keys (defaults above); tests shorten them. */
@@ -257,10 +265,10 @@ export class TokenVerifier {
     for (const trusted of options.trustedIssuers)
       this.issuers.set(trusted.issuer, new RemoteIssuer(trusted, remote));
     if (options.dev) {
-      const devIssuers = typeof options.dev.issuer === 'string' ? [options.dev.issuer] : options.dev.issuer;
-      for (const issuer of devIssuers) {
-        this.issuers.set(issuer, localIssuer(issuer, { keys: [options.dev.publicJwk] }));
-      }
+      const { issuer, idportenIssuer, publicJwk } = options.dev;
+      this.issuers.set(issuer, localIssuer(issuer, 'maskinporten', { keys: [publicJwk] }));
+      if (idportenIssuer !== undefined)
+        this.issuers.set(idportenIssuer, localIssuer(idportenIssuer, 'idporten', { keys: [publicJwk] }));
     }
   }
 
@@ -309,6 +317,7 @@ export class TokenVerifier {
       throw new InvalidTokenError('the access token\'s "iat" claim is not valid');
     return {
       issuer: issuer.issuer,
+      issuerKind: issuer.kind,
       clientId: typeof payload.client_id === 'string' ? payload.client_id : null,
       scopes: scopesFromClaim(payload.scope),
       consumer: organisationFromClaim(payload.consumer),

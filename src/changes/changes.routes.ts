@@ -26,7 +26,7 @@ export function changesRoutes(
   app.post<{ Body: FeedBody }>(
     FEED_PATH,
     {
-      onRequest: requireToken(deps.verifier, [FEED_SCOPE], DATA_SCOPES),
+      onRequest: requireToken(deps.verifier, 'maskinporten', [FEED_SCOPE], DATA_SCOPES),
       schema: {
         summary: 'Changes since fraEndringsId (lokal kopi)',
         description:

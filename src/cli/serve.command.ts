@@ -51,7 +51,13 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
       trustedIssuers: config.auth.trustedIssuers,
       clockSkewSeconds: config.auth.clockSkewSeconds,
       ...(devJwk
-        ? { dev: { issuer: [config.auth.devIssuer, idportenIssuerOf(config)], publicJwk: publicJwk(devJwk) } }
+        ? {
+            dev: {
+              issuer: config.auth.devIssuer,
+              idportenIssuer: idportenIssuerOf(config),
+              publicJwk: publicJwk(devJwk),
+            },
+          }
         : {}),
     });
     const clock = config.clock === undefined ? systemClock : frozenClock(config.clock);

@@ -56,9 +56,11 @@ describe('loadConfig', () => {
 
   it('reads trusted issuers from KRR_TRUSTED_ISSUERS and from a config file', () => {
     const issuers = [{ issuer: 'https://maskinporten.no/', audience: 'https://krr.example/' }];
+    // Spelled out without a kind: Maskinporten (docs/tokens.md#issuer-kinds).
+    const resolved = issuers.map((i) => ({ ...i, kind: 'maskinporten' }));
     assert.deepEqual(
       loadConfig({}, { KRR_TRUSTED_ISSUERS: JSON.stringify(issuers) }).auth.trustedIssuers,
-      issuers,
+      resolved,
     );
     const dir = mkdtempSync(join(tmpdir(), 'krr-config-'));
     const file = join(dir, 'krr.json');
@@ -67,7 +69,7 @@ describe('loadConfig', () => {
       JSON.stringify({ trustedIssuers: issuers, port: 9090, allowSyntheticIdentifiers: false }),
     );
     const c = loadConfig({ config: file }, {});
-    assert.deepEqual(c.auth.trustedIssuers, issuers);
+    assert.deepEqual(c.auth.trustedIssuers, resolved);
     assert.equal(c.http.port, 9090);
     assert.equal(c.allowSyntheticIdentifiers, false);
     assert.equal(loadConfig({ config: file, port: '7070' }, {}).http.port, 7070);
@@ -141,6 +143,31 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({}, { KRR_LOOKUP_CACHE_BYTES: '1048576' }).lookup.cacheBytes, 1048576);
     assert.throws(() => loadConfig({}, { KRR_LOOKUP_CACHE_BYTES: 'lots' }), /KRR_LOOKUP_CACHE_BYTES/);
     assert.throws(() => loadConfig({}, { KRR_LOOKUP_CACHE_BYTES: '-1' }), /KRR_LOOKUP_CACHE_BYTES/);
+  });
+
+  it('registers ID-porten clients with their redirect URIs from KRR_IDPORTEN_CLIENTS or the file', () => {
+    assert.deepEqual(loadConfig({}, {}).idporten.clients, []);
+    const clients = [{ clientId: 'app', redirectUris: ['https://app.example/cb', 'http://10.0.0.1/cb?x=1'] }];
+    assert.deepEqual(
+      loadConfig({}, { KRR_IDPORTEN_CLIENTS: JSON.stringify(clients) }).idporten.clients,
+      clients,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'krr-config-'));
+    const file = join(dir, 'krr.json');
+    writeFileSync(file, JSON.stringify({ idportenClients: clients }));
+    assert.deepEqual(loadConfig({ config: file }, {}).idporten.clients, clients);
+    const bad = (value: unknown) => () => loadConfig({}, { KRR_IDPORTEN_CLIENTS: JSON.stringify(value) });
+    for (const value of [
+      { clientId: 'app' },
+      [{ clientId: 'app', redirectUris: [] }],
+      [{ clientId: 'app', redirectUris: ['/relative'] }],
+      [{ clientId: 'app', redirectUris: ['javascript:alert(1)'] }],
+      [{ clientId: 'app', redirectUris: ['https://app.example/cb#x'] }],
+      [...clients, ...clients],
+    ]) {
+      assert.throws(bad(value), ConfigError, JSON.stringify(value));
+    }
+    assert.throws(() => loadConfig({}, { KRR_IDPORTEN_CLIENTS: '[' }), /KRR_IDPORTEN_CLIENTS/);
   });
 });
 

@@ -8,7 +8,7 @@ import type { Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from '../errors/errors.js';
 import { resolveTrustedIssuer, TrustedIssuerSchema } from './issuer-presets.js';
-import type { TrustedIssuer } from './issuer-presets.js';
+import type { ResolvedTrustedIssuer, TrustedIssuer } from './issuer-presets.js';
 import type { StoreConfig } from '../store/database.js';
 import { parseInstant } from '../time/oslo-time.js';
 import type { EpochMs } from '../time/oslo-time.js';
@@ -16,7 +16,7 @@ import { readFileBounded } from '../files/bounded-file.js';
 import type { FileReadError } from '../files/bounded-file.js';
 
 /** Tokens are accepted this far outside their validity at most (expired, or not yet valid). */
-export type { TrustedIssuer };
+export type { ResolvedTrustedIssuer, TrustedIssuer };
 
 export const MAX_CLOCK_SKEW_SECONDS = 300;
 
@@ -29,6 +29,20 @@ const TrustedIssuerEntrySchema = Type.Union([
   ),
   TrustedIssuerSchema,
 ]);
+
+/**
+ * A client of the dev ID-porten sign-in with the redirect URIs registered for it, as ID-porten
+ * registers them (docs/tokens.md#id-porten-clients).
+ */
+const IdportenClientSchema = Type.Object(
+  {
+    clientId: Type.String({ minLength: 1, maxLength: 200 }),
+    redirectUris: Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { minItems: 1, maxItems: 50 }),
+  },
+  { additionalProperties: false },
+);
+const IdportenClientsSchema = Type.Array(IdportenClientSchema, { maxItems: 1000 });
+export type IdportenClient = Static<typeof IdportenClientSchema>;
 
 /** At most `max` requests per client (the token's client, else the address) in each window. */
 const RateLimitSchema = Type.Object(
@@ -73,6 +87,7 @@ const FileConfigSchema = Type.Object(
       ),
     ),
     lookupCacheBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+    idportenClients: Type.Optional(IdportenClientsSchema),
   },
   { additionalProperties: false },
 );
@@ -96,7 +111,8 @@ export interface KrrConfig {
   readonly clock: EpochMs | undefined;
   readonly allowSyntheticIdentifiers: boolean;
   readonly auth: {
-    readonly trustedIssuers: readonly TrustedIssuer[];
+    /** Each with its kind (docs/tokens.md#issuer-kinds). */
+    readonly trustedIssuers: readonly ResolvedTrustedIssuer[];
     readonly clockSkewSeconds: number;
     /** The dev issuer's `iss`: `devIssuer` / `KRR_DEV_ISSUER`, else `<publicUrl>/` (as Digdir's, with a slash). */
     readonly devIssuer: string;
@@ -110,6 +126,8 @@ export interface KrrConfig {
   readonly publicUrl: string;
   /** Whether `publicUrl` was configured (else it follows host and port). */
   readonly publicUrlConfigured: boolean;
+  /** The dev-mode ID-porten sign-in: its clients and their redirect URIs (docs/tokens.md#id-porten-clients). */
+  readonly idporten: { readonly clients: readonly IdportenClient[] };
   /** The dev-mode Maskinporten-like token service (`POST /token`). */
   readonly maskinporten: {
     /** `expires_in` of the access tokens it issues (Maskinporten's is 120 s). */
@@ -219,20 +237,20 @@ function parseBoolean(name: string, value: string | undefined): boolean | undefi
   throw new ConfigError(`${name} must be true or false`);
 }
 
-function parseIssuersEnv(value: string | undefined): TrustedIssuer[] | undefined {
+function parseIssuersEnv(value: string | undefined): ResolvedTrustedIssuer[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   let json: unknown;
   try {
     json = JSON.parse(value);
   } catch {
     throw new ConfigError(
-      'KRR_TRUSTED_ISSUERS must be a JSON array of {issuer, jwksUri?, metadataUrl?, audience?}',
+      'KRR_TRUSTED_ISSUERS must be a JSON array of preset names, {preset, audience?} or {issuer, jwksUri?, metadataUrl?, audience?, kind?}',
     );
   }
   const schema = Type.Array(TrustedIssuerEntrySchema);
   if (!Value.Check(schema, json)) {
     throw new ConfigError(
-      'KRR_TRUSTED_ISSUERS must be a JSON array of {issuer, jwksUri?, metadataUrl?, audience?}',
+      'KRR_TRUSTED_ISSUERS must be a JSON array of preset names, {preset, audience?} or {issuer, jwksUri?, metadataUrl?, audience?, kind?}',
     );
   }
   return json.map(resolveTrustedIssuer);
@@ -244,6 +262,43 @@ function parseCountEnv(name: string, value: string | undefined, minimum = 1): nu
   if (!Number.isInteger(n) || n < minimum)
     throw new ConfigError(`${name} must be a whole number of at least ${minimum}`);
   return n;
+}
+
+/** A redirect URI as ID-porten registers one: absolute http(s), no fragment. */
+function checkRedirectUri(value: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('a redirect URI of an ID-porten client is not an absolute URL');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || value.includes('#'))
+    throw new ConfigError('a redirect URI of an ID-porten client must be http(s) without a fragment');
+}
+
+/** KRR_IDPORTEN_CLIENTS (a JSON array) over the file's `idportenClients`; each client once. */
+function idportenClientsFrom(env: NodeJS.ProcessEnv, file: FileConfig): IdportenClient[] {
+  let clients: IdportenClient[] = file.idportenClients ?? [];
+  const text = env.KRR_IDPORTEN_CLIENTS;
+  if (text !== undefined && text.trim() !== '') {
+    const problem = 'KRR_IDPORTEN_CLIENTS must be a JSON array of {clientId, redirectUris}';
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new ConfigError(problem);
+    }
+    if (!Value.Check(IdportenClientsSchema, json)) throw new ConfigError(problem);
+    clients = json;
+  }
+  const seen = new Set<string>();
+  for (const client of clients) {
+    if (seen.has(client.clientId))
+      throw new ConfigError('an ID-porten client id is given twice (idportenClients, KRR_IDPORTEN_CLIENTS)');
+    seen.add(client.clientId);
+    client.redirectUris.forEach(checkRedirectUri);
+  }
+  return clients.map((c) => ({ clientId: c.clientId, redirectUris: [...c.redirectUris] }));
 }
 
 export const DEFAULT_MAX_IN_FLIGHT = 1024;
@@ -351,6 +406,7 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
     store,
     publicUrl,
     publicUrlConfigured: publicUrlText !== undefined,
+    idporten: { clients: idportenClientsFrom(env, file) },
     maskinporten: {
       tokenExpiresInSeconds,
       trustedClientCas:

@@ -15,18 +15,22 @@ describe('trusted issuer presets', () => {
     assert.deepEqual(resolveTrustedIssuer('maskinporten'), {
       issuer: 'https://maskinporten.no/',
       metadataUrl: 'https://maskinporten.no/.well-known/oauth-authorization-server',
+      kind: 'maskinporten',
     });
     assert.deepEqual(resolveTrustedIssuer('maskinporten-test'), {
       issuer: 'https://test.maskinporten.no/',
       metadataUrl: 'https://test.maskinporten.no/.well-known/oauth-authorization-server',
+      kind: 'maskinporten',
     });
     assert.deepEqual(resolveTrustedIssuer('idporten'), {
       issuer: 'https://idporten.no',
       metadataUrl: 'https://idporten.no/.well-known/openid-configuration',
+      kind: 'idporten',
     });
     assert.deepEqual(resolveTrustedIssuer('idporten-test'), {
       issuer: 'https://test.idporten.no',
       metadataUrl: 'https://test.idporten.no/.well-known/openid-configuration',
+      kind: 'idporten',
     });
     for (const { issuer, metadataUrl } of Object.values(ISSUER_PRESETS))
       assert.ok(metadataUrl.startsWith(issuer.replace(/\/$/, '')));
@@ -37,9 +41,32 @@ describe('trusted issuer presets', () => {
       issuer: 'https://maskinporten.no/',
       metadataUrl: 'https://maskinporten.no/.well-known/oauth-authorization-server',
       audience: 'https://krr.example/',
+      kind: 'maskinporten',
     });
     const own = { issuer: 'https://issuer.example/', jwksUri: 'https://issuer.example/jwks' };
-    assert.deepEqual(resolveTrustedIssuer(own), own);
+    assert.deepEqual(resolveTrustedIssuer(own), { ...own, kind: 'maskinporten' });
+  });
+
+  it('gives every trusted issuer a kind: the presets theirs, one spelled out Maskinporten unless it names one', () => {
+    const kinds = (entries: unknown[]) =>
+      loadConfig({}, { KRR_TRUSTED_ISSUERS: JSON.stringify(entries) }).auth.trustedIssuers.map((i) => i.kind);
+    assert.deepEqual(kinds(['maskinporten', 'maskinporten-test', 'idporten', 'idporten-test']), [
+      'maskinporten',
+      'maskinporten',
+      'idporten',
+      'idporten',
+    ]);
+    assert.deepEqual(kinds([{ preset: 'idporten', audience: 'a' }]), ['idporten']);
+    assert.deepEqual(
+      kinds([
+        { issuer: 'https://own.example/' },
+        { issuer: 'https://person.example', kind: 'idporten' },
+        { issuer: 'https://system.example/', kind: 'maskinporten' },
+      ]),
+      ['maskinporten', 'idporten', 'maskinporten'],
+    );
+    assert.throws(() => kinds([{ issuer: 'https://own.example/', kind: 'both' }]), ConfigError);
+    assert.throws(() => kinds([{ preset: 'idporten', kind: 'maskinporten' }]), ConfigError);
   });
 
   it('refuses an unknown preset, naming the known ones', () => {

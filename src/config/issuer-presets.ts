@@ -5,7 +5,15 @@
 
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
+import type { IssuerKind } from '../access/access-token.js';
 import { ConfigError } from '../errors/errors.js';
+
+/**
+ * The kind of an issuer spelled out without one (docs/tokens.md#issuer-kinds): Maskinporten, the
+ * kind every spelled-out issuer had before kinds existed. Its tokens are then never taken by
+ * `/rest/v1/person`, and a token with `pid` from it is refused by the Maskinporten endpoints.
+ */
+export const DEFAULT_ISSUER_KIND: IssuerKind = 'maskinporten';
 
 export const TrustedIssuerSchema = Type.Object(
   {
@@ -17,6 +25,8 @@ export const TrustedIssuerSchema = Type.Object(
     metadataUrl: Type.Optional(Type.String({ minLength: 1 })),
     /** When set, tokens from this issuer must carry this `aud`. */
     audience: Type.Optional(Type.String({ minLength: 1 })),
+    /** Which endpoints take its tokens (docs/tokens.md#issuer-kinds); default DEFAULT_ISSUER_KIND. */
+    kind: Type.Optional(Type.Union([Type.Literal('maskinporten'), Type.Literal('idporten')])),
   },
   { additionalProperties: false },
 );
@@ -26,18 +36,22 @@ export const ISSUER_PRESETS = {
   maskinporten: {
     issuer: 'https://maskinporten.no/',
     metadataUrl: 'https://maskinporten.no/.well-known/oauth-authorization-server',
+    kind: 'maskinporten',
   },
   'maskinporten-test': {
     issuer: 'https://test.maskinporten.no/',
     metadataUrl: 'https://test.maskinporten.no/.well-known/oauth-authorization-server',
+    kind: 'maskinporten',
   },
   idporten: {
     issuer: 'https://idporten.no',
     metadataUrl: 'https://idporten.no/.well-known/openid-configuration',
+    kind: 'idporten',
   },
   'idporten-test': {
     issuer: 'https://test.idporten.no',
     metadataUrl: 'https://test.idporten.no/.well-known/openid-configuration',
+    kind: 'idporten',
   },
 } as const satisfies Record<string, TrustedIssuer>;
 
@@ -57,10 +71,17 @@ function preset(name: string): TrustedIssuer {
   return { ...found };
 }
 
-export function resolveTrustedIssuer(entry: TrustedIssuerEntry): TrustedIssuer {
-  if (typeof entry === 'string') return preset(entry);
+/** A trusted issuer with its kind always set. */
+export type ResolvedTrustedIssuer = TrustedIssuer & { readonly kind: IssuerKind };
+
+export function resolveTrustedIssuer(entry: TrustedIssuerEntry): ResolvedTrustedIssuer {
+  if (typeof entry === 'string') return withKind(preset(entry));
   if ('preset' in entry) {
-    return { ...preset(entry.preset), ...(entry.audience ? { audience: entry.audience } : {}) };
+    return withKind({ ...preset(entry.preset), ...(entry.audience ? { audience: entry.audience } : {}) });
   }
-  return entry;
+  return withKind(entry);
+}
+
+function withKind(issuer: TrustedIssuer): ResolvedTrustedIssuer {
+  return { ...issuer, kind: issuer.kind ?? DEFAULT_ISSUER_KIND };
 }

@@ -46,6 +46,16 @@ export class InsufficientScopeError extends KrrError {
   }
 }
 
+/**
+ * A valid token of the wrong kind for the endpoint (docs/tokens.md#issuer-kinds): a person's token on
+ * a system's endpoint, or the other way round. 403 without a challenge: the token is fine, just not
+ * here (docs/errors.md#www-authenticate).
+ */
+export class WrongTokenKindError extends KrrError {
+  readonly code = 'WRONG_TOKEN_KIND';
+  readonly status = 403;
+}
+
 export class NotFoundError extends KrrError {
   readonly code = 'NOT_FOUND';
   readonly status = 404;

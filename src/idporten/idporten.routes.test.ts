@@ -12,6 +12,7 @@ import { makeIdentifier } from '../identifier/identifier.generate.js';
 import { skipReason, STORE_KINDS } from '../../test/support/stores.js';
 import { startTestApp } from '../../test/support/test-app.js';
 import type { TestApp } from '../../test/support/test-app.js';
+import { MAX_CODE_BYTES, MAX_PENDING_BYTES, MAX_REQUEST_CHARS } from './idporten.service.js';
 
 const ISSUER = 'http://127.0.0.1:8080/idporten';
 const CLIENT = 'my-test-client';
@@ -19,6 +20,13 @@ const REDIRECT = 'http://127.0.0.1:9999/callback?keep=1';
 const SCOPE = 'openid krr:user/kontaktinformasjon.read krr:user/spraak.write';
 const PERSON = makeIdentifier({ day: 3, month: 4, year: 88 });
 const FORM = 'application/x-www-form-urlencoded';
+
+/** A client registered with its redirect URIs (docs/tokens.md#id-porten-clients). */
+const REGISTERED_CLIENT = 'registered-client';
+const REGISTERED_URI = 'https://client.example/callback';
+const CLIENTS_ENV = {
+  KRR_IDPORTEN_CLIENTS: JSON.stringify([{ clientId: REGISTERED_CLIENT, redirectUris: [REGISTERED_URI] }]),
+};
 
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 const newVerifier = () => randomBytes(32).toString('base64url');
@@ -50,7 +58,7 @@ for (const kind of STORE_KINDS) {
   describe(`ID-porten-like sign-in (${kind})`, { skip: await skipReason(kind) }, () => {
     let t: TestApp;
     before(async () => {
-      t = await startTestApp(kind);
+      t = await startTestApp(kind, { env: CLIENTS_ENV });
       await t.write([
         {
           personidentifikator: PERSON,
@@ -387,9 +395,69 @@ for (const kind of STORE_KINDS) {
       }
     });
 
+    it('never redirects to a redirect_uri not registered for the client: an error page (400) instead', async () => {
+      const challenge = s256(newVerifier());
+      for (const [label, clientId, redirectUri] of [
+        ['a phishing site', CLIENT, 'https://evil.example/phish'],
+        ["another client's registered URI", CLIENT, REGISTERED_URI],
+        ["a registered client's unregistered URI", REGISTERED_CLIENT, 'https://client.example/other'],
+        ['a registered URI with another query', REGISTERED_CLIENT, `${REGISTERED_URI}?x=1`],
+        ['a host that only starts like loopback', CLIENT, 'http://127.0.0.1.evil.example/cb'],
+        ['a user part before a loopback host', CLIENT, 'http://127.0.0.1@evil.example/cb'],
+      ] as const) {
+        // An error (response_type=token) and a request that would otherwise succeed: neither goes back.
+        for (const responseType of ['token', 'code']) {
+          const res = await get(
+            authorizeUrl({
+              response_type: responseType,
+              client_id: clientId,
+              redirect_uri: redirectUri,
+              scope: SCOPE,
+              state: 'st',
+              code_challenge: challenge,
+              code_challenge_method: 'S256',
+            }),
+          );
+          assert.equal(res.statusCode, 400, `${label} (${responseType}): ${res.statusCode}`);
+          assert.equal(res.headers.location, undefined, label);
+          assert.equal(res.headers['content-type'], 'text/html; charset=utf-8');
+          assert.match(res.body, /role="alert"/);
+          assert.match(res.body, /not registered/);
+          assert.ok(!res.body.includes('evil.example'), 'the redirect_uri is not echoed');
+        }
+      }
+    });
+
+    it('sends errors and codes to a redirect_uri registered for the client, and in dev mode to any loopback one', async () => {
+      for (const [clientId, redirectUri] of [
+        [REGISTERED_CLIENT, REGISTERED_URI],
+        ['any-client', 'http://localhost:4000/cb'],
+        ['any-client', 'http://[::1]/cb'],
+        ['any-client', 'https://127.0.0.1:8443/cb?x=1'],
+      ] as const) {
+        const params = {
+          client_id: clientId,
+          redirect_uri: redirectUri,
+          scope: SCOPE,
+          state: 'st',
+          code_challenge: s256(newVerifier()),
+          code_challenge_method: 'S256',
+        };
+        const refused = await get(authorizeUrl({ ...params, response_type: 'token' }));
+        assert.equal(refused.statusCode, 303, `${redirectUri}: ${refused.body}`);
+        const back = new URL(String(refused.headers.location));
+        assert.equal(back.toString().split('?')[0], redirectUri.split('?')[0]);
+        assert.equal(back.searchParams.get('error'), 'unsupported_response_type');
+        const { requestId } = await start(params.code_challenge, params);
+        const code = await pick(requestId, PERSON);
+        assert.equal(code.toString().split('?')[0], redirectUri.split('?')[0]);
+        assert.ok(code.searchParams.get('code'));
+      }
+    });
+
     it('escapes what the request carries on the page', async () => {
       const evil = '"><script>alert(1)</script>';
-      const { page } = await start(s256(newVerifier()), { client_id: evil, scope: `openid ${evil}` });
+      const { page } = await start(s256(newVerifier()), { client_id: evil });
       assert.ok(!page.includes('<script>'));
       assert.ok(page.includes('&#34;&#62;&#60;script&#62;'));
     });
@@ -432,3 +500,126 @@ for (const kind of STORE_KINDS) {
     });
   });
 }
+
+// The pending sign-ins are kept in memory, fed by anyone who can reach the server: bounded in bytes
+// (docs/tokens.md#dev-id-porten-sign-in). The service does not depend on the store, so one store.
+describe('ID-porten-like sign-in under a flood of pending requests', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp('embedded');
+  });
+  after(async () => t?.close());
+
+  it('keeps pending sign-ins within a byte bound: the oldest of a flood of large requests are dropped', async () => {
+    const state = 's'.repeat(6000);
+    const nonce = 'n'.repeat(1500);
+    const ids: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: authorizeUrl({
+          response_type: 'code',
+          client_id: CLIENT,
+          redirect_uri: REDIRECT,
+          scope: SCOPE,
+          state: `${i}-${state}`,
+          nonce,
+          code_challenge: s256(newVerifier()),
+          code_challenge_method: 'S256',
+        }),
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      ids.push(/name="request_id" value="([^"]+)"/.exec(res.body)![1]!);
+    }
+    // Whether a request is still pending, without using it up: an invalid identifier shows the
+    // page again (422) while it is, the expired page (400) once it is gone.
+    const alive: boolean[] = [];
+    for (const id of ids) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/idporten/authorize',
+        headers: { 'content-type': FORM },
+        payload: form({ request_id: id, pid: '1' }),
+      });
+      assert.ok(res.statusCode === 422 || res.statusCode === 400, String(res.statusCode));
+      alive.push(res.statusCode === 422);
+    }
+    const kept = alive.filter(Boolean).length;
+    assert.equal(alive[0], false, 'the oldest request was dropped');
+    assert.equal(alive.at(-1), true, 'the newest request is kept');
+    assert.equal(alive.indexOf(true) + kept, ids.length, 'the kept ones are the newest, in a row');
+    // Each kept request holds at least its state and nonce.
+    const atLeast = kept * (state.length + nonce.length);
+    assert.ok(atLeast <= MAX_PENDING_BYTES, `${kept} requests kept: at least ${atLeast} bytes`);
+  });
+
+  it('refuses an authorization request larger than the bound, as an OAuth error redirect', async () => {
+    const res = await t.app.inject({
+      method: 'GET',
+      url: authorizeUrl({
+        response_type: 'code',
+        client_id: CLIENT,
+        redirect_uri: REDIRECT,
+        scope: SCOPE,
+        state: 's'.repeat(MAX_REQUEST_CHARS),
+        code_challenge: s256(newVerifier()),
+        code_challenge_method: 'S256',
+      }),
+    });
+    assert.equal(res.statusCode, 303);
+    assert.equal(new URL(String(res.headers.location)).searchParams.get('error'), 'invalid_request');
+  });
+
+  it('keeps issued codes within a byte bound: the oldest of a flood of completed sign-ins are dropped', async () => {
+    const nonce = 'n'.repeat(7000);
+    const issued: Array<{ code: string; verifier: string }> = [];
+    for (let i = 0; i < 600; i++) {
+      const verifier = newVerifier();
+      const started = await t.app.inject({
+        method: 'GET',
+        url: authorizeUrl({
+          response_type: 'code',
+          client_id: CLIENT,
+          redirect_uri: REDIRECT,
+          scope: SCOPE,
+          nonce,
+          code_challenge: s256(verifier),
+          code_challenge_method: 'S256',
+        }),
+      });
+      assert.equal(started.statusCode, 200, started.body);
+      const requestId = /name="request_id" value="([^"]+)"/.exec(started.body)![1]!;
+      const picked = await t.app.inject({
+        method: 'POST',
+        url: '/idporten/authorize',
+        headers: { 'content-type': FORM },
+        payload: form({ request_id: requestId, pid: PERSON }),
+      });
+      assert.equal(picked.statusCode, 303);
+      issued.push({ code: new URL(String(picked.headers.location)).searchParams.get('code')!, verifier });
+    }
+    const exchange = (x: { code: string; verifier: string }) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/idporten/token',
+        headers: { 'content-type': FORM },
+        payload: form({
+          grant_type: 'authorization_code',
+          code: x.code,
+          redirect_uri: REDIRECT,
+          code_verifier: x.verifier,
+          client_id: CLIENT,
+        }),
+      });
+    oauthError(await exchange(issued[0]!), 400, 'invalid_grant');
+    assert.equal((await exchange(issued.at(-1)!)).statusCode, 200, 'the newest code is kept');
+    // Find the oldest code kept (each exchange uses a code up, so search from the newest back).
+    let kept = 1;
+    while (kept < issued.length && (await exchange(issued.at(-1 - kept)!)).statusCode === 200) kept++;
+    assert.ok(kept < issued.length - 1);
+    assert.ok(
+      kept * nonce.length <= MAX_CODE_BYTES,
+      `${kept} codes kept: at least ${kept * nonce.length} bytes`,
+    );
+  });
+});

@@ -16,6 +16,7 @@ async function service(now: () => number) {
   const privateJwk = { ...(await exportJWK(privateKey)), kid: 'k1', alg: 'RS256' };
   return new IdportenService({
     issuer: 'http://127.0.0.1:8080/idporten',
+    clients: [{ clientId: 'c', redirectUris: [REDIRECT] }],
     privateJwk,
     identifierRules: { allowSynthetic: true },
     now,

@@ -11,17 +11,22 @@ import type { JWK } from 'jose';
 import { OAuthError } from '../errors/errors.js';
 import { checkPersonIdentifier, IDENTIFIER_PROBLEM_TEXT } from '../identifier/identifier.js';
 import type { IdentifierRules } from '../identifier/identifier.js';
+import { SPRAAK_WRITE_SCOPE, USER_READ_SCOPES } from '../self/self.routes.js';
+import { BoundedEntries, charsOf, entryBytes } from './bounded-entries.js';
 import { ACR_VALUES, mintIdportenAccessToken, mintIdToken } from './idporten.tokens.js';
 import type { Acr } from './idporten.tokens.js';
 
-/** The scopes this stand-in names in its metadata (any requested scope is granted in dev mode). */
-export const IDPORTEN_SCOPES = [
+/**
+ * The only scopes this stand-in grants (docs/tokens.md#sign-in-scopes): OpenID Connect's and
+ * the person's own `krr:user/*` scopes. A request for any other (a Maskinporten scope such as
+ * `krr:global/*`, above all) is refused with `invalid_scope`.
+ */
+export const IDPORTEN_SCOPES: readonly string[] = [
   'openid',
   'profile',
-  'krr:user/kontaktinformasjon.read',
-  'krr:user/digitalpost.read',
-  'krr:user/spraak.write',
-] as const;
+  ...USER_READ_SCOPES.filter((s) => s.startsWith('krr:user/')),
+  SPRAAK_WRITE_SCOPE,
+];
 
 /** A validated authorization request, kept while the person picks who to be. */
 export interface AuthorizationRequest {
@@ -55,8 +60,16 @@ export interface TokenAnswer {
   readonly scope: string;
 }
 
+/** A client with the redirect URIs registered for it (docs/tokens.md#id-porten-clients). */
+export interface RegisteredClient {
+  readonly clientId: string;
+  readonly redirectUris: readonly string[];
+}
+
 export interface IdportenOptions {
   readonly issuer: string;
+  /** The registered clients; any client may also use a loopback redirect URI (dev mode). */
+  readonly clients?: readonly RegisteredClient[];
   /** The dev issuer's private JWK (the one key of dev mode). */
   readonly privateJwk: JWK;
   readonly identifierRules: IdentifierRules;
@@ -67,15 +80,10 @@ export interface IdportenOptions {
 }
 
 interface IssuedCode {
+  /** The request without its `state`, which went back with the code and is not needed again. */
   readonly request: AuthorizationRequest;
   readonly pid: string;
   readonly authTime: number;
-  readonly expiresAt: number;
-}
-
-interface PendingRequest {
-  readonly request: AuthorizationRequest;
-  readonly expiresAt: number;
 }
 
 /** RFC 7636: 43 to 128 characters of the unreserved set. */
@@ -83,9 +91,16 @@ const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 /** base64url of a SHA-256 digest. */
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 const PENDING_TTL_MS = 15 * 60_000;
-/** Bounds on what is held in memory, whatever a caller does. */
+/**
+ * Bounds on what is held in memory, whatever anyone sends (docs/tokens.md#sign-in-limits): pending
+ * sign-ins and issued codes, each at most this many and this many bytes, the oldest dropped first.
+ */
 const MAX_PENDING = 10_000;
 const MAX_CODES = 10_000;
+export const MAX_PENDING_BYTES = 4 * 1024 * 1024;
+export const MAX_CODE_BYTES = 4 * 1024 * 1024;
+/** An authorization request whose kept values are longer than this (in characters) is refused. */
+export const MAX_REQUEST_CHARS = 8 * 1024;
 
 function single(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
@@ -105,6 +120,15 @@ function usableRedirectUri(value: string | undefined): string | undefined {
   return value;
 }
 
+/** Loopback hosts, as URL writes them (RFC 8252 § 7.3). */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** An http(s) URI on this machine, without a user part (docs/tokens.md#id-porten-clients). */
+function isLoopback(redirectUri: string): boolean {
+  const url = new URL(redirectUri);
+  return LOOPBACK_HOSTS.has(url.hostname) && url.username === '' && url.password === '';
+}
+
 function s256(verifier: string): string {
   return createHash('sha256').update(verifier, 'ascii').digest('base64url');
 }
@@ -115,10 +139,17 @@ function sameText(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** Drops expired entries, then the oldest ones while over `max` (a Map iterates in insertion order). */
-function prune<T extends { expiresAt: number }>(map: Map<string, T>, now: number, max: number): void {
-  for (const [key, value] of map) if (value.expiresAt <= now) map.delete(key);
-  while (map.size >= max) map.delete(map.keys().next().value!);
+/** The strings an authorization request keeps, for its size. */
+function requestStrings(request: AuthorizationRequest): (string | undefined)[] {
+  return [
+    request.clientId,
+    request.redirectUri,
+    ...request.scopes,
+    request.state,
+    request.nonce,
+    request.codeChallenge,
+    request.acr,
+  ];
 }
 
 export class IdportenService {
@@ -126,14 +157,19 @@ export class IdportenService {
   private readonly now: () => number;
   private readonly codeTtlMs: number;
   private readonly tokenTtlSeconds: number;
-  private readonly pending = new Map<string, PendingRequest>();
-  private readonly codes = new Map<string, IssuedCode>();
+  private readonly pending: BoundedEntries<AuthorizationRequest>;
+  private readonly codes: BoundedEntries<IssuedCode>;
+  private readonly redirectUris = new Map<string, ReadonlySet<string>>();
 
   constructor(private readonly options: IdportenOptions) {
     this.issuer = options.issuer;
+    for (const client of options.clients ?? [])
+      this.redirectUris.set(client.clientId, new Set(client.redirectUris));
     this.now = options.now ?? Date.now;
     this.codeTtlMs = (options.codeTtlSeconds ?? 60) * 1000;
     this.tokenTtlSeconds = options.tokenTtlSeconds ?? 600;
+    this.pending = new BoundedEntries(PENDING_TTL_MS, MAX_PENDING, MAX_PENDING_BYTES);
+    this.codes = new BoundedEntries(this.codeTtlMs, MAX_CODES, MAX_CODE_BYTES);
   }
 
   /** The OpenID Connect discovery document. */
@@ -171,6 +207,15 @@ export class IdportenService {
     };
   }
 
+  /**
+   * Whether the answer may go to `redirectUri` (docs/tokens.md#id-porten-clients): one registered for
+   * the client, compared exactly, as ID-porten compares; in dev mode also any loopback URI, as
+   * ID-porten allows localhost in its test environment.
+   */
+  private mayRedirect(clientId: string, redirectUri: string): boolean {
+    return this.redirectUris.get(clientId)?.has(redirectUri) === true || isLoopback(redirectUri);
+  }
+
   /** Checks an authorization request (`GET <issuer>/authorize`'s query). */
   authorize(query: Record<string, unknown>): AuthorizeOutcome {
     const clientId = single(query.client_id);
@@ -185,6 +230,15 @@ export class IdportenService {
           rawRedirect === undefined || rawRedirect === ''
             ? 'The request names no redirect_uri.'
             : 'The redirect_uri is not an absolute http(s) address without a fragment, so the answer cannot be sent back.',
+      };
+    }
+    // Nothing, not even an error, goes to an address the client has not registered: that would make
+    // this server an open redirector for whoever writes the link.
+    if (!this.mayRedirect(clientId, redirectUri)) {
+      return {
+        kind: 'page-error',
+        message:
+          'The redirect_uri is not registered for this client, so the answer cannot be sent back. Register it for the client (idportenClients), or use a loopback address.',
       };
     }
     const state = single(query.state);
@@ -208,6 +262,13 @@ export class IdportenService {
     }
     const scopes = (single(query.scope) ?? '').split(' ').filter((s) => s.length > 0);
     if (!scopes.includes('openid')) return fail('invalid_scope', 'scope must include openid');
+    // The scope is not repeated in the answer: it came from whoever made the link.
+    if (scopes.some((s) => !IDPORTEN_SCOPES.includes(s))) {
+      return fail(
+        'invalid_scope',
+        'a scope asked for is not one this sign-in grants: openid, profile and the krr:user/ scopes of its metadata',
+      );
+    }
     const wanted = (single(query.acr_values) ?? '').split(' ');
     const acr = (ACR_VALUES as readonly string[]).find((a) => wanted.includes(a)) as Acr | undefined;
     const request: AuthorizationRequest = {
@@ -219,19 +280,22 @@ export class IdportenService {
       codeChallenge,
       acr: acr ?? 'idporten-loa-substantial',
     };
-    const now = this.now();
-    prune(this.pending, now, MAX_PENDING);
+    if (charsOf(requestStrings(request)) > MAX_REQUEST_CHARS) {
+      return fail(
+        'invalid_request',
+        `the authorization request is too large (at most ${MAX_REQUEST_CHARS} characters of client_id, redirect_uri, scope, state and nonce)`,
+      );
+    }
     const requestId = randomBytes(24).toString('base64url');
-    this.pending.set(requestId, { request, expiresAt: now + PENDING_TTL_MS });
+    this.pending.add(requestId, request, entryBytes([...requestStrings(request), requestId]), this.now());
     return { kind: 'sign-in', requestId, request };
   }
 
   /** The person was picked (or the sign-in cancelled): a code (or an error) goes back to the client. */
   complete(requestId: string | undefined, choice: { pid?: string; cancel?: boolean }): CompleteOutcome {
     const now = this.now();
-    const pending = requestId === undefined ? undefined : this.pending.get(requestId);
-    if (!pending || pending.expiresAt <= now) return { kind: 'expired' };
-    const { request } = pending;
+    const request = requestId === undefined ? undefined : this.pending.get(requestId, now);
+    if (!request) return { kind: 'expired' };
     if (choice.cancel) {
       this.pending.delete(requestId!);
       return {
@@ -249,9 +313,14 @@ export class IdportenService {
       return { kind: 'invalid-person', message: IDENTIFIER_PROBLEM_TEXT[check.problem], request };
     }
     this.pending.delete(requestId!);
-    prune(this.codes, now, MAX_CODES);
     const code = randomBytes(32).toString('base64url');
-    this.codes.set(code, { request, pid, authTime: Math.floor(now / 1000), expiresAt: now + this.codeTtlMs });
+    const kept: AuthorizationRequest = { ...request, state: undefined };
+    this.codes.add(
+      code,
+      { request: kept, pid, authTime: Math.floor(now / 1000) },
+      entryBytes([...requestStrings(kept), code, pid]),
+      now,
+    );
     return {
       kind: 'redirect',
       location: this.redirect(request.redirectUri, { code, state: request.state }),
@@ -260,8 +329,7 @@ export class IdportenService {
 
   /** The pending request behind a sign-in page, if it is still open. */
   pendingRequest(requestId: string): AuthorizationRequest | undefined {
-    const pending = this.pending.get(requestId);
-    return pending && pending.expiresAt > this.now() ? pending.request : undefined;
+    return this.pending.get(requestId, this.now());
   }
 
   /**
@@ -289,10 +357,9 @@ export class IdportenService {
     if (!VERIFIER.test(form.code_verifier!)) {
       throw new OAuthError('invalid_request', 'code_verifier must be 43 to 128 unreserved characters');
     }
-    const now = this.now();
-    const issued = this.codes.get(form.code!);
-    if (issued) this.codes.delete(form.code!);
-    if (!issued || issued.expiresAt <= now) {
+    const issued = this.codes.get(form.code!, this.now());
+    this.codes.delete(form.code!);
+    if (!issued) {
       throw new OAuthError('invalid_grant', 'the code is unknown, expired or already used');
     }
     const { request } = issued;

@@ -37,6 +37,7 @@ const NOW = at('2018-06-01T12:00:00+02:00');
 const BOUNDARY = at('2016-12-01T12:00:00+01:00');
 const CALLER: AccessToken = {
   issuer: 'test',
+  issuerKind: 'maskinporten',
   clientId: 'test',
   scopes: [],
   consumer: '991825827',

@@ -74,7 +74,7 @@ export function lookupRoutes(
   deps: { service: LookupService; verifier: TokenVerifier },
 ) {
   // Lookups come many times a second with the same token: verified once, then remembered until exp.
-  const authenticate = requireToken(new VerifiedTokenCache(deps.verifier), DATA_SCOPES);
+  const authenticate = requireToken(new VerifiedTokenCache(deps.verifier), 'maskinporten', DATA_SCOPES);
   for (const version of ['v1', 'v2'] as const) {
     const path = `/rest/${version}/personer`;
     app.post<{ Body: LookupBody }>(

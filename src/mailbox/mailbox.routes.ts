@@ -37,7 +37,7 @@ export interface MailboxRouteDeps {
 }
 
 export function mailboxRoutes(app: FastifyInstance, deps: MailboxRouteDeps) {
-  const onRequest = requireToken(deps.verifier, [MAILBOX_SCOPE]);
+  const onRequest = requireToken(deps.verifier, 'maskinporten', [MAILBOX_SCOPE]);
 
   /** The caller's organisation, which must be a registered provider and the one the body names. */
   async function callingProvider(request: FastifyRequest, named?: string): Promise<string> {

@@ -46,9 +46,8 @@ for (const kind of STORE_KINDS) {
     });
     after(async () => t?.close());
 
-    /** `pid` null: a system's token (no pid). */
-    const personToken = (scopes: string[], pid: string | null = PERSON) =>
-      t.token(scopes, pid === null ? {} : { pid });
+    /** An ID-porten token; `pid` null: one without pid. */
+    const personToken = (scopes: string[], pid: string | null = PERSON) => t.personToken(scopes, pid);
     const get = async (token: string, headers: Record<string, string> = {}) =>
       t.app.inject({ method: 'GET', url: URL, headers: { authorization: `Bearer ${token}`, ...headers } });
     const patch = async (token: string, body: unknown) =>
@@ -105,7 +104,7 @@ for (const kind of STORE_KINDS) {
       });
     });
 
-    it('refuses: no token 401, global or write-only scopes 403 insufficient_scope, a token without pid 403', async () => {
+    it('refuses: no token 401, global or write-only scopes 403 insufficient_scope, a Maskinporten token or one without pid 403', async () => {
       const none = await t.app.inject({ method: 'GET', url: URL });
       assertErrorBody(none, 401);
       for (const scopes of [['krr:global/kontaktinformasjon.read'], [WRITE], ['openid']]) {
@@ -113,8 +112,12 @@ for (const kind of STORE_KINDS) {
         assertErrorBody(res, 403);
         assert.match(String(res.headers['www-authenticate']), /insufficient_scope/);
       }
-      const system = await get(await personToken([KONTAKT], null));
-      const [error] = assertErrorBody(system, 403);
+      const system = await get(await t.token([KONTAKT]));
+      const [wrongKind] = assertErrorBody(system, 403);
+      assert.match(String(wrongKind!.detail), /ID-porten/);
+      assert.equal(system.headers['www-authenticate'], undefined);
+      const noPid = await get(await personToken([KONTAKT], null));
+      const [error] = assertErrorBody(noPid, 403);
       assert.match(String(error!.detail), /pid/);
       assertErrorBody(await get(await personToken([KONTAKT], '12345678901')), 403);
     });

@@ -31,12 +31,12 @@ export function selfRoutes(app: FastifyInstance, deps: { service: SelfService; v
   app.get(
     SELF_PATH,
     {
-      onRequest: requireToken(deps.verifier, USER_READ_SCOPES),
+      onRequest: requireToken(deps.verifier, 'idporten', USER_READ_SCOPES),
       config: { signAnswer: true },
       schema: {
         summary: 'The logged-in person',
         description:
-          'The person of the ID-porten token (its pid), as one Person object. IKKE_REGISTRERT when the register has no record. A token without pid is refused with 403.',
+          'The person of the ID-porten token (its pid), as one Person object. IKKE_REGISTRERT when the register has no record. A token from an issuer that is not configured as ID-porten, or without pid, is refused with 403.',
         tags: ['innlogget'],
         security,
       },
@@ -50,7 +50,7 @@ export function selfRoutes(app: FastifyInstance, deps: { service: SelfService; v
   app.patch(
     SELF_PATH,
     {
-      onRequest: requireToken(deps.verifier, [SPRAAK_WRITE_SCOPE]),
+      onRequest: requireToken(deps.verifier, 'idporten', [SPRAAK_WRITE_SCOPE]),
       config: { signAnswer: true },
       schema: {
         summary: "Change the logged-in person's language",

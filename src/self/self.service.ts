@@ -62,14 +62,13 @@ export class SelfService {
   constructor(private readonly deps: SelfDeps) {}
 
   /**
-   * The token's person: a token without `pid` is a system's (Maskinporten), not a person's, and is
-   * refused with 403: it is a valid token, just not one for this endpoint.
+   * The token's person. The route takes only ID-porten tokens (docs/tokens.md#issuer-kinds); one
+   * without `pid` (a pseudonymous sign-in) names no person and is refused with 403: it is a valid
+   * token, just not one for this endpoint (docs/person-endpoint.md#token).
    */
   personOf(token: AccessToken): string {
     if (token.pid === null) {
-      throw new ForbiddenError(
-        'this endpoint is for a logged-in person: the token has no pid (use an ID-porten token)',
-      );
+      throw new ForbiddenError('this endpoint is for a logged-in person: the token has no pid');
     }
     if (!checkPersonIdentifier(token.pid, this.deps.identifierRules).valid) {
       throw new ForbiddenError("the token's pid is not a valid personidentifikator");
@@ -98,6 +97,7 @@ export class SelfService {
       const person = await s.find(pid);
       if (!person || person.status !== 'AKTIV') return false;
       if ((person.spraak ?? null) === change.spraak) return true;
+      // The language and its time are left out of `rest`, then set (or not) below.
       const { spraak: _old, spraak_oppdatert: _oldAt, ...rest } = person;
       await s.write([
         change.spraak === null

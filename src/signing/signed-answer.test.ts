@@ -90,7 +90,7 @@ for (const kind of STORE_KINDS) {
         },
       ]);
       token = await t.token(SCOPES);
-      personToken = await t.token(['krr:user/kontaktinformasjon.read'], { pid: PERSON });
+      personToken = await t.personToken(['krr:user/kontaktinformasjon.read'], PERSON);
     });
     after(async () => t?.close());
 

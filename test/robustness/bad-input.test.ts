@@ -94,12 +94,12 @@ for (const kind of STORE_KINDS) {
       });
       await t.write(SEED_PERSONS);
       for (const e of BODY_ENDPOINTS) {
+        // A logged-in person's endpoint takes an ID-porten token (docs/tokens.md#issuer-kinds).
         tokens.set(
           e,
-          await t.token(e.scopes, {
-            ...(e.consumer ? { consumer: e.consumer } : {}),
-            ...(e.pid ? { pid: e.pid } : {}),
-          }),
+          e.pid
+            ? await t.personToken(e.scopes, e.pid)
+            : await t.token(e.scopes, e.consumer ? { consumer: e.consumer } : {}),
         );
       }
     });

@@ -23,7 +23,7 @@ export interface BodyEndpoint {
   readonly scopes: readonly string[];
   /** The token's consumer organisation (default: a plain consumer). */
   readonly consumer?: string;
-  /** Extra token claims (e.g. `pid` for the logged-in person's endpoints). */
+  /** The logged-in person, for the person's endpoints: the token is then an ID-porten one. */
   readonly pid?: string;
   /** A body the endpoint accepts (answered 200). */
   readonly valid: () => Record<string, unknown>;

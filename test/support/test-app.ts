@@ -2,7 +2,7 @@
 
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { JWK } from 'jose';
-import { generateKeyPair, exportJWK } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
 import { mintDevToken, publicJwk } from '../../src/auth/dev-issuer.js';
 import type { DevTokenRequest } from '../../src/auth/dev-issuer.js';
 import { TokenVerifier } from '../../src/auth/token-verifier.js';
@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/config.js';
 import type { KrrConfig } from '../../src/config/config.js';
 import { buildApp } from '../../src/app/app.js';
 import { idportenIssuerOf } from '../../src/idporten/idporten-issuer.js';
+import { mintIdportenAccessToken } from '../../src/idporten/idporten.tokens.js';
 import type { Person } from '../../src/person/person.js';
 import { PersonWriter } from '../../src/register/person.writer.js';
 import type { StoreKind } from '../../src/store/database.js';
@@ -27,7 +28,13 @@ export interface TestApp {
   readonly config: KrrConfig;
   /** Moves the frozen clock used for the 18-month rule. */
   setNow(at: EpochMs): void;
+  /** A Maskinporten-shaped token from the dev Maskinporten-like issuer. */
   token(scopes: readonly string[], extra?: Partial<DevTokenRequest>): Promise<string>;
+  /**
+   * An ID-porten-shaped token of `pid` from the dev ID-porten-like issuer (docs/tokens.md#krr-token);
+   * `pid` null: one from that issuer without `pid`.
+   */
+  personToken(scopes: readonly string[], pid: string | null): Promise<string>;
   /** POSTs JSON (or raw text) to `url` with the token, if any. */
   post(
     url: string,
@@ -75,7 +82,7 @@ export async function startTestApp(
   const verifier = new TokenVerifier({
     trustedIssuers: [],
     clockSkewSeconds: config.auth.clockSkewSeconds,
-    dev: { issuer: [TEST_ISSUER, idportenIssuerOf(config)], publicJwk: publicJwk(key) },
+    dev: { issuer: TEST_ISSUER, idportenIssuer: idportenIssuerOf(config), publicJwk: publicJwk(key) },
     ...options.verifier,
   });
   const app = await buildApp({
@@ -96,6 +103,25 @@ export async function startTestApp(
     },
     token: (scopes, extra = {}) =>
       mintDevToken(key, { issuer: TEST_ISSUER, scopes, consumer: '0192:991825827', ...extra }),
+    personToken: async (scopes, pid) => {
+      const issuer = idportenIssuerOf(config);
+      if (pid !== null) {
+        return mintIdportenAccessToken(key, {
+          issuer,
+          pid,
+          scopes,
+          clientId: 'krr-dev-client',
+          acr: 'idporten-loa-high',
+          expiresInSeconds: 3600,
+        });
+      }
+      return new SignJWT({ scope: scopes.join(' '), client_id: 'krr-dev-client', token_type: 'Bearer' })
+        .setProtectedHeader({ alg: 'RS256', kid: key.kid! })
+        .setIssuer(issuer)
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(await importJWK(key, 'RS256'));
+    },
     post: (url, body, token, headers = {}) =>
       app.inject({
         method: 'POST',
