@@ -6,7 +6,7 @@
 
 import { createHash, createPublicKey, randomUUID } from 'node:crypto';
 import type { JsonWebKey, KeyObject, X509Certificate } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader, errors, importJWK, jwtVerify, SignJWT } from 'jose';
+import { base64url, decodeJwt, decodeProtectedHeader, errors, importJWK, jwtVerify, SignJWT } from 'jose';
 import type { JWK, JWTPayload } from 'jose';
 import { DEV_ALGORITHM } from '../auth/dev-issuer.js';
 import type { Client, ClientRepository } from '../client/client.repository.js';
@@ -99,6 +99,12 @@ export function acceptedAudiences(issuer: string): string[] {
     }
   }
   return [...new Set(variants.flatMap((v) => [v, v.replace(/\/+$/, '')]))];
+}
+
+/** The "used once" key of an assertion without a jti: a hash of its signature as decoded (by jose, which verified it). */
+export function usedOnceKeyOf(assertion: string): string {
+  const signature = base64url.decode(assertion.slice(assertion.lastIndexOf('.') + 1));
+  return `sig-sha256:${createHash('sha256').update(signature).digest('base64url')}`;
 }
 
 function describeFailure(err: unknown, issuer: string): OAuthError {
@@ -194,11 +200,13 @@ export class MaskinportenTokenService {
     }
     const resource = resourceOf(payload.resource);
 
-    // Used once: the jti (or, without one, the assertion itself) is kept until the assertion expires.
+    // Used once (docs/tokens.md#used-once): the jti, or without one the signature's bytes, is kept
+    // until the assertion expires. Never the assertion's text: base64url leaves bits of a part's last
+    // character unused, so one signature has several spellings that all verify.
     const jti =
       typeof payload.jti === 'string' && payload.jti !== '' && payload.jti.length <= 200
         ? payload.jti
-        : `sha256:${createHash('sha256').update(assertion).digest('base64url')}`;
+        : usedOnceKeyOf(assertion);
     if (!(await this.options.usedAssertions.use(client.clientId, jti, new Date((exp + skew) * 1000)))) {
       throw refuse('the assertion was used before (jti)');
     }
