@@ -30,6 +30,8 @@ interface AddOptions extends CliValues {
   readonly pem?: string;
   readonly kid?: string;
   readonly addKey?: boolean;
+  /** --delegated-by, repeatable (none: []). */
+  readonly delegatedBy: string[];
 }
 
 /** What commander parses for `krr clients remove`. */
@@ -74,6 +76,12 @@ export function addClientCommands(
     )
     .option('--pem <file>', 'a PEM public key, private key or certificate (with --kid)')
     .option('--kid <kid>', 'the key id the client names in its assertions')
+    .option(
+      '--delegated-by <orgno>',
+      'an organisation that delegated to the client: its assertions may name it as consumer_org (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option('--add-key', 'add the key to a client registered already')
     .addHelpText(
       'after',
@@ -81,7 +89,10 @@ export function addClientCommands(
     )
     .action(async (opts: AddOptions) => {
       const keys = keysFrom(opts);
+      const { delegatedBy } = opts;
       if (opts.addKey) {
+        if (delegatedBy.length > 0)
+          throw new InvalidValueError('--delegated-by goes with a new client, not with --add-key');
         await withClients(loadConfig(opts), (service) => service.addKeys(opts.clientId, keys));
         out.write(`added ${keys.map((k) => `kid ${k.kid}`).join(', ')} to client ${opts.clientId}\n`);
         return;
@@ -90,17 +101,19 @@ export function addClientCommands(
       if (!orgno) throw new InvalidValueError('--orgno is required');
       if (!scopes) throw new InvalidValueError('--scopes is required');
       await withClients(loadConfig(opts), (service) =>
-        service.add({ clientId: opts.clientId, orgno, scopes, keys }),
+        service.add({ clientId: opts.clientId, orgno, scopes, keys, delegatedBy }),
       );
       const how = keys.length > 0 ? keys.map((k) => `kid ${k.kid}`).join(', ') : 'x5c only';
-      out.write(`registered client ${opts.clientId} (${opts.orgno}; ${how})\n`);
+      const delegations = delegatedBy.length > 0 ? `; delegated by ${delegatedBy.join(', ')}` : '';
+      out.write(`registered client ${opts.clientId} (${opts.orgno}; ${how}${delegations})\n`);
     });
 
   storeOptions(clients.command('list').description('list the clients')).action(async (opts: CliValues) => {
     const list = await withClients(loadConfig(opts), (service) => service.list());
     for (const c of list) {
       const kids = c.keys.length > 0 ? c.keys.map((k) => k.kid).join(',') : '(x5c only)';
-      out.write(`${c.clientId}  ${c.orgno}  ${kids}  ${c.scopes.join(' ')}\n`);
+      const delegations = c.delegatedBy.length > 0 ? `  delegated-by ${c.delegatedBy.join(',')}` : '';
+      out.write(`${c.clientId}  ${c.orgno}  ${kids}  ${c.scopes.join(' ')}${delegations}\n`);
     }
   });
 

@@ -18,7 +18,8 @@ const LOCK_WAIT_MS = 10_000;
 const STALE_LOCK_MS = 30_000;
 
 interface ClientFile {
-  readonly clients: Client[];
+  /** A file written before delegations were kept has clients without `delegatedBy`. */
+  readonly clients: Array<Omit<Client, 'delegatedBy'> & { readonly delegatedBy?: readonly string[] }>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -38,7 +39,7 @@ export class FileClientRepository implements ClientRepository {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    return (JSON.parse(text) as ClientFile).clients;
+    return (JSON.parse(text) as ClientFile).clients.map((c) => ({ ...c, delegatedBy: c.delegatedBy ?? [] }));
   }
 
   /** Runs `change` on the current list under the lock and writes what it returns. */

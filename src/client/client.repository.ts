@@ -10,6 +10,11 @@ export interface Client {
   readonly orgno: string;
   readonly scopes: readonly string[];
   readonly keys: readonly ClientKey[];
+  /**
+   * The organisations that delegated to the client: the `consumer_org` its assertions may name
+   * besides its own (docs/tokens.md#delegations).
+   */
+  readonly delegatedBy: readonly string[];
 }
 
 interface ClientRow {
@@ -32,12 +37,18 @@ function toKey(row: KeyRow): ClientKey {
     : { kid: row.kid, publicJwk: jwk };
 }
 
-function toClient(row: ClientRow, keys: KeyRow[]): Client {
+interface DelegationRow {
+  client_id: string;
+  orgno: string;
+}
+
+function toClient(row: ClientRow, keys: KeyRow[], delegations: DelegationRow[]): Client {
   return {
     clientId: row.client_id,
     orgno: row.orgno,
     scopes: row.scopes.split(' ').filter(Boolean),
     keys: keys.filter((k) => k.client_id === row.client_id).map(toKey),
+    delegatedBy: delegations.filter((d) => d.client_id === row.client_id).map((d) => d.orgno),
   };
 }
 
@@ -82,7 +93,11 @@ export class DatabaseClientRepository implements ClientRepository {
       'select client_id, kid, public_jwk, certificate from maskinporten_client_key where client_id = $1 order by kid',
       [clientId],
     );
-    return toClient(row, keys);
+    const delegations = await q.query<DelegationRow>(
+      'select client_id, orgno from maskinporten_client_delegation where client_id = $1 order by orgno',
+      [clientId],
+    );
+    return toClient(row, keys, delegations);
   }
 
   async list(): Promise<Client[]> {
@@ -92,7 +107,10 @@ export class DatabaseClientRepository implements ClientRepository {
     const keys = await this.db.query<KeyRow>(
       'select client_id, kid, public_jwk, certificate from maskinporten_client_key order by client_id, kid',
     );
-    return rows.map((r) => toClient(r, keys));
+    const delegations = await this.db.query<DelegationRow>(
+      'select client_id, orgno from maskinporten_client_delegation order by client_id, orgno',
+    );
+    return rows.map((r) => toClient(r, keys, delegations));
   }
 
   async add(client: Client): Promise<void> {
@@ -106,6 +124,12 @@ export class DatabaseClientRepository implements ClientRepository {
         throw new ConflictError(`client ${client.clientId} is registered already; add a key with --add-key`);
       }
       for (const key of client.keys) await this.insertKey(client.clientId, key, tx);
+      for (const orgno of client.delegatedBy) {
+        await tx.query('insert into maskinporten_client_delegation (client_id, orgno) values ($1, $2)', [
+          client.clientId,
+          orgno,
+        ]);
+      }
     });
   }
 

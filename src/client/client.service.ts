@@ -24,6 +24,8 @@ export interface NewClient {
   readonly scopes: string;
   /** None: the client signs its assertions with a business certificate (x5c) only. */
   readonly keys: readonly ClientKey[];
+  /** Organisations that delegated to the client: its assertions may name them as `consumer_org`. */
+  readonly delegatedBy?: readonly string[];
 }
 
 function parseScopes(text: string): string[] {
@@ -54,7 +56,19 @@ export class ClientService {
     const scopes = parseScopes(client.scopes);
     const kid = conflictingKid(client.keys);
     if (kid !== undefined) throw new ConflictError(`kid ${kid} is given twice`);
-    await this.clients.add({ clientId: client.clientId, orgno: client.orgno, scopes, keys: client.keys });
+    const delegatedBy = [...new Set(client.delegatedBy ?? [])];
+    if (!delegatedBy.every(isValidOrganisationNumber)) {
+      throw new InvalidValueError(
+        'an organisation that delegates to the client (--delegated-by) must be 9 digits with a valid check digit (mod 11)',
+      );
+    }
+    await this.clients.add({
+      clientId: client.clientId,
+      orgno: client.orgno,
+      scopes,
+      keys: client.keys,
+      delegatedBy: delegatedBy.filter((orgno) => orgno !== client.orgno).sort(),
+    });
   }
 
   /** Adds keys to a registered client (key rotation: the old ones stay until removed). */

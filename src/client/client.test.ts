@@ -5,6 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { exportJWK } from 'jose';
 import { ConflictError, InvalidValueError, NotFoundError } from '../errors/errors.js';
 import { makeBusinessCertificate } from '../../test/support/test-certificates.js';
@@ -132,6 +134,31 @@ for (const kind of STORE_KINDS) {
       );
     });
 
+    it('keeps the organisations that delegated to a client (--delegated-by), checked, once each', async () => {
+      await service.add({
+        clientId: 'delegated-client',
+        orgno: '991825827',
+        scopes: 'a:b',
+        keys: [],
+        delegatedBy: ['984661185', '974760673', '984661185', '991825827'],
+      });
+      const found = (await service.list()).find((c) => c.clientId === 'delegated-client');
+      // Its own organisation needs no delegation; each other one is kept once.
+      assert.deepEqual(found?.delegatedBy, ['974760673', '984661185']);
+      await assert.rejects(
+        service.add({
+          clientId: 'bad-delegation',
+          orgno: '991825827',
+          scopes: 'a:b',
+          keys: [],
+          delegatedBy: ['984661186'],
+        }),
+        /delegated-by.*check digit/,
+      );
+      assert.ok(!(await service.list()).some((c) => c.clientId === 'bad-delegation'));
+      await service.remove('delegated-client');
+    });
+
     it('checks the organisation number (mod 11), the client id and the scopes', async () => {
       await assert.rejects(
         service.add({ clientId: 'c', orgno: '991825828', scopes: 'a:b', keys: [] }),
@@ -145,6 +172,20 @@ for (const kind of STORE_KINDS) {
         service.add({ clientId: 'with space', orgno: '991825827', scopes: 'a:b', keys: [] }),
         /client id/,
       );
+    });
+
+    it('reads clients kept before delegations were (no delegatedBy) as having none', async () => {
+      if (store.config.kind !== 'embedded') return;
+      const path = join(store.config.dataDir, 'maskinporten-clients.json');
+      await writeFile(
+        path,
+        JSON.stringify({ clients: [{ clientId: 'old', orgno: '991825827', scopes: ['a:b'], keys: [] }] }),
+      );
+      assert.deepEqual(
+        (await service.list()).map((c) => [c.clientId, c.delegatedBy]),
+        [['old', []]],
+      );
+      await service.remove('old');
     });
 
     it('loses no client when several are added at once', async () => {

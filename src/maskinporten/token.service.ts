@@ -197,6 +197,12 @@ export class MaskinportenTokenService {
       if (typeof consumerOrg !== 'string' || !isValidOrganisationNumber(consumerOrg)) {
         throw refuse('consumer_org must be an organisation number (9 digits, mod 11)');
       }
+      // The token's consumer is who the resource servers act for (the mailbox operations, the
+      // audit): only the client's own organisation or one that delegated to it
+      // (docs/tokens.md#delegations).
+      if (consumerOrg !== client.orgno && !client.delegatedBy.includes(consumerOrg)) {
+        throw refuse('consumer_org names an organisation that has not delegated to the client');
+      }
     }
     const resource = resourceOf(payload.resource);
 

@@ -211,6 +211,20 @@ const MIGRATIONS: readonly Migration[] = [
       insert into register_rule (name, value) values ('freshness_months', '18');
     `,
   },
+  {
+    version: 9,
+    name: 'the organisations that delegated to a maskinporten client',
+    sql: `
+      -- The consumer_org a client's assertions may name besides its own organisation
+      -- (docs/tokens.md#delegations): registered with krr clients add --delegated-by. The embedded
+      -- store keeps them with the client in its file (client-file.repository.ts).
+      create table maskinporten_client_delegation (
+        client_id text not null references maskinporten_client (client_id) on delete cascade,
+        orgno text not null check (orgno ~ '^[0-9]{9}$'),
+        primary key (client_id, orgno)
+      );
+    `,
+  },
 ];
 
 /**

@@ -12,7 +12,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportJWK, SignJWT } from 'jose';
+import { decodeJwt, exportJWK, SignJWT } from 'jose';
 import { demoPersons } from '../../src/demo/demo-data.js';
 import { freePort } from '../../src/maskinporten/free-port.js';
 import { loadSigningKey, MaskinportenClient } from '../../src/sync/maskinporten.client.js';
@@ -22,6 +22,8 @@ import { makeBusinessCertificate } from '../support/test-certificates.js';
 
 const SCOPES = 'krr:global/kontaktinformasjon.read krr:global/digitalpost.read';
 const ORGNO = '991825827';
+/** An organisation that delegated to e2e-client (docs/tokens.md#delegations). */
+const CUSTOMER = '974760673';
 
 for (const kind of STORE_KINDS) {
   describe(`Maskinporten clients against krr serve --dev (${kind})`, { skip: await skipReason(kind) }, () => {
@@ -69,9 +71,11 @@ for (const kind of STORE_KINDS) {
         SCOPES,
         '--jwk',
         keyFile,
+        '--delegated-by',
+        CUSTOMER,
       ]);
       assertOk(added, 'clients add');
-      assert.match(added.stdout, /registered client e2e-client/);
+      assert.match(added.stdout, /registered client e2e-client .*delegated by 974760673/);
       if (kind === 'embedded') {
         const kept = await readFile(join(scratch, 'data', 'maskinporten-clients.json'), 'utf8');
         assert.ok(!kept.includes('"d"'), 'only the public key is kept');
@@ -122,6 +126,40 @@ for (const kind of STORE_KINDS) {
       assert.equal(client.lastToken?.expiresIn, 120);
       assert.equal(client.lastToken?.scope, SCOPES);
 
+      // consumer_org: the organisation registered with --delegated-by, and no other.
+      const delegated = async (consumerOrg: string) => {
+        const res = await fetch(`${base}/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+            assertion: await new SignJWT({ scope: SCOPES, consumer_org: consumerOrg })
+              .setProtectedHeader({ alg: 'RS256', kid: 'e2e-kid' })
+              .setAudience(`${base}/`)
+              .setIssuer('e2e-client')
+              .setIssuedAt()
+              .setExpirationTime('60s')
+              .setJti(randomUUID())
+              .sign(privateKey),
+          }),
+        });
+        return { status: res.status, body: (await res.json()) as { access_token?: string; error?: string } };
+      };
+      const asCustomer = await delegated(CUSTOMER);
+      assert.equal(asCustomer.status, 200, JSON.stringify(asCustomer.body));
+      assert.deepEqual(decodeJwt(asCustomer.body.access_token!).consumer, {
+        authority: 'iso6523-actorid-upis',
+        ID: `0192:${CUSTOMER}`,
+      });
+      await lookup(asCustomer.body.access_token!);
+      assert.deepEqual(await delegated('984661185'), {
+        status: 400,
+        body: {
+          error: 'invalid_grant',
+          error_description: 'consumer_org names an organisation that has not delegated to the client',
+        },
+      });
+
       // A certificate client registered while the server runs (the embedded store is held by it).
       const cert = await makeBusinessCertificate({ commonName: 'Sertifikat AS', orgno: ORGNO });
       const certAdded = await krr([
@@ -168,7 +206,10 @@ for (const kind of STORE_KINDS) {
       const listed = await krr(['clients', 'list', ...storeArgs]);
       assertOk(listed, 'clients list');
       assert.match(listed.stdout, /^e2e-cert-client {2}991825827 {2}\(x5c only\)/m);
-      assert.match(listed.stdout, /^e2e-client {2}991825827 {2}e2e-kid {2}krr:global/m);
+      assert.match(
+        listed.stdout,
+        /^e2e-client {2}991825827 {2}e2e-kid {2}krr:global\S+ \S+ {2}delegated-by 974760673$/m,
+      );
 
       const bad = await krr([
         'clients',

@@ -232,6 +232,7 @@ for (const kind of STORE_KINDS) {
         orgno: ORGNO,
         scopes: `${SCOPES} krr:global/hentendring.read`,
         keys: parseClientKeys(JSON.stringify(clientPublicJwk), 'jwk.json'),
+        delegatedBy: [CUSTOMER],
       });
       await service.add({ clientId: CERT_CLIENT, orgno: ORGNO, scopes: SCOPES, keys: [] });
       await new PersonWriter(store.db).write(demoPersons(Date.now()).map((p) => p.person));
@@ -324,7 +325,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(payload.scope, 'krr:global/hentendring.read');
     });
 
-    it('consumer_org makes the customer the consumer and the client the supplier; resource becomes aud', async () => {
+    it('consumer_org (a delegation registered with the client) makes the customer the consumer and the client the supplier; resource becomes aud', async () => {
       const { payload } = await issued(
         await grant(
           app,
@@ -351,6 +352,12 @@ for (const kind of STORE_KINDS) {
         await grant(app, await assertion({ claims: { consumer_org: '123456789' } })),
         'invalid_grant',
         /consumer_org/,
+      );
+      // An organisation that has not delegated to the client (docs/tokens.md#delegations).
+      assertRefused(
+        await grant(app, await assertion({ claims: { consumer_org: OTHER_ORGNO } })),
+        'invalid_grant',
+        /consumer_org.*not delegated/,
       );
     });
 
