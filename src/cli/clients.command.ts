@@ -85,7 +85,7 @@ export function addClientCommands(
     .option('--add-key', 'add the key to a client registered already')
     .addHelpText(
       'after',
-      '\nWithout --jwk or --pem the client can sign only with a business certificate (x5c) of its organisation.',
+      '\nWithout --jwk or --pem the client can sign only with a business certificate (x5c) of its organisation issued by a CA in trustedClientCas (KRR_TRUSTED_CLIENT_CAS).',
     )
     .action(async (opts: AddOptions) => {
       const keys = keysFrom(opts);

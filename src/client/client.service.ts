@@ -22,7 +22,7 @@ export interface NewClient {
   readonly clientId: string;
   readonly orgno: string;
   readonly scopes: string;
-  /** None: the client signs its assertions with a business certificate (x5c) only. */
+  /** None: the client signs its assertions only with a business certificate (x5c) from a trusted CA. */
   readonly keys: readonly ClientKey[];
   /** Organisations that delegated to the client: its assertions may name them as `consumer_org`. */
   readonly delegatedBy?: readonly string[];

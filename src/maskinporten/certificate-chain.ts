@@ -1,7 +1,9 @@
 // A business certificate chain (`x5c` of an assertion, RFC 7515 section 4.1.6), checked with
 // node:crypto's X509Certificate: every link signed by the next certificate (a CA), each within its
-// validity period, the last one issued by (or being) a CA the operator trusts. In dev mode a
-// self-signed certificate on its own is accepted too, so that test setups need no CA.
+// validity period, and either the leaf's key registered for the client or the last one issued by
+// (or being) a CA the operator trusts (docs/tokens.md#business-certificates). Nothing else anchors
+// a chain, in dev mode neither: a self-signed certificate names whatever organisation its maker
+// wants.
 
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
@@ -40,11 +42,9 @@ export function loadTrustedCas(paths: readonly string[]): X509Certificate[] {
 
 export interface ChainOptions {
   readonly trustedCas: readonly X509Certificate[];
-  /** Dev mode: a self-signed certificate alone (x5c of one) is accepted; a chain still needs a trusted CA. */
-  readonly allowSelfSigned: boolean;
   readonly now: Date;
-  /** base64 DER of certificates registered for the client: such a leaf needs no trusted CA. */
-  readonly pinned?: readonly string[];
+  /** The public keys registered for the client: a leaf holding one of them needs no trusted CA. */
+  readonly registeredKeys: readonly KeyObject[];
 }
 
 export interface VerifiedChain {
@@ -52,9 +52,11 @@ export interface VerifiedChain {
   readonly key: KeyObject;
   /** The organisation number in the leaf's subject, if any. */
   readonly orgno: string | undefined;
-  /** The leaf is a certificate registered for the client. */
+  /** The leaf holds a key registered for the client. */
   readonly pinned: boolean;
 }
+
+const spki = (key: KeyObject) => key.export({ type: 'spki', format: 'der' });
 
 function refuse(description: string): OAuthError {
   return new OAuthError('invalid_grant', description);
@@ -82,18 +84,6 @@ function withinValidity(cert: X509Certificate, now: Date): boolean {
 function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
   try {
     return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Signed by its own key under its own name. (Not checkIssued(itself): OpenSSL wants keyCertSign
- * there, which a self-signed signing certificate made for tests rightly lacks.)
- */
-function selfSigned(cert: X509Certificate): boolean {
-  try {
-    return cert.subject === cert.issuer && cert.verify(cert.publicKey);
   } catch {
     return false;
   }
@@ -130,17 +120,21 @@ export function verifyChain(x5c: unknown, options: ChainOptions): VerifiedChain 
   }
   const leaf = chain[0]!;
   if (leaf.publicKey.asymmetricKeyType !== 'rsa') throw refuse('the client certificate must hold an RSA key');
-  // A certificate the operator registered for the client (krr clients add --pem CERT) is trusted as is.
-  if (options.pinned?.includes(leaf.raw.toString('base64'))) {
+  // The operator registered this key for the client (krr clients add --pem CERT, or as a JWK): the
+  // certificate around it proves nothing more, and needs no CA.
+  const leafKey = spki(leaf.publicKey);
+  if (options.registeredKeys.some((k) => spki(k).equals(leafKey))) {
     return { key: leaf.publicKey, orgno: organisationNumberOf(leaf), pinned: true };
   }
   const last = chain[chain.length - 1]!;
   const anchored =
     options.trustedCas.some(
       (ca) => ca.fingerprint256 === last.fingerprint256 && withinValidity(ca, options.now),
-    ) ||
-    options.trustedCas.some((ca) => ca.ca && withinValidity(ca, options.now) && signedBy(last, ca)) ||
-    (options.allowSelfSigned && chain.length === 1 && selfSigned(last));
-  if (!anchored) throw refuse('the client certificate is not issued by a CA this service trusts');
+    ) || options.trustedCas.some((ca) => ca.ca && withinValidity(ca, options.now) && signedBy(last, ca));
+  if (!anchored) {
+    throw refuse(
+      "the client certificate's key is not registered for the client, and it is not issued by a CA this service trusts",
+    );
+  }
   return { key: leaf.publicKey, orgno: organisationNumberOf(leaf), pinned: false };
 }

@@ -45,7 +45,6 @@ export async function registerDevTokenService(
     tokenExpiresInSeconds: config.maskinporten.tokenExpiresInSeconds,
     clockSkewSeconds: config.auth.clockSkewSeconds,
     trustedCas: options.trustedCas,
-    allowSelfSignedCertificates: config.dev,
   });
   await maskinportenRoutes(app, {
     service,

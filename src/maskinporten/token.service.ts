@@ -9,6 +9,7 @@ import type { JsonWebKey, KeyObject, X509Certificate } from 'node:crypto';
 import { base64url, decodeJwt, decodeProtectedHeader, errors, importJWK, jwtVerify, SignJWT } from 'jose';
 import type { JWK, JWTPayload } from 'jose';
 import { DEV_ALGORITHM } from '../auth/dev-issuer.js';
+import type { ClientKey } from '../client/client-key.js';
 import type { Client, ClientRepository } from '../client/client.repository.js';
 import type { UsedAssertionRepository } from './used-assertion.repository.js';
 import { OAuthError } from '../errors/errors.js';
@@ -32,8 +33,8 @@ export interface TokenServiceOptions {
   readonly signingJwk: JWK;
   readonly tokenExpiresInSeconds: number;
   readonly clockSkewSeconds: number;
+  /** The CAs a client certificate (x5c) of the client's organisation may be issued by (trustedClientCas). */
   readonly trustedCas: readonly X509Certificate[];
-  readonly allowSelfSignedCertificates: boolean;
   /** Epoch milliseconds (tests move it); the system clock by default, never the register's frozen clock. */
   readonly now?: () => number;
 }
@@ -120,6 +121,10 @@ function describeFailure(err: unknown, issuer: string): OAuthError {
   if (err instanceof errors.JOSEAlgNotAllowed)
     return refuse("the assertion's algorithm is not allowed; use RS256, RS384 or RS512");
   return refuse('the assertion is not a valid signed JWT');
+}
+
+function publicKeyOf(key: ClientKey): KeyObject {
+  return createPublicKey({ key: key.publicJwk as JsonWebKey, format: 'jwk' });
 }
 
 export class MaskinportenTokenService {
@@ -250,13 +255,14 @@ export class MaskinportenTokenService {
     now: Date,
   ): { key: KeyObject; amr: string } {
     if (header.x5c !== undefined) {
+      // docs/tokens.md#business-certificates: the leaf's key registered for the client, or a chain
+      // to a trusted CA naming the client's organisation. Never a certificate that only names it.
       const chain = verifyChain(header.x5c, {
         trustedCas: this.options.trustedCas,
-        allowSelfSigned: this.options.allowSelfSignedCertificates,
         now,
-        pinned: client.keys.flatMap((k) => (k.certificate ? [k.certificate] : [])),
+        registeredKeys: client.keys.map(publicKeyOf),
       });
-      // The operator bound a registered certificate to the client; any other must name its organisation.
+      // The operator bound a registered key to the client; a CA-issued one must name its organisation.
       if (!chain.pinned && chain.orgno !== client.orgno) {
         throw refuse("the client certificate's organisation number is not the client's");
       }
@@ -265,10 +271,7 @@ export class MaskinportenTokenService {
     if (typeof header.kid === 'string' && header.kid !== '') {
       const registered = client.keys.find((k) => k.kid === header.kid);
       if (!registered) throw refuse("the assertion's kid is not a key registered for the client");
-      return {
-        key: createPublicKey({ key: registered.publicJwk as JsonWebKey, format: 'jwk' }),
-        amr: 'private_key_jwt',
-      };
+      return { key: publicKeyOf(registered), amr: 'private_key_jwt' };
     }
     throw refuse("the assertion's header needs a kid (a registered key) or x5c (a business certificate)");
   }

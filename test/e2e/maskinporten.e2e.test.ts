@@ -2,8 +2,10 @@
 // file: only its public part is kept), a real `krr serve --dev --demo` listens, and Maskinporten
 // clients get tokens and look persons up with only the base URL given: the repo's own Node client
 // (src/sync/maskinporten.client.ts: metadata discovery, kid), and a plain fetch client that signs
-// with a business certificate (x5c) registered while the server runs. A bare `krr token` on the
-// same store mints a token the server on its non-default port accepts.
+// with a business certificate (x5c): registered with --pem CERT while the server runs, or issued by
+// a CA the server trusts for a client without a key; a self-signed one naming the organisation is
+// refused. A bare `krr token` on the same store mints a token the server on its non-default port
+// accepts.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +20,8 @@ import { freePort } from '../../src/maskinporten/free-port.js';
 import { loadSigningKey, MaskinportenClient } from '../../src/sync/maskinporten.client.js';
 import { assertOk, exited, krr, sleep, startKrr } from '../support/processes.js';
 import { freshDatabase, skipReason, STORE_KINDS } from '../support/stores.js';
-import { makeBusinessCertificate } from '../support/test-certificates.js';
+import { makeBusinessCertificate, makeCa } from '../support/test-certificates.js';
+import type { TestCertificate } from '../support/test-certificates.js';
 
 const SCOPES = 'krr:global/kontaktinformasjon.read krr:global/digitalpost.read';
 const ORGNO = '991825827';
@@ -83,7 +86,14 @@ for (const kind of STORE_KINDS) {
 
       const port = await freePort('127.0.0.1');
       const base = `http://127.0.0.1:${port}`;
-      server = startKrr(['serve', '--dev', '--demo', ...storeArgs, '--port', String(port)]);
+      // The CA the operator trusts for client certificates (trustedClientCas).
+      const ca = await makeCa('E2E Business CA');
+      const caIssued = await makeBusinessCertificate({ commonName: 'Virksomhet AS', orgno: ORGNO }, ca);
+      const caFile = join(scratch, 'client-ca.pem');
+      await writeFile(caFile, ca.pem);
+      server = startKrr(['serve', '--dev', '--demo', ...storeArgs, '--port', String(port)], {
+        KRR_TRUSTED_CLIENT_CAS: caFile,
+      });
       let serverOut = '';
       server.stdout!.setEncoding('utf8').on('data', (s: string) => (serverOut += s));
       server.stderr!.setEncoding('utf8').on('data', (s: string) => (serverOut += s));
@@ -160,43 +170,56 @@ for (const kind of STORE_KINDS) {
         },
       });
 
-      // A certificate client registered while the server runs (the embedded store is held by it).
-      const cert = await makeBusinessCertificate({ commonName: 'Sertifikat AS', orgno: ORGNO });
-      const certAdded = await krr([
-        'clients',
-        'add',
-        ...storeArgs,
-        '--client-id',
-        'e2e-cert-client',
-        '--orgno',
-        ORGNO,
-        '--scopes',
-        SCOPES,
-      ]);
-      assertOk(certAdded, 'clients add while serving');
       const metadata = (await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json()) as {
         issuer: string;
         token_endpoint: string;
       };
       assert.equal(metadata.issuer, `${base}/`);
-      const iat = Math.floor(Date.now() / 1000);
-      const assertion = await new SignJWT({ scope: SCOPES })
-        .setProtectedHeader({ alg: 'RS256', x5c: [cert.der] })
-        .setAudience(metadata.issuer)
-        .setIssuer('e2e-cert-client')
-        .setIssuedAt(iat)
-        .setExpirationTime(iat + 120)
-        .setJti(randomUUID())
-        .sign(cert.key);
-      const tokenRes = await fetch(metadata.token_endpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' },
-        body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }),
-      });
-      const tokenBody = (await tokenRes.json()) as { access_token: string; token_type: string };
-      assert.equal(tokenRes.status, 200, JSON.stringify(tokenBody));
-      assert.equal(tokenBody.token_type, 'Bearer');
-      await lookup(tokenBody.access_token);
+      const x5cGrant = async (clientId: string, signer: TestCertificate, chain: TestCertificate[]) => {
+        const iat = Math.floor(Date.now() / 1000);
+        const assertion = await new SignJWT({ scope: SCOPES })
+          .setProtectedHeader({ alg: 'RS256', x5c: chain.map((c) => c.der) })
+          .setAudience(metadata.issuer)
+          .setIssuer(clientId)
+          .setIssuedAt(iat)
+          .setExpirationTime(iat + 120)
+          .setJti(randomUUID())
+          .sign(signer.key);
+        const res = await fetch(metadata.token_endpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' },
+          body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }),
+        });
+        return { status: res.status, body: (await res.json()) as { access_token: string; error?: string } };
+      };
+
+      // Certificate clients registered while the server runs (the embedded store is held by it):
+      // one with its certificate (--pem CERT --kid), one without a key (x5c from a trusted CA only).
+      const pemCert = await makeBusinessCertificate({ commonName: 'Sertifikat AS', orgno: ORGNO });
+      const pemFile = join(scratch, 'client-cert.pem');
+      await writeFile(pemFile, pemCert.pem);
+      for (const args of [
+        ['--client-id', 'e2e-pem-client', '--pem', pemFile, '--kid', 'e2e-pem-kid'],
+        ['--client-id', 'e2e-cert-client'],
+      ]) {
+        assertOk(
+          await krr(['clients', 'add', ...storeArgs, ...args, '--orgno', ORGNO, '--scopes', SCOPES]),
+          'clients add while serving',
+        );
+      }
+      const fromPem = await x5cGrant('e2e-pem-client', pemCert, [pemCert]);
+      assert.equal(fromPem.status, 200, JSON.stringify(fromPem.body));
+      await lookup(fromPem.body.access_token);
+      const fromCa = await x5cGrant('e2e-cert-client', caIssued, [caIssued, ca]);
+      assert.equal(fromCa.status, 200, JSON.stringify(fromCa.body));
+      await lookup(fromCa.body.access_token);
+      // A self-signed certificate naming the organisation is no business certificate, also in dev mode.
+      const forged = await makeBusinessCertificate({ commonName: 'Sertifikat AS', orgno: ORGNO });
+      for (const clientId of ['e2e-cert-client', 'e2e-pem-client', 'e2e-client']) {
+        const refused = await x5cGrant(clientId, forged, [forged]);
+        assert.equal(refused.status, 400, JSON.stringify(refused.body));
+        assert.equal(refused.body.error, 'invalid_grant');
+      }
 
       // A bare `krr token` mints for the issuer the server recorded (its port is not the default).
       const bare = await krr(['token', ...storeArgs, '--scope', SCOPES]);
@@ -206,6 +229,7 @@ for (const kind of STORE_KINDS) {
       const listed = await krr(['clients', 'list', ...storeArgs]);
       assertOk(listed, 'clients list');
       assert.match(listed.stdout, /^e2e-cert-client {2}991825827 {2}\(x5c only\)/m);
+      assert.match(listed.stdout, /^e2e-pem-client {2}991825827 {2}e2e-pem-kid {2}krr:global/m);
       assert.match(
         listed.stdout,
         /^e2e-client {2}991825827 {2}e2e-kid {2}krr:global\S+ \S+ {2}delegated-by 974760673$/m,
@@ -229,23 +253,9 @@ for (const kind of STORE_KINDS) {
         await krr(['clients', 'remove', ...storeArgs, '--client-id', 'e2e-cert-client']),
         'clients remove',
       );
-      const removed = await fetch(metadata.token_endpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
-          assertion: await new SignJWT({ scope: SCOPES })
-            .setProtectedHeader({ alg: 'RS256', x5c: [cert.der] })
-            .setAudience(metadata.issuer)
-            .setIssuer('e2e-cert-client')
-            .setIssuedAt()
-            .setExpirationTime('60s')
-            .setJti(randomUUID())
-            .sign(cert.key),
-        }),
-      });
+      const removed = await x5cGrant('e2e-cert-client', caIssued, [caIssued]);
       assert.equal(removed.status, 400, 'a removed client gets no token');
-      assert.equal(((await removed.json()) as { error: string }).error, 'invalid_grant');
+      assert.equal(removed.body.error, 'invalid_grant');
 
       server.kill('SIGTERM');
       assert.equal((await exited(server)).code, 0, serverOut);

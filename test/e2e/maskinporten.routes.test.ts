@@ -372,9 +372,8 @@ for (const kind of STORE_KINDS) {
       assertRefused(await grant(app, a), 'invalid_grant', /used before/, a);
     });
 
-    it('takes x5c: a self-signed certificate (dev), CA-issued chains, organizationIdentifier; client_amr virksomhetssertifikat', async () => {
+    it('takes x5c: CA-issued chains, organizationIdentifier; client_amr virksomhetssertifikat', async () => {
       const cases: [TestCertificate, TestCertificate[]][] = [
-        [selfSigned, [selfSigned]],
         [caIssued, [caIssued]],
         [caIssued, [caIssued, ca]],
         [viaIntermediate, [viaIntermediate, intermediate]],
@@ -409,15 +408,16 @@ for (const kind of STORE_KINDS) {
       assertRefused(await grant(app, other), 'invalid_grant', /trust/, other);
     });
 
-    it('refuses certificates that are untrusted, broken, expired or of another organisation', async () => {
+    it('refuses certificates that are self-signed (also in dev mode), untrusted, broken, expired or of another organisation', async () => {
       const refusedChains: [TestCertificate, TestCertificate[], RegExp][] = [
+        [selfSigned, [selfSigned], /trust/],
         [untrustedIssued, [untrustedIssued], /trust/],
         [untrustedIssued, [untrustedIssued, untrustedCa], /trust/],
         [viaIntermediate, [viaIntermediate], /trust/],
         [caIssued, [caIssued, untrustedCa], /broken/],
         [expired, [expired], /expired/],
         [otherOrg, [otherOrg], /organisation number/],
-        [caIssued, [selfSigned], /signature/],
+        [selfSigned, [caIssued], /signature/],
       ];
       for (const [key, chain, why] of refusedChains) {
         const a = await assertion({ iss: CERT_CLIENT, key: key.key, header: x5c(...chain) });
