@@ -29,6 +29,25 @@ const METADATA_MAX_AGE_MS = 24 * 60 * 60_000;
 /** A metadata document or key set larger than this is refused (Digdir's are a few KiB). */
 const MAX_DOCUMENT_BYTES = 512 * 1024;
 
+/** A key set one token was verified with, and how long that verification may be relied on. */
+export interface KeySetLease {
+  /** Epoch ms at which the key set is due for a refresh: past it, check the token again. */
+  readonly freshUntil: number;
+  /** Whether the key set is still the one the issuer's tokens are verified with (not refetched since). */
+  current(): boolean;
+}
+
+/** A verified token with the lease of the key set that verified it (for VerifiedTokenCache). */
+export interface LeasedVerification {
+  readonly token: AccessToken;
+  readonly keys: KeySetLease;
+}
+
+interface KeySet {
+  readonly getKey: JWTVerifyGetKey;
+  readonly lease: KeySetLease;
+}
+
 /** The keys to verify one token with, or why there are none. */
 interface IssuerKeys {
   readonly issuer: string;
@@ -36,11 +55,14 @@ interface IssuerKeys {
   readonly kind: IssuerKind;
   readonly audience: string | undefined;
   /** Resolves the key set for a token with this `kid`; throws KeysUnavailable or UnknownKey. */
-  keysFor(kid: string | undefined): Promise<JWTVerifyGetKey>;
+  keysFor(kid: string | undefined): Promise<KeySet>;
 }
 
+/** A key set that never changes while the process runs (the dev issuer's). */
+const FOREVER: KeySetLease = { freshUntil: Number.POSITIVE_INFINITY, current: () => true };
+
 function localIssuer(issuer: string, kind: IssuerKind, jwks: JSONWebKeySet): IssuerKeys {
-  const keySet = createLocalJWKSet(jwks);
+  const keySet: KeySet = { getKey: createLocalJWKSet(jwks), lease: FOREVER };
   return { issuer, kind, audience: undefined, keysFor: () => Promise.resolve(keySet) };
 }
 
@@ -87,8 +109,7 @@ async function fetchJson(url: string, signal: AbortSignal): Promise<unknown> {
   return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
 }
 
-interface CachedKeys {
-  readonly getKey: JWTVerifyGetKey;
+interface CachedKeys extends KeySet {
   readonly kids: ReadonlySet<string>;
   readonly fetchedAt: number;
 }
@@ -134,19 +155,19 @@ class RemoteIssuer implements IssuerKeys {
     this.audience = config.audience;
   }
 
-  async keysFor(kid: string | undefined): Promise<JWTVerifyGetKey> {
+  async keysFor(kid: string | undefined): Promise<CachedKeys> {
     const now = this.options.now();
     const cached = this.cached;
     if (cached && (kid === undefined || cached.kids.has(kid))) {
       // Stale keys still serve; a fresh set is fetched beside them.
       if (now - cached.fetchedAt >= this.options.keysMaxAgeMs && this.mayFetch(now))
         this.startRefresh().catch(() => {});
-      return cached.getKey;
+      return cached;
     }
     if (!this.refreshing && this.mayFetch(now)) this.startRefresh().catch(() => {});
     if (this.refreshing) await this.refreshing.catch(() => {});
     const after = this.cached;
-    if (after && (kid === undefined || after.kids.has(kid))) return after.getKey;
+    if (after && (kid === undefined || after.kids.has(kid))) return after;
     if (this.lastAttemptFailed || !after) throw new KeysUnavailable('the issuer keys cannot be fetched');
     throw new UnknownKey('the issuer does not publish this key');
   }
@@ -173,7 +194,15 @@ class RemoteIssuer implements IssuerKeys {
       const kids = new Set(
         keys.map((k: { kid?: unknown }) => k?.kid).filter((k): k is string => typeof k === 'string'),
       );
-      this.cached = { getKey, kids, fetchedAt: this.options.now() };
+      const fetchedAt = this.options.now();
+      // A verification with this set holds while the set is fresh and not replaced by a refetch
+      // (docs/tokens.md#verified-token-cache).
+      const lease: KeySetLease = {
+        freshUntil: fetchedAt + this.options.keysMaxAgeMs,
+        current: () => this.cached === next,
+      };
+      const next: CachedKeys = { getKey, kids, fetchedAt, lease };
+      this.cached = next;
       this.lastAttemptFailed = false;
       this.options
         .log()
@@ -279,6 +308,11 @@ export class TokenVerifier {
 
   /** Verifies `token` (the credentials of an `Authorization: Bearer` header). */
   async verify(token: string): Promise<AccessToken> {
+    return (await this.verifyLeased(token)).token;
+  }
+
+  /** Verifies `token`, and tells how long the key set that verified it may be relied on. */
+  async verifyLeased(token: string): Promise<LeasedVerification> {
     if (token.length > MAX_TOKEN_BYTES) throw new InvalidTokenError('the access token is too large');
     if (!COMPACT_JWS.test(token)) throw new InvalidTokenError('the access token is malformed');
     let unverified: JWTPayload;
@@ -298,9 +332,10 @@ export class TokenVerifier {
     if (!issuer) throw new InvalidTokenError('the access token is not from a trusted issuer');
 
     let payload: JWTPayload;
+    let keys: KeySet;
     try {
-      const keys = await issuer.keysFor(header.kid);
-      ({ payload } = await jwtVerify(token, keys, {
+      keys = await issuer.keysFor(header.kid);
+      ({ payload } = await jwtVerify(token, keys.getKey, {
         issuer: issuer.issuer,
         algorithms: ALLOWED_ALGORITHMS,
         clockTolerance: this.clockSkewSeconds,
@@ -315,7 +350,7 @@ export class TokenVerifier {
     // skew) comes from a wrong clock or a forger, and is refused like a future `nbf`.
     if (typeof payload.iat === 'number' && payload.iat > this.now() / 1000 + this.clockSkewSeconds)
       throw new InvalidTokenError('the access token\'s "iat" claim is not valid');
-    return {
+    const verified: AccessToken = {
       issuer: issuer.issuer,
       issuerKind: issuer.kind,
       clientId: typeof payload.client_id === 'string' ? payload.client_id : null,
@@ -324,6 +359,7 @@ export class TokenVerifier {
       supplier: organisationFromClaim(payload.supplier),
       pid: typeof payload.pid === 'string' ? payload.pid : null,
     };
+    return { token: verified, keys: keys.lease };
   }
 }
 
