@@ -270,8 +270,13 @@ let withAudience: TokenVerifier;
 before(async () => {
   keys = await makeKeys();
   idp = await startIssuer();
-  viaMetadata = new TokenVerifier({ trustedIssuers: [{ issuer: idp.issuer }], clockSkewSeconds: SKEW });
+  viaMetadata = new TokenVerifier({
+    allowHttpLoopback: true,
+    trustedIssuers: [{ issuer: idp.issuer }],
+    clockSkewSeconds: SKEW,
+  });
   withAudience = new TokenVerifier({
+    allowHttpLoopback: true,
     trustedIssuers: [{ issuer: idp.issuer, jwksUri: idp.jwksUri, audience: AUDIENCE }],
     clockSkewSeconds: SKEW,
   });
@@ -531,6 +536,7 @@ describe('TokenVerifier: refused tokens (401, never echoing the token)', () => {
 
   it('refuses a token signed for one issuer but claiming the dev issuer (no cross-issuer key use)', async () => {
     const dev = new TokenVerifier({
+      allowHttpLoopback: true,
       trustedIssuers: [{ issuer: idp.issuer }],
       clockSkewSeconds: SKEW,
       dev: {
@@ -548,7 +554,11 @@ describe('TokenVerifier: issuer availability', () => {
   it('gives IssuerUnavailableError (503) quickly when the metadata is on a closed port', async () => {
     const port = await closedPort();
     const issuer = `http://127.0.0.1:${port}/`;
-    const verifier = new TokenVerifier({ trustedIssuers: [{ issuer }], clockSkewSeconds: SKEW });
+    const verifier = new TokenVerifier({
+      allowHttpLoopback: true,
+      trustedIssuers: [{ issuer }],
+      clockSkewSeconds: SKEW,
+    });
     const token = await signed(claims(issuer));
     const started = Date.now();
     await assertUnavailable(verifier, token);
@@ -559,7 +569,11 @@ describe('TokenVerifier: issuer availability', () => {
   it('gives IssuerUnavailableError quickly when an explicit jwksUri is on a closed port', async () => {
     const port = await closedPort();
     const config: TrustedIssuer = { issuer: idp.issuer, jwksUri: `http://127.0.0.1:${port}/jwks` };
-    const verifier = new TokenVerifier({ trustedIssuers: [config], clockSkewSeconds: SKEW });
+    const verifier = new TokenVerifier({
+      allowHttpLoopback: true,
+      trustedIssuers: [config],
+      clockSkewSeconds: SKEW,
+    });
     const token = await signed(claims(idp.issuer));
     const started = Date.now();
     await assertUnavailable(verifier, token);
@@ -569,6 +583,7 @@ describe('TokenVerifier: issuer availability', () => {
   it('checks the issuer before fetching anything: a token from an unknown issuer is 401 even when all issuers are down', async () => {
     const port = await closedPort();
     const verifier = new TokenVerifier({
+      allowHttpLoopback: true,
       trustedIssuers: [{ issuer: `http://127.0.0.1:${port}/` }],
       clockSkewSeconds: SKEW,
     });
@@ -580,6 +595,7 @@ describe('TokenVerifier: issuer availability', () => {
     try {
       // No cooldown: every token here may make a refetch, so that each failure is seen.
       const verifier = new TokenVerifier({
+        allowHttpLoopback: true,
         trustedIssuers: [{ issuer: other.issuer }],
         clockSkewSeconds: SKEW,
         refreshCooldownMs: 0,
@@ -610,7 +626,11 @@ describe('TokenVerifier: issuer availability', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-      const verifier = new TokenVerifier({ trustedIssuers: [{ issuer }], clockSkewSeconds: SKEW });
+      const verifier = new TokenVerifier({
+        allowHttpLoopback: true,
+        trustedIssuers: [{ issuer }],
+        clockSkewSeconds: SKEW,
+      });
       await assertUnavailable(verifier, await signed(claims(issuer)));
     } finally {
       server.closeAllConnections();
@@ -624,6 +644,7 @@ describe('TokenVerifier: issuer availability', () => {
       oidc.metadataStatus = 404;
       oidc.openidConfiguration = true;
       const verifier = new TokenVerifier({
+        allowHttpLoopback: true,
         trustedIssuers: [{ issuer: oidc.issuer }],
         clockSkewSeconds: SKEW,
       });
@@ -641,6 +662,7 @@ describe('TokenVerifier: issuer availability', () => {
       oidc.metadataStatus = 404;
       oidc.openidConfiguration = true;
       const verifier = new TokenVerifier({
+        allowHttpLoopback: true,
         trustedIssuers: [
           { issuer: oidc.issuer, metadataUrl: `${oidc.base}/.well-known/openid-configuration` },
         ],
@@ -657,6 +679,7 @@ describe('TokenVerifier: issuer availability', () => {
     const fresh = await startIssuer();
     try {
       const verifier = new TokenVerifier({
+        allowHttpLoopback: true,
         trustedIssuers: [{ issuer: fresh.issuer }],
         clockSkewSeconds: SKEW,
       });
@@ -702,6 +725,7 @@ describe('dev issuer', () => {
     const key = await devKeyFromDataDir(dir);
     const issuer = 'http://localhost:8080/dev-issuer/';
     const verifier = new TokenVerifier({
+      allowHttpLoopback: true,
       trustedIssuers: [],
       clockSkewSeconds: SKEW,
       dev: { issuer, publicJwk: publicJwk(key) },
@@ -755,6 +779,7 @@ describe('TokenVerifier: production trust (keys cached, refreshed with a cooldow
   let clock: number;
   const make = (extra: Partial<TokenVerifierOptions> = {}) =>
     new TokenVerifier({
+      allowHttpLoopback: true,
       trustedIssuers: [{ issuer: issuer.issuer }],
       clockSkewSeconds: SKEW,
       fetchTimeoutMs: 500,

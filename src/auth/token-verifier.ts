@@ -83,9 +83,37 @@ class UnknownKey extends Error {}
 
 class NotFound extends Error {}
 
-/** GETs a JSON document, bounded in time (`signal`) and size. */
-async function fetchJson(url: string, signal: AbortSignal): Promise<unknown> {
-  const res = await fetch(url, { signal, headers: { accept: 'application/json' } });
+const LOOPBACK_HOSTS = /^(?:localhost|127(?:\.[0-9]{1,3}){3}|\[::1\])$/;
+
+/**
+ * Why `url` may not be fetched for an issuer's metadata or keys, or undefined when it may: https,
+ * or in dev mode (`allowHttpLoopback`) http to a loopback address (docs/tokens.md#key-fetching).
+ */
+export function unfetchableReason(url: string, allowHttpLoopback: boolean): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'is not an absolute URL';
+  }
+  if (parsed.protocol === 'https:') return undefined;
+  if (parsed.protocol === 'http:' && allowHttpLoopback && LOOPBACK_HOSTS.test(parsed.hostname))
+    return undefined;
+  return allowHttpLoopback
+    ? 'must be https (http only to a loopback address, in dev mode)'
+    : 'must be https (http to a loopback address only in dev mode)';
+}
+
+/** GETs a JSON document, bounded in time (`signal`) and size, from `url` itself: no redirect is followed. */
+async function fetchJson(url: string, signal: AbortSignal, allowHttpLoopback: boolean): Promise<unknown> {
+  const unfetchable = unfetchableReason(url, allowHttpLoopback);
+  if (unfetchable) throw new Error(`the URL ${unfetchable}`);
+  // `manual`: a 3xx is answered as it is, and refused below; its Location is never followed.
+  const res = await fetch(url, { signal, redirect: 'manual', headers: { accept: 'application/json' } });
+  if (res.status >= 300 && res.status < 400) {
+    await res.body?.cancel();
+    throw new Error(`answered ${res.status}; redirects are not followed`);
+  }
   if (res.status === 404) {
     await res.body?.cancel();
     throw new NotFound(`${res.status}`);
@@ -125,6 +153,8 @@ export interface RemoteKeyOptions {
   readonly refreshCooldownMs: number;
   readonly keysMaxAgeMs: number;
   readonly now: () => number;
+  /** Dev mode: http to a loopback address may be fetched too. */
+  readonly allowHttpLoopback: boolean;
   /** The verifier's current log (set once the app has one). */
   readonly log: () => VerifierLog | undefined;
 }
@@ -187,7 +217,7 @@ class RemoteIssuer implements IssuerKeys {
     this.lastAttemptAt = this.options.now();
     try {
       const signal = AbortSignal.timeout(this.options.fetchTimeoutMs);
-      const jwks = await fetchJson(await this.findJwksUri(signal), signal);
+      const jwks = await fetchJson(await this.findJwksUri(signal), signal, this.options.allowHttpLoopback);
       const keys = (jwks as { keys?: unknown } | null)?.keys;
       if (!Array.isArray(keys)) throw new Error('not a key set');
       const getKey = createLocalJWKSet(jwks as JSONWebKeySet);
@@ -239,7 +269,7 @@ class RemoteIssuer implements IssuerKeys {
     for (const [i, url] of urls.entries()) {
       let metadata: unknown;
       try {
-        metadata = await fetchJson(url, signal);
+        metadata = await fetchJson(url, signal, this.options.allowHttpLoopback);
       } catch (err) {
         if (err instanceof NotFound && i < urls.length - 1) continue;
         throw err;
@@ -264,6 +294,11 @@ export interface TokenVerifierOptions {
   readonly dev?: { readonly issuer: string; readonly idportenIssuer?: string; readonly publicJwk: JWK };
   /** At most MAX_CLOCK_SKEW_SECONDS. */
   readonly clockSkewSeconds: number;
+  /**
+   * Dev mode: a trusted issuer on a loopback address may be fetched over plain http (a local
+   * issuer, the tests' fake one). Otherwise every metadata and key URL must be https.
+   */
+  readonly allowHttpLoopback?: boolean;
   /** Bounds on fetching the trusted issuers' keys (defaults above); tests shorten them. */
   readonly fetchTimeoutMs?: number;
   readonly refreshCooldownMs?: number;
@@ -289,10 +324,23 @@ export class TokenVerifier {
       refreshCooldownMs: options.refreshCooldownMs ?? DEFAULT_REFRESH_COOLDOWN_MS,
       keysMaxAgeMs: options.keysMaxAgeMs ?? DEFAULT_KEYS_MAX_AGE_MS,
       now: this.now,
+      allowHttpLoopback: options.allowHttpLoopback ?? false,
       log: () => this.log,
     };
-    for (const trusted of options.trustedIssuers)
+    for (const trusted of options.trustedIssuers) {
+      // Where its keys come from is known now, except a jwks_uri its metadata names (checked when
+      // fetched): a URL that could not be fetched stops the start instead of failing every token.
+      const urls = trusted.jwksUri ? [trusted.jwksUri] : metadataUrlsFor(trusted);
+      for (const url of urls) {
+        const unfetchable = unfetchableReason(url, remote.allowHttpLoopback);
+        if (unfetchable) {
+          throw new ConfigError(
+            `the keys of the trusted issuer ${trusted.issuer} are fetched from ${url}, which ${unfetchable}`,
+          );
+        }
+      }
       this.issuers.set(trusted.issuer, new RemoteIssuer(trusted, remote));
+    }
     if (options.dev) {
       const { issuer, idportenIssuer, publicJwk } = options.dev;
       this.issuers.set(issuer, localIssuer(issuer, 'maskinporten', { keys: [publicJwk] }));

@@ -50,6 +50,8 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
     const verifier = new TokenVerifier({
       trustedIssuers: config.auth.trustedIssuers,
       clockSkewSeconds: config.auth.clockSkewSeconds,
+      // docs/tokens.md#key-fetching: https only, except a loopback issuer in dev mode.
+      allowHttpLoopback: config.dev,
       ...(devJwk
         ? {
             dev: {

@@ -83,6 +83,8 @@ export async function startTestApp(
     trustedIssuers: [],
     clockSkewSeconds: config.auth.clockSkewSeconds,
     dev: { issuer: TEST_ISSUER, idportenIssuer: idportenIssuerOf(config), publicJwk: publicJwk(key) },
+    // A dev-mode app: the tests' issuers serve over http on loopback.
+    allowHttpLoopback: config.dev,
     ...options.verifier,
   });
   const app = await buildApp({
