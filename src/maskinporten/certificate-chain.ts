@@ -5,25 +5,29 @@
 // a chain, in dev mode neither: a self-signed certificate names whatever organisation its maker
 // wants.
 
-import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { ConfigError, OAuthError } from '../errors/errors.js';
+import { readFileBounded } from '../files/bounded-file.js';
+import type { FileReadError } from '../files/bounded-file.js';
 
 /** Real chains are 1 to 3 certificates; a longer one is refused before anything is parsed. */
 const MAX_CHAIN = 5;
 const PEM_CERTIFICATES = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g;
 
-/** The CA certificates in the operator's PEM files (`trustedClientCas`); bad files stop the start. */
+/**
+ * The CA certificates in the operator's PEM files (`trustedClientCas`), each read up to 1 MiB (a
+ * system bundle is about 200 KiB; docs/operations.md#configuration); bad files stop the start.
+ */
 export function loadTrustedCas(paths: readonly string[]): X509Certificate[] {
   const cas: X509Certificate[] = [];
   for (const path of paths) {
     let text: string;
     try {
-      text = readFileSync(path, 'latin1');
+      text = readFileBounded(path).toString('latin1');
     } catch (err) {
       throw new ConfigError(
-        `cannot read the trusted client CA file ${path}: ${(err as NodeJS.ErrnoException).code}`,
+        `cannot read the trusted client CA file ${path}: ${(err as FileReadError).reason}`,
       );
     }
     const pems = text.match(PEM_CERTIFICATES) ?? [];
