@@ -77,6 +77,17 @@ function resourceOf(claim: unknown): string | string[] | undefined {
   throw refuse("the assertion's resource must be a URI or an array of URIs");
 }
 
+/**
+ * `iss_onbehalfof`, copied into the token unchecked (no registration to check it against, and krr
+ * reads it nowhere), so bounded like a client id: 1 to 200 visible ASCII characters
+ * (docs/tokens.md#the-assertion). Absent, null or empty: none.
+ */
+function onBehalfOfOf(claim: unknown): string | undefined {
+  if (claim === undefined || claim === null || claim === '') return undefined;
+  if (typeof claim === 'string' && /^[\x21-\x7e]{1,200}$/.test(claim)) return claim;
+  throw refuse("the assertion's iss_onbehalfof must be 1 to 200 visible ASCII characters");
+}
+
 const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'];
 
 /**
@@ -230,7 +241,8 @@ export class MaskinportenTokenService {
       token_type: 'Bearer',
     };
     if (typeof consumerOrg === 'string') claims.supplier = orgClaim(client.orgno);
-    if (typeof payload.iss_onbehalfof === 'string') claims.client_onbehalfof = payload.iss_onbehalfof;
+    const onBehalfOf = onBehalfOfOf(payload.iss_onbehalfof);
+    if (onBehalfOf !== undefined) claims.client_onbehalfof = onBehalfOf;
     const nowSeconds = Math.floor(nowMs / 1000);
     const expiresIn = this.options.tokenExpiresInSeconds;
     const token = new SignJWT(claims)

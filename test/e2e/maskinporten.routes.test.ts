@@ -353,6 +353,14 @@ for (const kind of STORE_KINDS) {
         'invalid_grant',
         /consumer_org/,
       );
+      // iss_onbehalfof is copied into the token unchecked, so it is bounded like a client id.
+      for (const onBehalfOf of ['x'.repeat(201), 'with space', 42, { id: 'x' }]) {
+        assertRefused(
+          await grant(app, await assertion({ claims: { iss_onbehalfof: onBehalfOf } })),
+          'invalid_grant',
+          /iss_onbehalfof/,
+        );
+      }
       // An organisation that has not delegated to the client (docs/tokens.md#delegations).
       assertRefused(
         await grant(app, await assertion({ claims: { consumer_org: OTHER_ORGNO } })),
