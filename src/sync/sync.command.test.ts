@@ -18,6 +18,7 @@ import { createLocalJWKSet, exportJWK, exportPKCS8, generateKeyPair, jwtVerify }
 import { main } from '../cli/main.js';
 import type { StoreKind } from '../store/database.js';
 import { FakeFeed, FIRST_ID, persons, SOURCE_TOKEN } from '../test-support/fake-feed.js';
+import { krrArgv } from '../test-support/processes.js';
 import { freshDatabase, skipReason, STORE_KINDS } from '../test-support/stores.js';
 import { DEFAULT_SYNC_SCOPES } from './maskinporten.client.js';
 
@@ -48,7 +49,7 @@ function childEnv(): NodeJS.ProcessEnv {
 
 /** `krr ARGS` as a process; `onStderr` sees its standard error as it comes. */
 function krrProcess(args: readonly string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], {
+  const child = spawn(process.execPath, krrArgv(args), {
     cwd: ROOT,
     env: childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
