@@ -2,25 +2,36 @@
 // Runs the whole suite: every src/**/*.test.ts and test/**/*.test.ts with Node's test runner. Node 20's `--test dir/`
 // does not pick up .ts files, so the files are listed here. Extra arguments narrow the run to
 // files whose path contains one of them (`npm test -- identifier lookup`).
-import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+//
+// Before the tests:
+// - dist/ is compiled again when a source file is newer than what was compiled from it, and the
+//   end-to-end tests then start the compiled CLI (KRR_TEST_CLI=dist, see test/support/processes.ts)
+//   instead of compiling the sources with tsx in every process;
+// - for a run of several files, an empty embedded store is made once, and every test's new
+//   embedded store is a copy of it (KRR_TEST_EMBEDDED_TEMPLATE, see test/support/stores.ts).
+// KRR_TEST_STORES=postgres|embedded|both (default both) chooses the stores whose tests run;
+// KRR_TEST_CONCURRENCY how many test files run at once (default 2).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 /**
  * @param {string} dir
+ * @param {string} suffix
  * @returns {Generator<string>}
  */
-function* walk(dir) {
+function* walk(dir, suffix) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) yield* walk(path);
-    else if (entry.name.endsWith('.test.ts')) yield path;
+    if (entry.isDirectory()) yield* walk(path, suffix);
+    else if (entry.name.endsWith(suffix)) yield path;
   }
 }
 
 const filters = process.argv.slice(2);
 const files = ['src', 'test']
-  .flatMap((d) => [...walk(d)])
+  .flatMap((d) => [...walk(d, '.test.ts')])
   .map((f) => relative('.', f))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
@@ -28,8 +39,83 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
-  stdio: 'inherit',
-  env: { ...process.env, KRR_LOG_LEVEL: process.env.KRR_LOG_LEVEL ?? 'silent' },
+
+/** Why dist/ must be compiled again, or undefined when it is up to date with src/. */
+function distOutdated() {
+  if (!existsSync('dist/cli/bin.js')) return 'dist/cli/bin.js is missing';
+  // A source file is compiled to dist/ under the same path; files the build leaves out (tests,
+  // test support) have no counterpart there. A new source file comes with a change to a file that
+  // imports it.
+  for (const source of walk('src', '.ts')) {
+    const compiled = join('dist', relative('src', source)).replace(/\.ts$/, '.js');
+    if (existsSync(compiled) && statSync(compiled).mtimeMs < statSync(source).mtimeMs) {
+      return `${source} is newer than ${compiled}`;
+    }
+  }
+  return undefined;
+}
+
+const outdated = distOutdated();
+if (outdated) {
+  console.log(`# compiling dist/ (${outdated})`);
+  const build = spawnSync(
+    process.execPath,
+    ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'],
+    {
+      stdio: 'inherit',
+    },
+  );
+  if (build.status !== 0) {
+    // tsc writes dist/ despite type errors, as tsx runs the sources despite them: the tests go on.
+    console.log('# the build reported errors (see above; npm run typecheck); dist/ was written anyway');
+  }
+}
+
+/** @type {NodeJS.ProcessEnv} */
+const env = {
+  ...process.env,
+  KRR_LOG_LEVEL: process.env.KRR_LOG_LEVEL ?? 'silent',
+  KRR_TEST_CLI: 'dist',
+};
+
+/** @type {string | undefined} */
+let template;
+if (
+  files.length > 1 &&
+  (process.env.KRR_TEST_STORES ?? 'both') !== 'postgres' &&
+  !env.KRR_TEST_EMBEDDED_TEMPLATE
+) {
+  template = mkdtempSync(join(tmpdir(), 'krr-test-template-'));
+  const made = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const { openStore } = await import('./dist/register/open-store.js');
+       const db = await openStore({ kind: 'embedded', dataDir: process.argv[1] });
+       await db.close();`,
+      template,
+    ],
+    { stdio: 'inherit' },
+  );
+  if (made.status !== 0) {
+    rmSync(template, { recursive: true, force: true });
+    console.error('could not make the empty embedded store the tests copy');
+    process.exit(1);
+  }
+  env.KRR_TEST_EMBEDDED_TEMPLATE = template;
+}
+
+const concurrency = process.env.KRR_TEST_CONCURRENCY ?? '2';
+const runner = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files],
+  { stdio: 'inherit', env },
+);
+// Ctrl-C reaches the runner too (one process group); the store copied from is removed once it ends.
+for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM']))
+  process.on(signal, () => runner.kill(signal));
+runner.on('close', (code, signal) => {
+  if (template) rmSync(template, { recursive: true, force: true });
+  process.exit(code ?? (signal ? 1 : 0));
 });
-process.exit(result.status ?? 1);

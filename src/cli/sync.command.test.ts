@@ -1,7 +1,7 @@
 // `krr sync` as a command (docs/change-feed.md#krr-sync): in-process through main() for the options, the
 // summary, the exit codes and Maskinporten; and as real processes for what only a process shows:
 // SIGTERM stops after the page in hand, and a sync killed halfway (SIGKILL) and started again ends
-// with the source's export. The source is a change feed over loopback (test-support/fake-feed).
+// with the source's export. The source is a change feed over loopback (test/support/fake-feed.ts).
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +18,8 @@ import { createLocalJWKSet, exportJWK, exportPKCS8, generateKeyPair, jwtVerify }
 import { main } from './main.js';
 import type { StoreKind } from '../store/database.js';
 import { FakeFeed, FIRST_ID, persons, SOURCE_TOKEN } from '../../test/support/fake-feed.js';
-import { freshDatabase, skipReason, STORE_KINDS } from '../../test/support/stores.js';
+import { krrArgv } from '../../test/support/processes.js';
+import { copyEmptyEmbeddedStore, freshDatabase, skipReason, STORE_KINDS } from '../../test/support/stores.js';
 import { DEFAULT_SYNC_SCOPES } from '../sync/maskinporten.client.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -48,7 +49,7 @@ function childEnv(): NodeJS.ProcessEnv {
 
 /** `krr ARGS` as a process; `onStderr` sees its standard error as it comes. */
 function krrProcess(args: readonly string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], {
+  const child = spawn(process.execPath, krrArgv(args), {
     cwd: ROOT,
     env: childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,13 +79,17 @@ async function until(what: string, condition: () => boolean, timeoutMs = 90_000)
   }
 }
 
-/** A fresh store as command-line arguments: a data directory, or a PostgreSQL database of its own. */
+/**
+ * A fresh store as command-line arguments: a data directory (holding an empty store: what the
+ * first command on a new directory makes, copied), or a PostgreSQL database of its own.
+ */
 async function freshCliStore(
   kind: StoreKind,
   scratch: string,
 ): Promise<{ args: string[]; cleanup: () => Promise<void> }> {
   if (kind === 'embedded') {
     const dataDir = await mkdtemp(join(scratch, 'data-'));
+    await copyEmptyEmbeddedStore(dataDir);
     return { args: ['--data-dir', dataDir], cleanup: () => rm(dataDir, { recursive: true, force: true }) };
   }
   const database = await freshDatabase('krr_sync');
@@ -95,7 +100,12 @@ describe('krr sync (the command, in-process)', () => {
   const feed = new FakeFeed();
   let scratch: string;
   let n = 0;
-  const dataDir = () => join(scratch, `data-${++n}`);
+  /** A new data directory with an empty store in it (copied; see copyEmptyEmbeddedStore). */
+  const dataDir = async () => {
+    const dir = join(scratch, `data-${++n}`);
+    await copyEmptyEmbeddedStore(dir);
+    return dir;
+  };
 
   before(async () => {
     await feed.start();
@@ -108,7 +118,7 @@ describe('krr sync (the command, in-process)', () => {
 
   it('--once copies the source, prints a one-line summary, and the export equals the source', async () => {
     feed.restartWith(persons(7, 1));
-    const dir = dataDir();
+    const dir = await dataDir();
     const run = await krr(['sync', '--from', feed.url, '--token', SOURCE_TOKEN, '--once', '--data-dir', dir]);
     assert.equal(run.code, 0, run.stderr);
     const siste = FIRST_ID + 6;
@@ -145,7 +155,7 @@ describe('krr sync (the command, in-process)', () => {
   it('a 4xx from the source is a clear error and exit code 1; nothing is written', async () => {
     feed.restartWith(persons(3, 1));
     feed.refuse = { status: 403, detail: 'the token has none of the scopes this endpoint needs' };
-    const dir = dataDir();
+    const dir = await dataDir();
     try {
       const run = await krr([
         'sync',
@@ -184,7 +194,7 @@ describe('krr sync (the command, in-process)', () => {
   });
 
   it('bad use is a configuration error (exit code 2)', async () => {
-    const dir = dataDir();
+    const dir = await dataDir();
     const cases: [string[], RegExp][] = [
       [[], /the source needs a token: give --token TOKEN, or a Maskinporten client/],
       [
@@ -261,7 +271,7 @@ describe('krr sync (the command, in-process)', () => {
     await source.start();
     try {
       source.put(persons(4, 1));
-      const dir = dataDir();
+      const dir = await dataDir();
       const run = await krr([
         'sync',
         '--from',

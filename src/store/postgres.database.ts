@@ -4,11 +4,17 @@ import { StoreUnavailableError } from '../errors/errors.js';
 import { copyOptions } from './database.js';
 import type { CopyOptions, Database, Queryable } from './database.js';
 
+/**
+ * The code a connection attempt fails with when postgres.js has lost the ability to write to its
+ * connection (see driverSocket); the statement it carried was never sent, and is retried.
+ */
+const STALE_WRITE = 'KRR_DRIVER_STALE_WRITE';
+
 // The driver's and the server's ways of saying "the database cannot be reached right now": the
 // socket failed or was closed (the server restarted, a proxy cut it, pg_terminate_backend), the
 // connect timed out, or the server is shutting down / starting (57P01..57P03) or refused the
 // connection (08xxx, too many connections). They become the one StoreUnavailableError (503), here in
-// one place, so every route answers 503 with the error body while PostgreSQL is away and serves
+// one place, so every route answers 503 with the contract's body while PostgreSQL is away and serves
 // again once postgres.js has reconnected, without restarting krr.
 const UNREACHABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -28,11 +34,12 @@ const UNREACHABLE_CODES = new Set([
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now
   '53300', // too_many_connections
+  STALE_WRITE,
 ]);
 
 /** The error to throw for `err`: StoreUnavailableError when the database is out of reach. */
 export function mapPostgresError(err: unknown): unknown {
-  const code = (err as { code?: unknown } | null)?.code;
+  const code = codeOf(err);
   if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) {
     // The driver's message is not passed on: it names hosts and ports, not something a client needs.
     return new StoreUnavailableError(`the store cannot be reached (${code})`);
@@ -40,26 +47,8 @@ export function mapPostgresError(err: unknown): unknown {
   return err;
 }
 
-/**
- * Runs `run`; a connection error becomes StoreUnavailableError. One 57P01 (admin_shutdown) is
- * retried where `mayRetry` says the work did not run: postgres.js keeps the 57P01 of a backend
- * terminated in the middle of a query and raises it again on that connection's first statement
- * after it reconnects, which can be long after the database came back; that statement never ran.
- * (The outage test saw such a stray 503 after service had returned.)
- */
-async function mapped<T>(run: () => Promise<T>, mayRetry: () => boolean = () => false): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    if ((err as { code?: unknown } | null)?.code === '57P01' && mayRetry()) {
-      try {
-        return await run();
-      } catch (again) {
-        throw mapPostgresError(again);
-      }
-    }
-    throw mapPostgresError(err);
-  }
+function codeOf(err: unknown): unknown {
+  return (err as { code?: unknown } | null)?.code;
 }
 
 // int8 (change ids, epoch milliseconds) as numbers: every value the register keeps is far below 2^53.
@@ -79,25 +68,78 @@ export interface PostgresOptions {
 }
 
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
-  const sql = postgres(options.url, {
-    max: options.poolSize ?? 10,
-    types: { int8: int8AsNumber },
-    onnotice: () => {},
-    // Bounded: while the database is unreachable a request answers 503 within this, never hangs.
-    connect_timeout: options.connectTimeoutSeconds ?? 5,
-    // postgres.js waits before reconnecting, by default up to 20 s once a few attempts have failed;
-    // a request queued meanwhile waits that long for its 503, and service comes back that much
-    // after PostgreSQL does. At most 1 s keeps both short; the attempts are cheap.
-    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
-    // postgres.js takes a socket factory, though its types do not say so.
-    ...(namesOneHost(options.url) ? ({ socket: socketWithoutDelay } as object) : {}),
-    connection: {
-      application_name: 'krr',
-      ...(options.schema ? { search_path: options.schema } : {}),
-    },
-  });
+  const oneHost = namesOneHost(options.url);
+  const newPool = () =>
+    postgres(options.url, {
+      max: options.poolSize ?? 10,
+      types: { int8: int8AsNumber },
+      onnotice: () => {},
+      // Bounded: while the database is unreachable a request answers 503 within this, never hangs.
+      connect_timeout: options.connectTimeoutSeconds ?? 5,
+      // postgres.js waits before reconnecting, by default up to 20 s once a few attempts have failed;
+      // a request queued meanwhile waits that long for its 503, and service comes back that much
+      // after PostgreSQL does. At most 1 s keeps both short; the attempts are cheap.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
+      // postgres.js takes a socket factory, though its types do not say so.
+      ...(oneHost ? ({ socket: driverSocket } as object) : {}),
+      connection: {
+        application_name: 'krr',
+        ...(options.schema ? { search_path: options.schema } : {}),
+      },
+    });
+
+  // The pool in use. It is replaced when one of its connections can no longer write (STALE_WRITE,
+  // see driverSocket): postgres.js cannot repair such a connection, and the pool would keep
+  // handing it statements that wait for the connect timeout. The old pool finishes what it was
+  // given and closes.
+  let sql = newPool();
+  const retired = new Set<Promise<void>>();
+  let closing = false;
+  const replace = (stale: postgres.Sql) => {
+    if (stale !== sql || closing) return;
+    sql = newPool();
+    const ended: Promise<void> = stale.end().then(
+      () => undefined,
+      () => undefined,
+    );
+    retired.add(ended);
+    void ended.then(() => retired.delete(ended));
+  };
+
+  /**
+   * Runs `run` on the pool in use; a connection error becomes StoreUnavailableError. Retried once:
+   * a STALE_WRITE, on the new pool (that statement was never sent), and a 57P01
+   * (admin_shutdown) where `mayRetry` says the work did not run: postgres.js keeps the 57P01 of a
+   * backend terminated in the middle of a query and raises it again on that connection's first
+   * statement after it reconnects, which can be long after the database came back; that statement
+   * never ran. (The outage test saw such a stray 503 after service had returned.)
+   */
+  async function attempt<T>(
+    run: (pool: postgres.Sql) => Promise<T>,
+    mayRetry: () => boolean = () => false,
+  ): Promise<T> {
+    const pool = sql;
+    try {
+      return await run(pool);
+    } catch (err) {
+      const code = codeOf(err);
+      if (code === STALE_WRITE) replace(pool);
+      if (code === STALE_WRITE || (code === '57P01' && mayRetry())) {
+        const again = sql;
+        try {
+          return await run(again);
+        } catch (second) {
+          if (codeOf(second) === STALE_WRITE) replace(again);
+          throw mapPostgresError(second);
+        }
+      }
+      throw mapPostgresError(err);
+    }
+  }
+
   if (options.schema) {
-    await sql.unsafe(`create schema if not exists "${options.schema.replace(/"/g, '""')}"`);
+    const schema = `"${options.schema.replace(/"/g, '""')}"`;
+    await attempt((pool) => pool.unsafe(`create schema if not exists ${schema}`));
   }
 
   // A single statement outside a transaction is retried once on 57P01: a terminated statement is
@@ -114,40 +156,44 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   // again and retries; inside a transaction it could not, so statements there stay unnamed (the
   // write paths, whose cost is elsewhere). A pooler in transaction mode must keep prepared
   // statements (PgBouncer 1.21+ with max_prepared_statements).
-  const wrap = (s: postgres.Sql | postgres.TransactionSql, outsideTransaction: boolean): Queryable => ({
+  const inTransaction = (tx: postgres.TransactionSql): Queryable => ({
     async query<R extends object>(text: string, params: readonly unknown[] = []): Promise<R[]> {
-      const rows = await mapped(
-        () =>
-          s.unsafe(text, params as postgres.ParameterOrJSON<never>[], {
-            prepare: outsideTransaction && params.length > 0,
-          }),
-        () => outsideTransaction,
+      try {
+        const rows = await tx.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: false });
+        return rows as unknown as R[];
+      } catch (err) {
+        throw mapPostgresError(err);
+      }
+    },
+  });
+  return {
+    kind: 'postgres',
+    async query<R extends object>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+      const rows = await attempt(
+        (pool) =>
+          pool.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: params.length > 0 }),
+        () => true,
       );
       return rows as unknown as R[];
     },
-  });
-  const root = wrap(sql, true);
-  return {
-    kind: 'postgres',
-    query: root.query.bind(root),
     async queryRaw(text, params = []) {
-      const rows = await mapped(() =>
-        sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: params.length > 0 }).raw(),
+      const rows = await attempt((pool) =>
+        pool.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: params.length > 0 }).raw(),
       );
       return rows;
     },
     async exec(script) {
-      await mapped(() => sql.unsafe(script).simple());
+      await attempt((pool) => pool.unsafe(script).simple());
     },
     async transaction(fn) {
       // Retried only when BEGIN itself failed, before any of fn's work was sent.
       let started = false;
-      return (await mapped(
-        () =>
-          sql.begin((tx) => {
+      return (await attempt(
+        (pool) =>
+          pool.begin((tx) => {
             started = true;
             return fn({
-              ...wrap(tx, false),
+              ...inTransaction(tx),
               copyFrom: (target, data, format, options) => copyFrom(tx, target, data, format, options),
             });
           }),
@@ -155,7 +201,15 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       )) as Awaited<ReturnType<typeof fn>>;
     },
     async close() {
+      closing = true;
       await sql.end({ timeout: 5 });
+      // A retired pool still running a long statement is not waited for longer than that either.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(retired),
+        new Promise((resolve) => (timer = setTimeout(resolve, 5000))),
+      ]);
+      clearTimeout(timer);
     },
   };
 }
@@ -204,20 +258,74 @@ interface DriverSocketOptions {
  * could be emitted from a nextTick before the handlers were on, and killed the process.) The
  * driver's connect timeout starts after the factory returns and applies unchanged.
  *
+ * It also watches for a fault of postgres.js 3.4.9 that no option avoids. The driver gathers a
+ * connection's small writes and sends them from a setImmediate; when the connection's socket
+ * closes while such a send is pending, it cancels the send but keeps the cancelled handle, so it
+ * never schedules one again, and keeps the unsent bytes. Every later session on that connection
+ * then sends nothing (or, once the kept bytes pass 1 KB, the dead session's statement ahead of its
+ * startup message) and ends in CONNECT_TIMEOUT, long after the database is back: in the outage
+ * test, where many sockets close at once and the statements their failures set off land on
+ * connections whose close is next in line, one request in five seconds failed so after the
+ * restore. A healthy connection has written its first message (startup, SSL or cancel request)
+ * before its socket connects; this socket fails with STALE_WRITE when that has not happened one
+ * turn of the event loop after connecting, or when the first bytes are not such a message. The
+ * statement the attempt carried was never sent; the store retries it on a new pool.
+ *
  * Only for one host (see namesOneHost): with several, the driver's own sockets try them in turn.
  */
-function socketWithoutDelay(options: DriverSocketOptions): Socket {
+function driverSocket(options: DriverSocketOptions): Socket {
   const socket = new Socket();
   socket.setNoDelay(true); // Node applies it once the socket has connected
+  let wrote = false;
+  const watchWrites = () => {
+    const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+    socket.write = function (this: Socket, ...args: unknown[]): boolean {
+      if (!wrote) {
+        wrote = true;
+        if (!opensSession(args[0])) {
+          socket.destroy(staleWrite('its first bytes were left over from a closed session'));
+          return false;
+        }
+      }
+      return write(...args);
+    };
+  };
+  // (With sslnegotiation=direct the driver hands the socket to TLS at once and removes every
+  // listener, this one too: TLS's own writes do not pass through `write`.)
+  socket.once('connect', () =>
+    setImmediate(() => {
+      if (!wrote && !socket.destroyed) socket.destroy(staleWrite('nothing was written to it'));
+    }),
+  );
   queueMicrotask(() => {
     try {
       if (options.path) socket.connect(options.path);
       else socket.connect(options.port[0] ?? 5432, options.host[0]!);
+      // After connect(), which puts Socket.prototype.write back on the socket.
+      watchWrites();
     } catch (err) {
       socket.destroy(err as Error); // emitted on a later tick, to the driver's handlers
     }
   });
   return socket;
+}
+
+function staleWrite(why: string): Error {
+  return Object.assign(new Error(`postgres.js cannot write to this connection: ${why}`), {
+    code: STALE_WRITE,
+  });
+}
+
+// What a session's first message says (after its length): protocol 3.0 or 3.2 startup,
+// SSLRequest, CancelRequest, GSSENCRequest.
+const SESSION_OPENERS = new Set([196608, 196610, 80877103, 80877102, 80877104]);
+
+/** Whether `data` begins with the message a new session begins with. */
+function opensSession(data: unknown): boolean {
+  if (!(data instanceof Uint8Array) || data.length < 8) return false;
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const length = bytes.readInt32BE(0);
+  return length >= 8 && length <= bytes.length && SESSION_OPENERS.has(bytes.readInt32BE(4));
 }
 
 /** Whether the URL (or, without a host in it, PGHOST) names one host, as postgres.js reads them. */

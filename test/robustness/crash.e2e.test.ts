@@ -18,7 +18,7 @@ import { syntheticPersons } from '../../src/demo/synthetic-persons.js';
 import type { Person } from '../../src/person/person.js';
 import { renderExportLine, renderPerson } from '../../src/answer/answer.render.js';
 import type { StoreKind } from '../../src/store/database.js';
-import { freshDatabase, skipReason, STORE_KINDS } from '../support/stores.js';
+import { copyEmptyEmbeddedStore, freshDatabase, skipReason, STORE_KINDS } from '../support/stores.js';
 import {
   assertOk,
   devToken,
@@ -62,9 +62,11 @@ interface CliStore {
   cleanup(): Promise<void>;
 }
 
+/** A new store: a data directory with an empty store in it (copied), or a database of its own. */
 async function freshCliStore(kind: StoreKind, scratch: string): Promise<CliStore> {
   if (kind === 'embedded') {
     const dataDir = await mkdtemp(join(scratch, 'data-'));
+    await copyEmptyEmbeddedStore(dataDir);
     return {
       args: ['--data-dir', dataDir],
       written: () => Promise.resolve(sizeOf(dataDir)),

@@ -1,10 +1,11 @@
-// The store's own sockets to PostgreSQL (TCP_NODELAY, see socketWithoutDelay): connection errors
+// The store's own sockets to PostgreSQL (TCP_NODELAY, see driverSocket): connection errors
 // still reach the driver, so a refused connection is a StoreUnavailableError (503) every time and
-// never an uncaught 'error' event; and small writes after a COPY are not held back by Nagle's
-// algorithm (the driver's own sockets waited for the server's delayed ACK, about 40 ms, each time).
+// never an uncaught 'error' event; small writes after a COPY are not held back by Nagle's
+// algorithm (the driver's own sockets waited for the server's delayed ACK, about 40 ms, each time);
+// and a connection whose socket closed while postgres.js had a write pending serves again.
 
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { StoreUnavailableError } from '../../src/errors/errors.js';
 import type { Database } from '../../src/store/database.js';
@@ -129,3 +130,52 @@ describe('the store statements on PostgreSQL', { skip: await skipReason('postgre
     });
   });
 });
+
+/** This process's TCP sockets (Node keeps no public list of them). */
+function openSockets(): Socket[] {
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  return handles.filter((h): h is Socket => h instanceof Socket);
+}
+
+describe(
+  'a socket closed under a pending write, on PostgreSQL',
+  { skip: await skipReason('postgres') },
+  () => {
+    // One connection: the statements after the close need the connection whose socket closed.
+    const store = storeOnOneConnection();
+
+    // postgres.js keeps the statement it did not send: a short one is never sent, a long one (but
+    // below the 1 KB it sends at once) goes out ahead of the next session's startup message.
+    for (const [what, statement] of [
+      ['a short statement', 'select 1 as one'],
+      ['a statement of nearly 1 KB', `select 1 as one -- ${'x'.repeat(930)}`],
+    ] as const) {
+      it(`${what} pending: the next statements are answered, not left to the connect timeout`, async () => {
+        const [row] = await store.db.query<{ port: number }>('select inet_client_port() as port');
+        const socket = openSockets().find((s) => s.localPort === row!.port);
+        assert.ok(socket, `the store's socket (local port ${row!.port})`);
+        // postgres.js sends a statement from a setImmediate. Begun in the check phase, the send
+        // waits for the next turn of the event loop, and the socket's close (destroyed here) comes
+        // first, in this turn's close phase: the close finds the send pending.
+        const cut = await new Promise<unknown>((resolve) =>
+          setImmediate(() => {
+            resolve(
+              store.db.query(statement).then(
+                () => undefined,
+                (err: unknown) => err,
+              ),
+            );
+            socket.destroy();
+          }),
+        );
+        assert.ok(cut instanceof StoreUnavailableError, `the statement on the closed socket: ${String(cut)}`);
+        for (let i = 0; i < 3; i++) {
+          assert.deepEqual([...(await store.db.query('select $1::int8 as n', [i]))], [{ n: i }]);
+        }
+        await store.db.transaction(async (tx) => {
+          assert.deepEqual([...(await tx.query('select 2 as two'))], [{ two: 2 }]);
+        });
+      });
+    }
+  },
+);

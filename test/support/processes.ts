@@ -1,5 +1,8 @@
-// krr as real processes for the end-to-end tests (CLI, token service, crashes, outages):
-// `node --import tsx src/cli/bin.ts ...`, with only the command line deciding store, clock and URLs.
+// krr as real processes for the end-to-end tests (CLI, token service, crashes, outages), with only
+// the command line deciding store, clock and URLs: `node bin/krr.js ...`, the compiled CLI, when
+// the test runner (scripts/test.mjs) has brought dist/ up to date and says so in
+// KRR_TEST_CLI=dist; otherwise `node --import tsx src/cli/bin.ts ...`, which compiles the sources
+// in every process (a second or more of CPU each).
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -35,8 +38,15 @@ function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return env;
 }
 
+/** Node's arguments for `krr ARGS` (run from ROOT). */
+export function krrArgv(args: readonly string[]): string[] {
+  return process.env.KRR_TEST_CLI === 'dist'
+    ? ['bin/krr.js', ...args]
+    : ['--import', 'tsx', 'src/cli/bin.ts', ...args];
+}
+
 export function startKrr(args: readonly string[], env?: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], {
+  return spawn(process.execPath, krrArgv(args), {
     cwd: ROOT,
     env: childEnv(env),
     stdio: ['pipe', 'pipe', 'pipe'],
