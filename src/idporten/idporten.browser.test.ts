@@ -16,7 +16,7 @@ import { startServer } from '../cli/serve.command.js';
 import type { RunningServer } from '../cli/serve.command.js';
 import { loadConfig } from '../config/config.js';
 import { demoPersons } from '../demo/demo-data.js';
-import { freshStoreConfig, skipReason, STORE_KINDS } from '../test-support/stores.js';
+import { copyEmptyEmbeddedStore, freshStoreConfig, skipReason, STORE_KINDS } from '../test-support/stores.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
@@ -70,6 +70,8 @@ for (const kind of STORE_KINDS) {
         const port = await freePort();
         const store = await freshStoreConfig(kind);
         cleanupStore = store.cleanup;
+        // An empty store, copied rather than made by the server (see copyEmptyEmbeddedStore).
+        if (store.config.kind === 'embedded') await copyEmptyEmbeddedStore(store.config.dataDir);
         const config = {
           ...loadConfig({ dev: true, host: '127.0.0.1', port, logLevel: 'silent' }, {}),
           store: store.config,

@@ -17,7 +17,7 @@ import { demoPersons } from '../demo/demo-data.js';
 import { freePort } from './free-port.js';
 import { loadSigningKey, MaskinportenClient } from '../sync/maskinporten.client.js';
 import { assertOk, exited, krr, sleep, startKrr } from '../test-support/processes.js';
-import { freshDatabase, skipReason, STORE_KINDS } from '../test-support/stores.js';
+import { copyEmptyEmbeddedStore, freshDatabase, skipReason, STORE_KINDS } from '../test-support/stores.js';
 import { makeBusinessCertificate } from './test-certificates.js';
 
 const SCOPES = 'krr:global/kontaktinformasjon.read krr:global/digitalpost.read';
@@ -33,6 +33,8 @@ for (const kind of STORE_KINDS) {
     before(async () => {
       scratch = await mkdtemp(join(tmpdir(), 'krr-mp-e2e-'));
       if (kind === 'embedded') {
+        // An empty store, copied rather than made by the first command (see copyEmptyEmbeddedStore).
+        await copyEmptyEmbeddedStore(join(scratch, 'data'));
         storeArgs = ['--data-dir', join(scratch, 'data')];
       } else {
         const db = await freshDatabase('krr_mp_e2e');
