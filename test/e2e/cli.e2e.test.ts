@@ -14,7 +14,7 @@ import { DEMO_DIGIPOST_CERTIFICATE } from '../../src/demo/demo-certificates.js';
 import { makeIdentifier } from '../../src/identifier/identifier.generate.js';
 import type { StoreKind } from '../../src/store/database.js';
 import { assertOk, exited, freePort, krr, sleep, startKrr } from '../support/processes.js';
-import { freshDatabase, skipReason, STORE_KINDS } from '../support/stores.js';
+import { copyEmptyEmbeddedStore, freshDatabase, skipReason, STORE_KINDS } from '../support/stores.js';
 
 const CERT = DEMO_DIGIPOST_CERTIFICATE;
 
@@ -108,9 +108,14 @@ interface CliStore {
   cleanup: () => Promise<void>;
 }
 
-async function freshCliStore(kind: StoreKind, scratch: string): Promise<CliStore> {
+/**
+ * `created`: the data directory holds an empty store already (copied; see copyEmptyEmbeddedStore),
+ * as the first command on a new directory leaves it; otherwise the first command creates it.
+ */
+async function freshCliStore(kind: StoreKind, scratch: string, created = false): Promise<CliStore> {
   if (kind === 'embedded') {
     const dataDir = await mkdtemp(join(scratch, 'data-'));
+    if (created) await copyEmptyEmbeddedStore(dataDir);
     return {
       args: ['--data-dir', dataDir],
       dataDir,
@@ -127,8 +132,8 @@ for (const kind of STORE_KINDS) {
     let scratch = '';
     const stores: CliStore[] = [];
     const servers: ChildProcess[] = [];
-    const fresh = async () => {
-      const store = await freshCliStore(kind, scratch);
+    const fresh = async (created = false) => {
+      const store = await freshCliStore(kind, scratch, created);
       stores.push(store);
       return store;
     };
@@ -155,10 +160,11 @@ for (const kind of STORE_KINDS) {
       await rm(scratch, { recursive: true, force: true });
     });
 
-    // Three chains run side by side (each store's first command creates it, which takes seconds on
-    // the embedded store): the checker's store, a store fed through `import -`, and the round trip.
+    // Three chains run side by side: the checker's store, whose first command creates it (which
+    // takes seconds on the embedded store), a store fed through `import -`, and the round trip. The
+    // last two start with the empty store already made: the first chain shows the creation.
     it('import: a bad line 3 writes nothing, then FILE, `-` and bare stdin; export round-trips', async () => {
-      const [mainStore, dashStore, copyStore] = await Promise.all([fresh(), fresh(), fresh()]);
+      const [mainStore, dashStore, copyStore] = await Promise.all([fresh(), fresh(true), fresh(true)]);
       main = mainStore;
 
       const checkerChain = async () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../../src/cli/serve.command.js';
 import { loadConfig } from '../../src/config/config.js';
-import { freshDatabase, skipReason, STORE_KINDS } from '../support/stores.js';
+import { copyEmptyEmbeddedStore, freshDatabase, skipReason, STORE_KINDS } from '../support/stores.js';
 import { devIdentityForToken, recordedDevIdentity } from '../../src/maskinporten/dev-identity.js';
 
 for (const kind of STORE_KINDS) {
@@ -17,6 +17,8 @@ for (const kind of STORE_KINDS) {
       const dir = await mkdtemp(join(tmpdir(), 'krr-port0-'));
       const database = kind === 'postgres' ? await freshDatabase('krr_port0') : undefined;
       const store = database ? { database: database.url } : { dataDir: join(dir, 'data') };
+      // An empty store, copied rather than made by the server (see copyEmptyEmbeddedStore).
+      if (!database) await copyEmptyEmbeddedStore(join(dir, 'data'));
       try {
         const config = loadConfig({ dev: true, port: 0, logLevel: 'silent', ...store }, {});
         const server = await startServer(config, { demo: false });

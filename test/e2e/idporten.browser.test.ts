@@ -16,7 +16,7 @@ import { startServer } from '../../src/cli/serve.command.js';
 import type { RunningServer } from '../../src/cli/serve.command.js';
 import { loadConfig } from '../../src/config/config.js';
 import { demoPersons } from '../../src/demo/demo-data.js';
-import { freshStoreConfig, skipReason, STORE_KINDS } from '../support/stores.js';
+import { copyEmptyEmbeddedStore, freshStoreConfig, skipReason, STORE_KINDS } from '../support/stores.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
@@ -70,6 +70,8 @@ for (const kind of STORE_KINDS) {
         const port = await freePort();
         const store = await freshStoreConfig(kind);
         cleanupStore = store.cleanup;
+        // An empty store, copied rather than made by the server (see copyEmptyEmbeddedStore).
+        if (store.config.kind === 'embedded') await copyEmptyEmbeddedStore(store.config.dataDir);
         const config = {
           ...loadConfig({ dev: true, host: '127.0.0.1', port, logLevel: 'silent' }, {}),
           store: store.config,

@@ -19,7 +19,7 @@ import { demoPersons } from '../../src/demo/demo-data.js';
 import { freePort } from '../../src/maskinporten/free-port.js';
 import { loadSigningKey, MaskinportenClient } from '../../src/sync/maskinporten.client.js';
 import { assertOk, exited, krr, sleep, startKrr } from '../support/processes.js';
-import { freshDatabase, skipReason, STORE_KINDS } from '../support/stores.js';
+import { copyEmptyEmbeddedStore, freshDatabase, skipReason, STORE_KINDS } from '../support/stores.js';
 import { makeBusinessCertificate, makeCa } from '../support/test-certificates.js';
 import type { TestCertificate } from '../support/test-certificates.js';
 
@@ -38,6 +38,8 @@ for (const kind of STORE_KINDS) {
     before(async () => {
       scratch = await mkdtemp(join(tmpdir(), 'krr-mp-e2e-'));
       if (kind === 'embedded') {
+        // An empty store, copied rather than made by the first command (see copyEmptyEmbeddedStore).
+        await copyEmptyEmbeddedStore(join(scratch, 'data'));
         storeArgs = ['--data-dir', join(scratch, 'data')];
       } else {
         const db = await freshDatabase('krr_mp_e2e');

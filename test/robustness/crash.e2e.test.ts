@@ -7,7 +7,7 @@
 //   latest state, and agrees with the export.
 
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +53,20 @@ function sizeOf(dir: string): number {
     }
   }
   return total;
+}
+
+let big: Promise<string> | undefined;
+
+/** The large import file (BIG persons, 140 MB by default): the same for both stores, written once. */
+function bigImportFile(): Promise<string> {
+  big ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'krr-crash-big-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'big.jsonl');
+    await writeFile(file, jsonl(syntheticPersons(BIG, { seed: 2 })));
+    return file;
+  })();
+  return big;
 }
 
 interface CliStore {
@@ -120,8 +134,7 @@ for (const kind of STORE_KINDS) {
       assertOk(await krr(['import', baseFile, ...store.args]), 'the first import');
       const before_ = await krr(['export', ...store.args]);
       assertOk(before_, 'export before');
-      const bigFile = join(scratch, `big-${kind}.jsonl`);
-      await writeFile(bigFile, jsonl(syntheticPersons(BIG, { seed: 2 })));
+      const bigFile = await bigImportFile();
 
       const sizeBefore = await store.written();
       const child = startKrr(['import', bigFile, ...store.args]);
