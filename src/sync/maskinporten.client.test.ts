@@ -44,6 +44,8 @@ class TokenServer {
   failWith: { status: number; body: unknown } | undefined;
   /** Publish only /.well-known/openid-configuration. */
   openIdOnly = false;
+  /** When set, every answer is a 307 to this base URL (path kept). */
+  redirectTo: string | undefined;
   metadataRequests: string[] = [];
   tokenRequests: TokenRequest[] = [];
   private seenJti = new Set<string>();
@@ -65,6 +67,7 @@ class TokenServer {
     this.expiresIn = 120;
     this.failWith = undefined;
     this.openIdOnly = false;
+    this.redirectTo = undefined;
     this.metadataRequests = [];
     this.tokenRequests = [];
   }
@@ -76,6 +79,10 @@ class TokenServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = req.url ?? '';
+    if (this.redirectTo !== undefined) {
+      res.writeHead(307, { location: `${this.redirectTo}${path}` });
+      return void res.end();
+    }
     if (req.method === 'GET' && path.startsWith('/.well-known/')) {
       this.metadataRequests.push(path);
       const oauth = path === '/.well-known/oauth-authorization-server';
@@ -337,6 +344,28 @@ describe('MaskinportenClient (JWT-bearer grant against a real token server)', ()
     assert.ok(down instanceof MaskinportenError);
     assert.equal(down.retryable, true);
     assert.match(down.message, /cannot fetch Maskinporten's metadata/);
+  });
+
+  it('follows no redirect: neither the metadata nor the assertion reaches another server', async () => {
+    const elsewhere = new TokenServer();
+    await elsewhere.start();
+    elsewhere.jwks = mp.jwks;
+    try {
+      // The metadata redirects.
+      mp.redirectTo = elsewhere.base;
+      await assert.rejects(client().token(), (e: unknown) => e instanceof MaskinportenError);
+      assert.deepEqual(elsewhere.metadataRequests, []);
+      // The metadata is genuine, the token endpoint redirects (307 would resend the form).
+      const c = client();
+      mp.redirectTo = undefined;
+      await c.token();
+      c.invalidate();
+      mp.redirectTo = elsewhere.base;
+      await assert.rejects(c.token(), (e: unknown) => e instanceof MaskinportenError);
+      assert.deepEqual(elsewhere.tokenRequests, []);
+    } finally {
+      await elsewhere.stop();
+    }
   });
 
   it('a failed discovery is tried again on the next call', async () => {

@@ -214,6 +214,8 @@ export class MaskinportenClient implements TokenProvider {
       try {
         res = await this.fetchFn(url, {
           headers: { accept: 'application/json' },
+          // A redirect would name another server's token endpoint: reported, not followed.
+          redirect: 'manual',
           signal: AbortSignal.timeout(this.timeoutMs),
         });
       } catch (err) {
@@ -286,6 +288,8 @@ export class MaskinportenClient implements TokenProvider {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body: new URLSearchParams({ grant_type: JWT_BEARER, assertion }).toString(),
+        // A redirect (307/308 keeps the body) would carry the signed assertion elsewhere.
+        redirect: 'manual',
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
