@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
+import { copyEmptyEmbeddedStore } from '../../test/support/stores.js';
 import { main } from './main.js';
 import { printable } from './printable.js';
 
@@ -49,6 +50,9 @@ describe('krr import: field names with terminal escapes', () => {
     const file = join(dir, 'persons.jsonl');
     const evil = '\u001b[2J\u001b[H\u0007fake: all good\r';
     await writeFile(file, `${JSON.stringify({ personidentifikator: pid, status: 'AKTIV', [evil]: 1 })}\n`);
+    // Empty stores copied, not made (initdb is the slow part of a new embedded store).
+    await copyEmptyEmbeddedStore(join(dir, 'a'));
+    await copyEmptyEmbeddedStore(join(dir, 'b'));
     const ok = await run(['import', file, '--data-dir', join(dir, 'a')]);
     assert.equal(ok.code, 0, ok.err);
     assert.match(ok.err, /\\u\{1b\}\[2J\\u\{1b\}\[H\\u\{7\}fake: all good\\u\{d\}/);
