@@ -77,17 +77,20 @@ describe('the store sockets on PostgreSQL', { skip: await skipReason('postgres')
   it('a statement right after a COPY does not wait for a delayed ACK', async () => {
     const rounds = 40;
     const row = Buffer.from('x'.repeat(70_000) + '\n'); // more than a loopback segment
-    const started = performance.now();
+    const times: number[] = [];
     await store.db.transaction(async (tx) => {
       await tx.query('create temporary table copied (t text) on commit drop');
       for (let i = 0; i < rounds; i++) {
+        const started = performance.now();
         await tx.copyFrom('copied (t)', row, 'text');
         await tx.query('select 1');
+        times.push(performance.now() - started);
       }
     });
-    const perRound = (performance.now() - started) / rounds;
-    // With Nagle's algorithm on, each round waited about 40 ms for the server's delayed ACK.
-    assert.ok(perRound < 20, `${perRound.toFixed(1)} ms per COPY and statement`);
+    // With Nagle's algorithm on, every round waited about 40 ms for the server's delayed ACK. The
+    // median, not the mean: on a busy 2-core machine a few rounds wait for the CPU, not the ACK.
+    const median = times.sort((a, b) => a - b)[Math.floor(rounds / 2)]!;
+    assert.ok(median < 20, `${median.toFixed(1)} ms per COPY and statement (median)`);
   });
 });
 
