@@ -9,6 +9,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist/**',
+      '.test-build/**',
       'node_modules/**',
       'bin/**',
       'scripts/**',

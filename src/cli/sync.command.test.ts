@@ -12,17 +12,14 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createLocalJWKSet, exportJWK, exportPKCS8, generateKeyPair, jwtVerify } from 'jose';
 import { main } from './main.js';
 import type { StoreKind } from '../store/database.js';
 import { FakeFeed, FIRST_ID, persons, SOURCE_TOKEN } from '../../test/support/fake-feed.js';
-import { krrArgv } from '../../test/support/processes.js';
+import { krrArgv, ROOT } from '../../test/support/processes.js';
 import { copyEmptyEmbeddedStore, freshDatabase, skipReason, STORE_KINDS } from '../../test/support/stores.js';
 import { DEFAULT_SYNC_SCOPES } from '../sync/maskinporten.client.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 interface Run {
   readonly code: number | null;

@@ -1,17 +1,29 @@
 // krr as real processes for the end-to-end tests (CLI, token service, crashes, outages), with only
-// the command line deciding store, clock and URLs: `node bin/krr.js ...`, the compiled CLI, when
-// the test runner (scripts/test.mjs) has brought dist/ up to date and says so in
-// KRR_TEST_CLI=dist; otherwise `node --import tsx src/cli/bin.ts ...`, which compiles the sources
-// in every process (a second or more of CPU each).
+// the command line deciding store, clock and URLs. The test runner (scripts/test.mjs) runs the
+// tests compiled, and then the CLI is the compiled copy beside them (`.test-build/src/cli/bin.js`);
+// a test file run from its sources with tsx starts `node --import tsx src/cli/bin.ts ...`, which
+// compiles the sources in every process (a second or more of CPU each).
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const HERE = dirname(fileURLToPath(import.meta.url));
+const COMPILED = import.meta.url.endsWith('.js');
+
+/** The repository: the nearest folder above this file that holds package.json. */
+function repositoryRoot(): string {
+  for (let dir = HERE; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${HERE}`);
+  }
+}
+
+export const ROOT = repositoryRoot();
 // Generous: a new embedded store costs seconds of CPU, and CI runs two test files at once on two cores.
 export const PROCESS_TIMEOUT_MS = 120_000;
 
@@ -38,10 +50,10 @@ function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Node's arguments for `krr ARGS` (run from ROOT). */
+/** Node's arguments for `krr ARGS` (run from ROOT): the CLI compiled with this file, or its sources. */
 export function krrArgv(args: readonly string[]): string[] {
-  return process.env.KRR_TEST_CLI === 'dist'
-    ? ['bin/krr.js', ...args]
+  return COMPILED
+    ? [resolve(HERE, '../../src/cli/bin.js'), ...args]
     : ['--import', 'tsx', 'src/cli/bin.ts', ...args];
 }
 
