@@ -26,7 +26,6 @@ import { idportenIssuerAt } from '../idporten/idporten-issuer.js';
 import { mintIdportenAccessToken } from '../idporten/idporten.tokens.js';
 import { checkPersonIdentifier } from '../identifier/identifier.js';
 import { personRules, withStore } from './runtime.js';
-import { startServer, startupBanner } from './serve.command.js';
 import { printable } from './printable.js';
 
 function storeOptions(cmd: Command): Command {
@@ -85,6 +84,9 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
     .addOption(new Option('--log-level <level>', 'log level (or KRR_LOG_LEVEL)'))
     .action(async (opts: ServeOptions) => {
       const cfg = config(opts);
+      // Loaded here, not at the top: the server (fastify, the routes, the dev issuers) is most of the
+      // CLI's code, and every other command would load it for nothing (a third of a second each).
+      const { startServer, startupBanner } = await import('./serve.command.js');
       const server = await startServer(cfg, { demo: Boolean(opts.demo) });
       out.write(startupBanner(cfg, server, Boolean(opts.demo)));
       await new Promise<void>((resolve) => {
