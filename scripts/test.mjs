@@ -149,10 +149,9 @@ if (
   env.KRR_TEST_EMBEDDED_TEMPLATE = template;
 }
 
-const concurrency = process.env.KRR_TEST_CONCURRENCY ?? '2';
 const runner = spawn(
   process.execPath,
-  ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, ...files.map(compiledPath)],
+  ['--enable-source-maps', 'scripts/run-test-files.mjs', ...files.map(compiledPath)],
   { stdio: 'inherit', env },
 );
 // Ctrl-C reaches the runner too (one process group); the scratch directory is removed once it ends.
