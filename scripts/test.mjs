@@ -15,7 +15,7 @@
 // - for a run of several files, an empty embedded store is made once, and every test's new
 //   embedded store is a copy of it (KRR_TEST_EMBEDDED_TEMPLATE, see test/support/stores.ts).
 // KRR_TEST_STORES=postgres|embedded|both (default both) chooses the stores whose tests run;
-// KRR_TEST_CONCURRENCY how many test files run at once (default 2).
+// KRR_TEST_CONCURRENCY how many test files run at once (default 3).
 import { spawn, spawnSync } from 'node:child_process';
 import {
   accessSync,
