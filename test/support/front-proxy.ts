@@ -36,7 +36,10 @@ export class FrontProxy {
   maxInFlight = 0;
   /** Consulted for each request (after it is recorded); undefined forwards it. */
   rule: ((seen: Seen, index: number) => Rule | undefined) | undefined;
-  /** Requests to this path are held until this many are in flight together (or 10 s pass). */
+  /**
+   * The first requests to this path are held until this many are in flight together (or 10 s
+   * pass); then the gate is open for good.
+   */
   gate: { path: string; together: number } | undefined;
   private waiting: (() => void)[] = [];
   private server: Server | undefined;
@@ -114,6 +117,7 @@ export class FrontProxy {
     const gate = this.gate;
     if (!gate || gate.path !== path) return Promise.resolve();
     if (this.inFlight >= gate.together) {
+      this.gate = undefined;
       for (const release of this.waiting.splice(0)) release();
       return Promise.resolve();
     }

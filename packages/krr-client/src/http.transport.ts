@@ -3,7 +3,7 @@
 // or 503 with `Retry-After` waits as long as it says. Redirects are not followed: a redirect would
 // carry the bearer token or the signed assertion to another server.
 
-import { KrrNetworkError, KrrTimeoutError } from './krr.errors.js';
+import { KrrNetworkError, KrrProtocolError, KrrTimeoutError } from './krr.errors.js';
 
 export interface TransportOptions {
   readonly fetch: typeof fetch;
@@ -77,6 +77,37 @@ export function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise
   });
 }
 
+/**
+ * A bound on an answer's size, far above any KRR answer (a full feed page or a batch of 1000 persons
+ * with certificates is a few MB): a server that sends without end does not fill the memory.
+ */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+
+class AnswerTooLarge extends Error {}
+
+/** The body as text; AnswerTooLarge (the exchange aborted) once it passes `maxBytes`. */
+async function readBounded(res: Response, maxBytes: number, controller: AbortController): Promise<string> {
+  if (!res.body) return '';
+  if (Number(res.headers.get('content-length')) > maxBytes) {
+    controller.abort();
+    throw new AnswerTooLarge();
+  }
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      controller.abort();
+      throw new AnswerTooLarge();
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}
+
 export class Transport {
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
@@ -104,9 +135,10 @@ export class Transport {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const res = await this.options.fetch(url, { ...init, redirect: 'manual', signal: controller.signal });
-      const text = await res.text();
+      const text = await readBounded(res, MAX_ANSWER_BYTES, controller);
       return { status: res.status, headers: res.headers, text };
     } catch (err) {
+      if (err instanceof AnswerTooLarge) throw new KrrProtocolError(`is larger than ${MAX_ANSWER_BYTES} bytes`, operation);
       if (signal?.aborted) throw signal.reason;
       if (timedOut) throw new KrrTimeoutError(operation, this.options.timeoutMs);
       throw new KrrNetworkError(operation, err);
