@@ -19,7 +19,9 @@ function parseOne(input: CertificateInput, what: string): X509Certificate[] {
     }
     return [new X509Certificate(Buffer.from(input.replace(/\s+/g, ''), 'base64'))];
   } catch {
-    throw new KrrConfigError(`${what}: a certificate that cannot be read (give PEM, base64 DER or DER bytes)`);
+    throw new KrrConfigError(
+      `${what}: a certificate that cannot be read (give PEM, base64 DER or DER bytes)`,
+    );
   }
 }
 

@@ -138,7 +138,8 @@ export class Transport {
       const text = await readBounded(res, MAX_ANSWER_BYTES, controller);
       return { status: res.status, headers: res.headers, text };
     } catch (err) {
-      if (err instanceof AnswerTooLarge) throw new KrrProtocolError(`is larger than ${MAX_ANSWER_BYTES} bytes`, operation);
+      if (err instanceof AnswerTooLarge)
+        throw new KrrProtocolError(`is larger than ${MAX_ANSWER_BYTES} bytes`, operation);
       if (signal?.aborted) throw signal.reason;
       if (timedOut) throw new KrrTimeoutError(operation, this.options.timeoutMs);
       throw new KrrNetworkError(operation, err);

@@ -42,7 +42,11 @@ import type { TestCertificate } from '../../../test/support/test-certificates.js
 
 const ORGNO = '991825827';
 const PRINT_ORGNO = '974760673';
-const SCOPES = ['krr:global/kontaktinformasjon.read', 'krr:global/digitalpost.read', 'krr:global/hentendring.read'];
+const SCOPES = [
+  'krr:global/kontaktinformasjon.read',
+  'krr:global/digitalpost.read',
+  'krr:global/hentendring.read',
+];
 /**
  * Tokens from the dev token service live 8 s here, so that a client renews one within a test (at
  * half its life, 4 s) and keeps it across the other tests' few lookups.
@@ -122,13 +126,16 @@ describe('krr-client against krr serve --dev (embedded)', () => {
 
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    server = startKrr(['serve', '--dev', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port)], {
-      KRR_TOKEN_EXPIRES_IN: String(TOKEN_LIFETIME_SECONDS),
-    });
+    server = startKrr(
+      ['serve', '--dev', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port)],
+      {
+        KRR_TOKEN_EXPIRES_IN: String(TOKEN_LIFETIME_SECONDS),
+      },
+    );
     let out = '';
     server.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
     server.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s));
-    for (const deadline = Date.now() + 60_000; ; ) {
+    for (const deadline = Date.now() + 60_000; ;) {
       assert.ok(server.exitCode === null, `serve exited early: ${out}`);
       const status = await fetch(`${base}/health/ready`).then(
         (r) => r.status,
@@ -155,7 +162,11 @@ describe('krr-client against krr serve --dev (embedded)', () => {
     proxy.gate = { path: LOOKUP, together: 2 };
     const client = viaProxy({ concurrency: 2 });
     // Shuffled, with repeats: the client sorts and asks each identifier once.
-    const asked = [...unregistered, ...registered.map((p) => p.personidentifikator).reverse(), unregistered[0]!];
+    const asked = [
+      ...unregistered,
+      ...registered.map((p) => p.personidentifikator).reverse(),
+      unregistered[0]!,
+    ];
     asked.push(registered[7]!.personidentifikator);
 
     const { personer, signedAnswers } = await client.lookup(asked);
@@ -170,7 +181,9 @@ describe('krr-client against krr serve --dev (embedded)', () => {
     assert.ok(active, 'contact data with its dates');
     assert.ok(parseKrrTimestamp(active.kontaktinformasjon!.epostadresse_oppdatert!) instanceof Date);
 
-    const batches = proxy.to(LOOKUP).map((s) => (JSON.parse(s.body) as { personidentifikatorer: string[] }).personidentifikatorer);
+    const batches = proxy
+      .to(LOOKUP)
+      .map((s) => (JSON.parse(s.body) as { personidentifikatorer: string[] }).personidentifikatorer);
     assert.deepEqual(
       batches.map((b) => b.length).sort((a, b) => b - a),
       [1000, 1000, 600],
@@ -183,7 +196,10 @@ describe('krr-client against krr serve --dev (embedded)', () => {
 
   it('includeUnregistered answers every identifier, IKKE_REGISTRERT ones included, in order', async () => {
     const client = createKrrClient({ baseUrl: base, auth: () => lookupToken });
-    const asked = [...registered.slice(0, 1200).map((p) => p.personidentifikator), ...unregistered.slice(0, 40)];
+    const asked = [
+      ...registered.slice(0, 1200).map((p) => p.personidentifikator),
+      ...unregistered.slice(0, 40),
+    ];
     const { personer } = await client.lookup(asked, { includeUnregistered: true });
     const expected = [...asked].sort();
     assert.deepEqual(
@@ -203,7 +219,10 @@ describe('krr-client against krr serve --dev (embedded)', () => {
     // The merged answer holds each person as a lookup of that person alone answers them.
     const one = registered.find((p) => p.status === 'AKTIV')!.personidentifikator;
     const alone = await client.lookup([one]);
-    assert.deepEqual(alone.personer[0], personer.find((p) => p.personidentifikator === one));
+    assert.deepEqual(
+      alone.personer[0],
+      personer.find((p) => p.personidentifikator === one),
+    );
     // informasjonsbehov narrows the groups.
     const narrowed = await client.lookup([one], { informasjonsbehov: ['Person'] });
     assert.equal(narrowed.personer[0]!.kontaktinformasjon, undefined);
@@ -211,7 +230,7 @@ describe('krr-client against krr serve --dev (embedded)', () => {
     assert.deepEqual(await client.lookup([]), { personer: [], signedAnswers: [] });
   });
 
-  it('a 422 names the position in the caller\'s list and no identifier', async () => {
+  it("a 422 names the position in the caller's list and no identifier", async () => {
     const client = createKrrClient({ baseUrl: base, auth: () => lookupToken });
     const asked = registered.slice(0, 1500).map((p) => p.personidentifikator);
     // A registered identifier with another last digit: its check digit is wrong.
@@ -244,7 +263,10 @@ describe('krr-client against krr serve --dev (embedded)', () => {
       for (const p of page.list) seen.set(p.personidentifikator, p);
       from = page.tilEndringsId;
     }
-    assert.deepEqual([...seen.keys()].sort(), registered.map((p) => p.personidentifikator));
+    assert.deepEqual(
+      [...seen.keys()].sort(),
+      registered.map((p) => p.personidentifikator),
+    );
     const withMail = [...seen.values()].find((p) => p.kontaktinformasjon?.epostadresse);
     assert.ok(withMail?.kontaktinformasjon?.epostadresse_duplisert, 'the feed carries the duplicate flags');
 
@@ -267,18 +289,27 @@ describe('krr-client against krr serve --dev (embedded)', () => {
     const signed = await trusting.lookup(asked);
     assert.equal(signed.personer.length, 1100);
     assert.equal(signed.signedAnswers.length, 2, 'one signed answer per batch');
-    assert.deepEqual(kept, signed.signedAnswers.map((a) => a.jws));
+    assert.deepEqual(
+      kept,
+      signed.signedAnswers.map((a) => a.jws),
+    );
     for (const a of signed.signedAnswers) assert.equal(a.certificate, trustedCertificate);
     const plain = await createKrrClient({ baseUrl: base, auth: () => lookupToken }).lookup(asked);
     assert.deepEqual(signed.personer, plain.personer, 'the signed payload is the answer');
 
     // PEM text is trusted as well as base64 DER.
     const pem = `-----BEGIN CERTIFICATE-----\n${trustedCertificate.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
-    await createKrrClient({ baseUrl: base, auth: () => lookupToken, signedAnswers: { trust: [pem] } }).lookup(asked.slice(0, 3));
+    await createKrrClient({ baseUrl: base, auth: () => lookupToken, signedAnswers: { trust: [pem] } }).lookup(
+      asked.slice(0, 3),
+    );
 
     // A certificate the caller does not trust: refused, though the answer verifies with its own x5c.
     const stranger = await makeBusinessCertificate({ commonName: 'Someone else' });
-    const wary = createKrrClient({ baseUrl: base, auth: () => lookupToken, signedAnswers: { trust: stranger.pem } });
+    const wary = createKrrClient({
+      baseUrl: base,
+      auth: () => lookupToken,
+      signedAnswers: { trust: stranger.pem },
+    });
     const refused = await wary.lookup(asked.slice(0, 5)).then(
       () => assert.fail('an untrusted signer is refused'),
       (e: unknown) => e,
@@ -292,7 +323,9 @@ describe('krr-client against krr serve --dev (embedded)', () => {
       seen.path === LOOKUP
         ? {
             replace: async (f) => {
-              const payload = JSON.stringify({ personer: [{ personidentifikator: asked[0], reservasjon: 'JA', status: 'AKTIV' }] });
+              const payload = JSON.stringify({
+                personer: [{ personidentifikator: asked[0], reservasjon: 'JA', status: 'AKTIV' }],
+              });
               const jws = await new CompactSign(new TextEncoder().encode(payload))
                 .setProtectedHeader({ alg: 'RS256', x5c: [stranger.der] })
                 .sign(stranger.key);
@@ -315,8 +348,20 @@ describe('krr-client against krr serve --dev (embedded)', () => {
 
     // A server that answers plain JSON when a signed answer was asked for.
     proxy.rule = (seen) =>
-      seen.path === LOOKUP ? { replace: (f) => ({ ...f, headers: { 'content-type': 'application/json' }, body: '{"personer":[]}' }) } : undefined;
-    const unsigned = await createKrrClient({ baseUrl: proxy.base, auth: () => lookupToken, signedAnswers: { trust: trustedCertificate } })
+      seen.path === LOOKUP
+        ? {
+            replace: (f) => ({
+              ...f,
+              headers: { 'content-type': 'application/json' },
+              body: '{"personer":[]}',
+            }),
+          }
+        : undefined;
+    const unsigned = await createKrrClient({
+      baseUrl: proxy.base,
+      auth: () => lookupToken,
+      signedAnswers: { trust: trustedCertificate },
+    })
       .lookup(asked.slice(0, 1))
       .then(
         () => assert.fail('an unsigned answer is refused'),
@@ -328,7 +373,15 @@ describe('krr-client against krr serve --dev (embedded)', () => {
 
   it('person() with an ID-porten token, signed and verified; printCertificate() without a token', async () => {
     const me = registered.find((p) => p.status === 'AKTIV')!;
-    const minted = await krr(['token', '--data-dir', dataDir, '--pid', me.personidentifikator, '--scope', 'krr:user/kontaktinformasjon.read']);
+    const minted = await krr([
+      'token',
+      '--data-dir',
+      dataDir,
+      '--pid',
+      me.personidentifikator,
+      '--scope',
+      'krr:user/kontaktinformasjon.read',
+    ]);
     assertOk(minted, 'krr token --pid');
     const idportenToken = minted.stdout.trimEnd().split('\n').at(-1)!;
     const citizen = createKrrClient({
@@ -376,7 +429,11 @@ describe('krr-client against krr serve --dev (embedded)', () => {
 
     // Past the retries: the last answer, typed, with the contract's error body.
     proxy.reset();
-    const body = { errors: [{ id: 'e1', status: '503', title: 'Service Unavailable', detail: 'the store cannot be reached' }] };
+    const body = {
+      errors: [
+        { id: 'e1', status: '503', title: 'Service Unavailable', detail: 'the store cannot be reached' },
+      ],
+    };
     proxy.rule = () => ({ answer: 503, body: JSON.stringify(body) });
     const gaveUp = await client.lookup(one).then(
       () => assert.fail('503 for ever'),
@@ -393,8 +450,14 @@ describe('krr-client against krr serve --dev (embedded)', () => {
 
     for (const status of [400, 403, 404]) {
       proxy.reset();
-      proxy.rule = () => ({ answer: status, body: JSON.stringify({ errors: [{ status: String(status), detail: 'no' }] }) });
-      await assert.rejects(client.lookup(one), (e: unknown) => e instanceof KrrHttpError && e.status === status);
+      proxy.rule = () => ({
+        answer: status,
+        body: JSON.stringify({ errors: [{ status: String(status), detail: 'no' }] }),
+      });
+      await assert.rejects(
+        client.lookup(one),
+        (e: unknown) => e instanceof KrrHttpError && e.status === status,
+      );
       assert.equal(proxy.to(LOOKUP).length, 1, `${status} is not tried again`);
     }
   });
@@ -459,18 +522,30 @@ describe('krr-client against krr serve --dev (embedded)', () => {
     // A token function that gives the same token again: no second try.
     proxy.reset();
     proxy.rule = (s) => (s.path === LOOKUP ? { answer: 401 } : undefined);
-    await assert.rejects(viaProxy({ auth: () => lookupToken }).lookup(one), (e: unknown) => e instanceof KrrHttpError && e.status === 401);
+    await assert.rejects(
+      viaProxy({ auth: () => lookupToken }).lookup(one),
+      (e: unknown) => e instanceof KrrHttpError && e.status === 401,
+    );
     assert.equal(proxy.to(LOOKUP).length, 1);
 
     // The same key as PEM with its kid, through metadata discovery at the issuer.
     const pem = clientKey.export({ type: 'pkcs1', format: 'pem' }) as string;
-    const pemClient = createKrrClient({ baseUrl: base, auth: jwkAuth({ key: pem, kid: 'client-jwk-kid', tokenEndpoint: undefined }) });
+    const pemClient = createKrrClient({
+      baseUrl: base,
+      auth: jwkAuth({ key: pem, kid: 'client-jwk-kid', tokenEndpoint: undefined }),
+    });
     assert.equal((await pemClient.lookup(one)).personer.length, 1);
 
     // A business certificate in x5c.
     const x5cClient = createKrrClient({
       baseUrl: base,
-      auth: { issuer: `${base}/`, clientId: 'client-x5c', scopes: SCOPES.join(' '), key: certificateClient.key, certificateChain: certificateClient.pem },
+      auth: {
+        issuer: `${base}/`,
+        clientId: 'client-x5c',
+        scopes: SCOPES.join(' '),
+        key: certificateClient.key,
+        certificateChain: certificateClient.pem,
+      },
     });
     assert.equal((await x5cClient.lookup(one)).personer.length, 1);
 
@@ -494,11 +569,22 @@ describe('krr-client against krr serve --dev (embedded)', () => {
   it('refuses options it cannot use at once', () => {
     assert.throws(() => createKrrClient({ baseUrl: 'ftp://x', auth: () => 't' }), KrrConfigError);
     assert.throws(() => createKrrClient({ baseUrl: base, auth: () => 't', concurrency: 0 }), KrrConfigError);
-    assert.throws(() => createKrrClient({ baseUrl: base, auth: jwkAuth({ kid: undefined, key: clientKey }) }), /auth\.kid/);
     assert.throws(
-      () => createKrrClient({ baseUrl: base, auth: jwkAuth({ key: clientKey, certificateChain: certificateClient.pem }) }),
+      () => createKrrClient({ baseUrl: base, auth: jwkAuth({ kid: undefined, key: clientKey }) }),
+      /auth\.kid/,
+    );
+    assert.throws(
+      () =>
+        createKrrClient({
+          baseUrl: base,
+          auth: jwkAuth({ key: clientKey, certificateChain: certificateClient.pem }),
+        }),
       /not auth\.key's/,
     );
-    assert.throws(() => createKrrClient({ baseUrl: base, auth: () => 't', signedAnswers: { trust: 'not a certificate' } }), KrrConfigError);
+    assert.throws(
+      () =>
+        createKrrClient({ baseUrl: base, auth: () => 't', signedAnswers: { trust: 'not a certificate' } }),
+      KrrConfigError,
+    );
   });
 });

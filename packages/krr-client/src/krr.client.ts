@@ -11,7 +11,14 @@ import { retryAfterMs, Transport } from './http.transport.js';
 import type { Exchange } from './http.transport.js';
 import { functionTokenSource, isMaskinportenAuth, MaskinportenTokenSource } from './maskinporten.auth.js';
 import type { MaskinportenAuth, TokenFunction, TokenSource } from './maskinporten.auth.js';
-import type { ChangePage, ErrorBody, ErrorItem, Informasjonsbehov, Person, PrintCertificate } from './person.types.js';
+import type {
+  ChangePage,
+  ErrorBody,
+  ErrorItem,
+  Informasjonsbehov,
+  Person,
+  PrintCertificate,
+} from './person.types.js';
 import { AnswerVerifier } from './signed-answer.verify.js';
 
 /** At most this many identifiers in one request (Digdir's limit). */
@@ -114,7 +121,13 @@ interface Answer {
   readonly signed?: SignedAnswer;
 }
 
-function wholeNumber(value: number | undefined, fallback: number, min: number, max: number, what: string): number {
+function wholeNumber(
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  what: string,
+): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new KrrConfigError(`${what}: a whole number from ${min} to ${max}`);
@@ -129,12 +142,14 @@ function checkBaseUrl(value: unknown): string {
   } catch {
     throw new KrrConfigError('baseUrl: not a URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new KrrConfigError('baseUrl: an http(s) URL');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new KrrConfigError('baseUrl: an http(s) URL');
   if (url.search || url.hash) throw new KrrConfigError('baseUrl: no query or fragment');
   return url.href.replace(/\/+$/, '');
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const isPerson = (v: unknown): v is Person =>
   isObject(v) && typeof v.personidentifikator === 'string' && typeof v.status === 'string';
 const isWholeNumber = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -142,7 +157,8 @@ const isWholeNumber = (v: unknown): v is number => typeof v === 'number' && Numb
 function errorBodyOf(text: string): ErrorBody | undefined {
   try {
     const parsed: unknown = JSON.parse(text);
-    if (isObject(parsed) && Array.isArray(parsed.errors)) return { errors: parsed.errors.filter(isObject) as unknown as ErrorItem[] };
+    if (isObject(parsed) && Array.isArray(parsed.errors))
+      return { errors: parsed.errors.filter(isObject) as unknown as ErrorItem[] };
   } catch {
     // not the error body
   }
@@ -150,13 +166,19 @@ function errorBodyOf(text: string): ErrorBody | undefined {
 }
 
 /** The error body with each `/personidentifikatorer/<i>` pointing into the caller's list instead of the batch. */
-function pointingIntoCallersList(error: KrrHttpError, batch: readonly string[], firstIndex: ReadonlyMap<string, number>): KrrHttpError {
+function pointingIntoCallersList(
+  error: KrrHttpError,
+  batch: readonly string[],
+  firstIndex: ReadonlyMap<string, number>,
+): KrrHttpError {
   if (!error.body) return error;
   const errors = error.body.errors.map((item) => {
     const m = /^\/personidentifikatorer\/(\d+)(.*)$/.exec(item.source?.pointer ?? '');
     const id = m ? batch[Number(m[1])] : undefined;
     const at = id === undefined ? undefined : firstIndex.get(id);
-    return at === undefined ? item : { ...item, source: { ...item.source, pointer: `/personidentifikatorer/${at}${m![2]}` } };
+    return at === undefined
+      ? item
+      : { ...item, source: { ...item.source, pointer: `/personidentifikatorer/${at}${m![2]}` } };
   });
   return new KrrHttpError(error.status, error.operation, { errors }, error.retryAfterMs);
 }
@@ -186,7 +208,9 @@ class Client implements KrrClient {
       this.tokens = new MaskinportenTokenSource(options.auth, this.transport);
       this.maskinporten = true;
     } else {
-      throw new KrrConfigError('auth: a function that gives a token, or a Maskinporten client { issuer, clientId, scopes, key }');
+      throw new KrrConfigError(
+        'auth: a function that gives a token, or a Maskinporten client { issuer, clientId, scopes, key }',
+      );
     }
     if (options.signedAnswers !== undefined) {
       this.verifier = new AnswerVerifier(options.signedAnswers.trust);
@@ -264,7 +288,13 @@ class Client implements KrrClient {
       }
       personer.push(...json.personer);
     }
-    personer.sort((a, b) => (a.personidentifikator < b.personidentifikator ? -1 : a.personidentifikator > b.personidentifikator ? 1 : 0));
+    personer.sort((a, b) =>
+      a.personidentifikator < b.personidentifikator
+        ? -1
+        : a.personidentifikator > b.personidentifikator
+          ? 1
+          : 0,
+    );
     return {
       personer,
       signedAnswers: answers.flatMap((a) => (a.signed ? [a.signed] : [])),
@@ -308,13 +338,17 @@ class Client implements KrrClient {
         !isWholeNumber(json.tilEndringsId) ||
         !isWholeNumber(json.sisteEndringsId)
       ) {
-        throw new KrrProtocolError('is not a feed page {list, fraEndringsId, tilEndringsId, sisteEndringsId}', operation);
+        throw new KrrProtocolError(
+          'is not a feed page {list, fraEndringsId, tilEndringsId, sisteEndringsId}',
+          operation,
+        );
       }
       const page = json as unknown as ChangePage;
       yield page;
       if (page.list.length === 0 || page.tilEndringsId >= page.sisteEndringsId) return;
       // A page that does not move forward would be asked for again and again.
-      if (page.tilEndringsId <= from) throw new KrrProtocolError(`ends at or before the change id asked from`, operation);
+      if (page.tilEndringsId <= from)
+        throw new KrrProtocolError(`ends at or before the change id asked from`, operation);
       from = page.tilEndringsId;
     }
   }
@@ -327,10 +361,20 @@ class Client implements KrrClient {
       signed: false,
       signal: options.signal,
     });
-    if (!isObject(json) || typeof json.postkasseleverandoerAdresse !== 'string' || typeof json.x509Sertifikat !== 'string') {
-      throw new KrrProtocolError('is not {postkasseleverandoerAdresse, x509Sertifikat}', 'GET /rest/v2/printSertifikat');
+    if (
+      !isObject(json) ||
+      typeof json.postkasseleverandoerAdresse !== 'string' ||
+      typeof json.x509Sertifikat !== 'string'
+    ) {
+      throw new KrrProtocolError(
+        'is not {postkasseleverandoerAdresse, x509Sertifikat}',
+        'GET /rest/v2/printSertifikat',
+      );
     }
-    return { postkasseleverandoerAdresse: json.postkasseleverandoerAdresse, x509Sertifikat: json.x509Sertifikat };
+    return {
+      postkasseleverandoerAdresse: json.postkasseleverandoerAdresse,
+      x509Sertifikat: json.x509Sertifikat,
+    };
   }
 
   /** One request with retries and, on a 401 for the client's own token, one more with a renewed token. */
@@ -345,18 +389,29 @@ class Client implements KrrClient {
     const sending: { sent?: string; renewed?: string } = {};
     for (let renewals = 0; ; renewals++) {
       const answer: Exchange = await this.transport.withRetries(async () => {
-        const token = req.token === true ? (sending.renewed ?? (await this.tokens.token(req.signal))) : req.token;
+        const token =
+          req.token === true ? (sending.renewed ?? (await this.tokens.token(req.signal))) : req.token;
         sending.sent = token;
         sending.renewed = undefined;
         const withToken = token === undefined ? headers : { ...headers, authorization: `Bearer ${token}` };
-        return this.transport.exchange(url, { method: req.method, headers: withToken, body }, operation, req.signal);
+        return this.transport.exchange(
+          url,
+          { method: req.method, headers: withToken, body },
+          operation,
+          req.signal,
+        );
       }, req.signal);
       if (answer.status === 401 && req.token === true && sending.sent !== undefined && renewals === 0) {
         sending.renewed = await this.tokens.renew(sending.sent, req.signal);
         if (sending.renewed !== undefined) continue;
       }
       if (answer.status !== 200) {
-        throw new KrrHttpError(answer.status, operation, errorBodyOf(answer.text), retryAfterMs(answer.headers));
+        throw new KrrHttpError(
+          answer.status,
+          operation,
+          errorBodyOf(answer.text),
+          retryAfterMs(answer.headers),
+        );
       }
       return req.signed ? this.verified(answer, operation) : { json: this.json(answer.text, operation) };
     }

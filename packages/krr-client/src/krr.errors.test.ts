@@ -15,10 +15,20 @@ describe('error messages carry no personal data', () => {
 
   it("an HTTP error's message says the status, the operation and the cleaned details; its body is kept", () => {
     const body = {
-      errors: [{ status: '422', title: 'Invalid value', detail: 'bad 27129324169', source: { pointer: '/personidentifikatorer/3' } }],
+      errors: [
+        {
+          status: '422',
+          title: 'Invalid value',
+          detail: 'bad 27129324169',
+          source: { pointer: '/personidentifikatorer/3' },
+        },
+      ],
     };
     const err = new KrrHttpError(422, 'POST /rest/v2/personer', body);
-    assert.equal(err.message, 'KRR answered HTTP 422 to POST /rest/v2/personer: bad [number] (/personidentifikatorer/3)');
+    assert.equal(
+      err.message,
+      'KRR answered HTTP 422 to POST /rest/v2/personer: bad [number] (/personidentifikatorer/3)',
+    );
     assert.equal(err.code, 'KRR_HTTP');
     assert.equal(err.name, 'KrrHttpError');
     assert.deepEqual(err.body, body);

@@ -5,13 +5,7 @@
 import type { ErrorBody, ErrorItem } from './person.types.js';
 
 export type KrrErrorCode =
-  | 'KRR_HTTP'
-  | 'KRR_TIMEOUT'
-  | 'KRR_NETWORK'
-  | 'KRR_TOKEN'
-  | 'KRR_SIGNATURE'
-  | 'KRR_PROTOCOL'
-  | 'KRR_CONFIG';
+  'KRR_HTTP' | 'KRR_TIMEOUT' | 'KRR_NETWORK' | 'KRR_TOKEN' | 'KRR_SIGNATURE' | 'KRR_PROTOCOL' | 'KRR_CONFIG';
 
 export abstract class KrrError extends Error {
   abstract readonly code: KrrErrorCode;

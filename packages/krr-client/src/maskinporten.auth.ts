@@ -103,7 +103,8 @@ function privateKeyOf(auth: MaskinportenAuth): { key: KeyObject; jwkKid?: string
   try {
     if (key instanceof KeyObject) parsed = key;
     else if (typeof key === 'string' && key.includes('-----BEGIN')) {
-      if (key.includes('ENCRYPTED')) throw new KrrConfigError('auth.key: an encrypted PEM key; give it unencrypted');
+      if (key.includes('ENCRYPTED'))
+        throw new KrrConfigError('auth.key: an encrypted PEM key; give it unencrypted');
       parsed = createPrivateKey({ key, format: 'pem' });
     } else {
       jwk = typeof key === 'string' ? (JSON.parse(key) as JWK) : key;
@@ -114,7 +115,9 @@ function privateKeyOf(auth: MaskinportenAuth): { key: KeyObject; jwkKid?: string
     }
   } catch (err) {
     if (err instanceof KrrConfigError) throw err;
-    throw new KrrConfigError('auth.key: not a usable private key (a JWK, a PEM PKCS#8 or PKCS#1 key, or a KeyObject)');
+    throw new KrrConfigError(
+      'auth.key: not a usable private key (a JWK, a PEM PKCS#8 or PKCS#1 key, or a KeyObject)',
+    );
   }
   if (parsed.type !== 'private' || parsed.asymmetricKeyType !== 'rsa') {
     throw new KrrConfigError('auth.key: must be a private RSA key (Maskinporten takes RS256, RS384, RS512)');
@@ -135,7 +138,10 @@ function signerOf(auth: MaskinportenAuth): Signer {
     return { key, alg, header: { x5c: chain.map(base64Der) } };
   }
   const kid = auth.kid ?? jwkKid;
-  if (!kid) throw new KrrConfigError('auth.kid: the key id registered at Maskinporten (or give auth.certificateChain)');
+  if (!kid)
+    throw new KrrConfigError(
+      'auth.kid: the key id registered at Maskinporten (or give auth.certificateChain)',
+    );
   return { key, alg, header: { kid } };
 }
 
@@ -147,7 +153,8 @@ function checkUrl(value: unknown, what: string): string {
   } catch {
     throw new KrrConfigError(`${what}: not a URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new KrrConfigError(`${what}: an http(s) URL`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new KrrConfigError(`${what}: an http(s) URL`);
   return value;
 }
 
@@ -170,7 +177,8 @@ export class MaskinportenTokenSource implements TokenSource {
   ) {
     checkUrl(auth.issuer, 'auth.issuer');
     if (auth.tokenEndpoint !== undefined) checkUrl(auth.tokenEndpoint, 'auth.tokenEndpoint');
-    if (typeof auth.clientId !== 'string' || auth.clientId === '') throw new KrrConfigError('auth.clientId: the client id');
+    if (typeof auth.clientId !== 'string' || auth.clientId === '')
+      throw new KrrConfigError('auth.clientId: the client id');
     const scopes = typeof auth.scopes === 'string' ? auth.scopes.split(/\s+/) : [...auth.scopes];
     this.scope = [...new Set(scopes.filter(Boolean))].join(' ');
     if (this.scope === '') throw new KrrConfigError('auth.scopes: at least one scope');
@@ -207,7 +215,10 @@ export class MaskinportenTokenSource implements TokenSource {
   /** RFC 8414 metadata under the issuer, else OpenID Connect discovery. */
   private async discover(): Promise<string> {
     const base = this.auth.issuer.replace(/\/+$/, '');
-    const urls = [`${base}/.well-known/oauth-authorization-server`, `${base}/.well-known/openid-configuration`];
+    const urls = [
+      `${base}/.well-known/oauth-authorization-server`,
+      `${base}/.well-known/openid-configuration`,
+    ];
     for (const [i, url] of urls.entries()) {
       const answer = await this.transport.withRetries(() =>
         this.transport.exchange(url, { headers: { accept: 'application/json' } }, "Maskinporten's metadata"),
@@ -233,7 +244,7 @@ export class MaskinportenTokenSource implements TokenSource {
       return meta.token_endpoint;
     }
     /* c8 ignore next */
-    throw new KrrTokenError("no Maskinporten metadata found");
+    throw new KrrTokenError('no Maskinporten metadata found');
   }
 
   private assertion(): Promise<string> {
@@ -297,7 +308,10 @@ export class MaskinportenTokenSource implements TokenSource {
     const expiresIn = Number(body.expires_in);
     const lifetimeMs = (expiresIn > 0 ? expiresIn : DEFAULT_TOKEN_LIFETIME_SECONDS) * 1000;
     // Renewed 30 s before it expires; a token that lives less than a minute, at half its life.
-    this.kept = { token, renewAt: requestedAt + lifetimeMs - Math.min(RENEW_BEFORE_EXPIRY_MS, lifetimeMs / 2) };
+    this.kept = {
+      token,
+      renewAt: requestedAt + lifetimeMs - Math.min(RENEW_BEFORE_EXPIRY_MS, lifetimeMs / 2),
+    };
     return token;
   }
 }

@@ -23,7 +23,8 @@ describe('the krr-client package', () => {
     }
     await mkdir(join(scratch, 'src'));
     for (const file of await readdir(join(PACKAGE, 'src'))) {
-      if (file.endsWith('.ts') && !file.endsWith('.test.ts')) await cp(join(PACKAGE, 'src', file), join(scratch, 'src', file));
+      if (file.endsWith('.ts') && !file.endsWith('.test.ts'))
+        await cp(join(PACKAGE, 'src', file), join(scratch, 'src', file));
     }
     // typescript, @types/node and jose as an install would give them.
     await symlink(join(ROOT, 'node_modules'), join(scratch, 'node_modules'), 'dir');
@@ -34,10 +35,14 @@ describe('the krr-client package', () => {
   });
 
   it('builds with its own tsc, packs only dist/, README and package.json, and loads', async () => {
-    const built = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-      cwd: scratch,
-      encoding: 'utf8',
-    });
+    const built = spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+      {
+        cwd: scratch,
+        encoding: 'utf8',
+      },
+    );
     assert.equal(built.status, 0, `tsc: ${built.stdout}${built.stderr}`);
     const dist = await readdir(join(scratch, 'dist'));
     assert.ok(dist.includes('index.js') && dist.includes('index.d.ts'), dist.join(' '));
@@ -45,14 +50,21 @@ describe('the krr-client package', () => {
     assert.match(types, /export declare function createKrrClient\(options: KrrClientOptions\): KrrClient;/);
     for (const file of dist) assert.ok(!file.includes('.test.'), `no test in dist/: ${file}`);
 
-    const packed = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: scratch, encoding: 'utf8' });
+    const packed = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: scratch,
+      encoding: 'utf8',
+    });
     assert.equal(packed.status, 0, packed.stderr);
     const [info] = JSON.parse(packed.stdout) as { name: string; files: { path: string }[] }[];
     assert.equal(info!.name, 'krr-client');
     const paths = info!.files.map((f) => f.path).sort();
-    assert.ok(paths.includes('README.md') && paths.includes('package.json') && paths.includes('dist/index.d.ts'));
+    assert.ok(
+      paths.includes('README.md') && paths.includes('package.json') && paths.includes('dist/index.d.ts'),
+    );
     assert.deepEqual(
-      paths.filter((p) => !/^dist\/[\w.-]+\.(js|d\.ts)$/.test(p) && p !== 'README.md' && p !== 'package.json'),
+      paths.filter(
+        (p) => !/^dist\/[\w.-]+\.(js|d\.ts)$/.test(p) && p !== 'README.md' && p !== 'package.json',
+      ),
       [],
       'nothing but dist/, the README and package.json',
     );
@@ -64,7 +76,10 @@ describe('the krr-client package', () => {
     assert.deepEqual(Object.keys(manifest.dependencies), ['jose']);
     assert.equal(manifest.type, 'module');
 
-    const loaded = (await import(pathToFileURL(join(scratch, 'dist', 'index.js')).href)) as Record<string, unknown>;
+    const loaded = (await import(pathToFileURL(join(scratch, 'dist', 'index.js')).href)) as Record<
+      string,
+      unknown
+    >;
     assert.equal(typeof loaded.createKrrClient, 'function');
     assert.equal(typeof loaded.KrrHttpError, 'function');
     assert.equal(loaded.BATCH_SIZE, 1000);

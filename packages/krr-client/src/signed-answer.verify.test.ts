@@ -14,7 +14,9 @@ const DAY = 86_400_000;
 const ANSWER = '{"personer":[]}';
 
 const sign = (signer: TestCertificate, header: Record<string, unknown>, payload = ANSWER) =>
-  new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: 'RS256', ...header }).sign(signer.key);
+  new CompactSign(new TextEncoder().encode(payload))
+    .setProtectedHeader({ alg: 'RS256', ...header })
+    .sign(signer.key);
 
 describe('signed answers: whom the client trusts', () => {
   let root: TestCertificate;
@@ -31,22 +33,32 @@ describe('signed answers: whom the client trusts', () => {
     otherRoot = await makeCa('Another Root CA');
     foreignLeaf = await makeBusinessCertificate({ commonName: 'KRR answer signing' }, otherRoot);
     expired = await makeBusinessCertificate(
-      { commonName: 'old signing', validFrom: new Date(Date.now() - 30 * DAY), validTo: new Date(Date.now() - DAY) },
+      {
+        commonName: 'old signing',
+        validFrom: new Date(Date.now() - 30 * DAY),
+        validTo: new Date(Date.now() - DAY),
+      },
       intermediate,
     );
   });
 
   const accepted = async (trust: TestCertificate[], jws: string) => {
-    const { payload, signer } = await new AnswerVerifier(trust.map((t) => t.pem)).verify(jws, 'POST /rest/v2/personer');
+    const { payload, signer } = await new AnswerVerifier(trust.map((t) => t.pem)).verify(
+      jws,
+      'POST /rest/v2/personer',
+    );
     assert.equal(new TextDecoder().decode(payload), ANSWER);
     return signer;
   };
   const refused = async (trust: TestCertificate[], jws: string, why: RegExp) => {
-    await assert.rejects(new AnswerVerifier(trust.map((t) => t.der)).verify(jws, 'POST /rest/v2/personer'), (e: unknown) => {
-      assert.ok(e instanceof KrrSignatureError, String(e));
-      assert.match(e.message, why);
-      return true;
-    });
+    await assert.rejects(
+      new AnswerVerifier(trust.map((t) => t.der)).verify(jws, 'POST /rest/v2/personer'),
+      (e: unknown) => {
+        assert.ok(e instanceof KrrSignatureError, String(e));
+        assert.match(e.message, why);
+        return true;
+      },
+    );
   };
 
   it('takes a chain up to a trusted root, a trusted intermediate, or the pinned signer itself', async () => {
@@ -68,7 +80,11 @@ describe('signed answers: whom the client trusts', () => {
     await refused([root], await sign(leaf, { x5c: [leaf.der] }), /not trusted/);
     // A leaf cannot issue: a chain through a certificate that is not a CA stops there.
     const underLeaf = await makeBusinessCertificate({ commonName: 'issued by a leaf' }, leaf);
-    await refused([root], await sign(underLeaf, { x5c: [underLeaf.der, leaf.der, intermediate.der, root.der] }), /not trusted/);
+    await refused(
+      [root],
+      await sign(underLeaf, { x5c: [underLeaf.der, leaf.der, intermediate.der, root.der] }),
+      /not trusted/,
+    );
     await refused([root], await sign(expired, { x5c: [expired.der, intermediate.der] }), /validity period/);
   });
 
@@ -89,6 +105,9 @@ describe('signed answers: whom the client trusts', () => {
 
   it('needs at least one readable certificate to trust', () => {
     assert.throws(() => new AnswerVerifier([]), KrrConfigError);
-    assert.throws(() => new AnswerVerifier('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'), KrrConfigError);
+    assert.throws(
+      () => new AnswerVerifier('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'),
+      KrrConfigError,
+    );
   });
 });

@@ -44,7 +44,9 @@ export class AnswerVerifier {
     for (let i = 0; i < chain.length; i++) {
       const cert = chain[i]!;
       if (!isValidAt(cert, now)) {
-        return i === 0 ? 'is signed by a certificate outside its validity period' : 'carries a chain with a certificate outside its validity period';
+        return i === 0
+          ? 'is signed by a certificate outside its validity period'
+          : 'carries a chain with a certificate outside its validity period';
       }
       if (this.trusted.some((t) => sameCertificate(t, cert))) return undefined;
       if (this.trusted.some((t) => t.ca && isValidAt(t, now) && issuedBy(cert, t))) return undefined;
@@ -71,7 +73,8 @@ export class AnswerVerifier {
       try {
         // Each member is base64 DER (RFC 7515 § 4.1.6), nothing else.
         chain = header.x5c.map((member) => {
-          if (typeof member !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(member)) throw new Error('not base64');
+          if (typeof member !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(member))
+            throw new Error('not base64');
           return new X509Certificate(Buffer.from(member, 'base64'));
         });
       } catch {
