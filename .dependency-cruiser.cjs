@@ -72,6 +72,14 @@ module.exports = {
       to: { path: ['^test/', '^bench/', '\\.test\\.ts$'] },
     },
     {
+      name: 'krr-client-stands-alone',
+      comment:
+        'the client library (packages/krr-client, its own package) imports only its own files, node: modules and jose: nothing of src/ or test/',
+      severity: 'error',
+      from: { path: '^packages/krr-client/src/', pathNot: '\\.test\\.ts$' },
+      to: { dependencyTypesNot: ['core'], pathNot: ['^packages/krr-client/src/', '^node_modules/jose/'] },
+    },
+    {
       name: 'no-unknown-folder',
       comment: 'every folder under src/ has its place in LAYERS',
       severity: 'error',

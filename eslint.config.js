@@ -9,6 +9,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist/**',
+      'packages/*/dist/**',
       '.test-build/**',
       'node_modules/**',
       'bin/**',

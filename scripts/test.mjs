@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// Runs the whole suite: every src/**/*.test.ts and test/**/*.test.ts with Node's test runner. Extra
-// arguments narrow the run to files whose path contains one of them (`npm test -- identifier lookup`).
+// Runs the whole suite: every *.test.ts under src/, test/ and packages/krr-client/src/ (the client
+// library, docs/architecture.md#layers) with Node's test runner. Extra arguments narrow the run to
+// files whose path contains one of them (`npm test -- identifier lookup`).
 //
 // Before the tests:
-// - src/ and test/ are compiled to .test-build/ (tsconfig.test.json, incremental; skipped when no
-//   source is newer than what was compiled from it), and the runner runs the compiled files. Node 20
-//   cannot run TypeScript itself, and a loader such as tsx costs about half a second of CPU in every
-//   test process and in every process a test starts: on a 2-core machine, a minute of the run. The
-//   end-to-end tests start the compiled CLI beside them (see test/support/processes.ts);
+// - src/, test/ and packages/krr-client/src/ are compiled to .test-build/ (tsconfig.test.json,
+//   incremental; skipped when no source is newer than what was compiled from it), and the runner
+//   runs the compiled files. Node 20 cannot run TypeScript itself, and a loader such as tsx costs
+//   about half a second of CPU in every test process and in every process a test starts: on a
+//   2-core machine, a minute of the run. The end-to-end tests start the compiled CLI beside them
+//   (see test/support/processes.ts);
 // - the tests' scratch files (os.tmpdir(): embedded stores, import files) go to a directory of the
 //   run's own, on /dev/shm when that RAM disk has room: on this project's machines a store's many
 //   small files cost ten times as much on disk. KRR_TEST_TMPDIR names another place for it, as
@@ -60,8 +62,11 @@ const rank = (/** @type {string} */ file) => {
   return at < 0 ? LONGEST_FIRST.length : at;
 };
 
+/** The folders whose TypeScript the runner compiles and whose *.test.ts it runs. */
+const SOURCES = ['src', 'test', 'packages/krr-client/src'];
+
 const filters = process.argv.slice(2);
-const files = ['src', 'test']
+const files = SOURCES
   .flatMap((d) => [...walk(d, '.test.ts')])
   .map((f) => relative('.', f))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
@@ -77,7 +82,7 @@ const compiledPath = (/** @type {string} */ source) => join(BUILD, source).repla
 
 /** Why .test-build/ must be compiled again, or undefined when it is up to date with the sources. */
 function buildOutdated() {
-  for (const source of ['src', 'test'].flatMap((d) => [...walk(d, '.ts')])) {
+  for (const source of SOURCES.flatMap((d) => [...walk(d, '.ts')])) {
     const compiled = compiledPath(source);
     if (!existsSync(compiled)) return `${compiled} is missing`;
     if (statSync(compiled).mtimeMs < statSync(source).mtimeMs) return `${source} is newer than ${compiled}`;
