@@ -4,8 +4,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { AuditRepository } from '../audit/audit.repository.js';
 import type { KrrConfig } from '../config/config.js';
@@ -23,13 +21,14 @@ import { ChangesRepository } from '../changes/changes.repository.js';
 import { changesRoutes } from '../changes/changes.routes.js';
 import { ChangesService } from '../changes/changes.service.js';
 import { healthRoutes } from '../health/health.routes.js';
+import { registerOpenapi } from '../http/openapi.js';
 import { registerTrafficGuards } from '../http/traffic-guard.js';
 import { mailboxRoutes } from '../mailbox/mailbox.routes.js';
 import { MailboxService } from '../mailbox/mailbox.service.js';
 import { PersonWriter } from '../register/person.writer.js';
 import { printRoutes } from '../provider/print.routes.js';
 import { ProviderRepository } from '../provider/provider.repository.js';
-import { lookupRoutes, PersonSchema } from '../lookup/lookup.routes.js';
+import { lookupRoutes } from '../lookup/lookup.routes.js';
 import { LookupService } from '../lookup/lookup.service.js';
 import { CachedLookupSource } from '../lookup/lookup.cache.js';
 import { AuditBatch } from '../audit/audit.batch.js';
@@ -192,25 +191,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await registerTrafficGuards(app, { rateLimit: config.rateLimit, overload: config.overload });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'krr: Kontakt- og reservasjonsregisteret',
-        description:
-          "Oppslagstjenesten for kontakt- og reservasjonsregisteret, compatible with Digdir's KRR.",
-        version: '1',
-      },
-      components: {
-        securitySchemes: {
-          maskinporten: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          idporten: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-        },
-      },
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/swagger-ui' });
-  app.addSchema(PersonSchema);
+  // The OpenAPI document: named schemas, the shared error body (docs/operations.md#openapi).
+  await registerOpenapi(app);
 
   const persons = new PersonRepository(db);
   const audit = new AuditRepository(db);
@@ -230,7 +212,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.log.info('signed answers are off: no answerSigning key and certificate are configured');
   app.addHook('onSend', signedAnswerHook(answerSigner));
 
-  app.get('/v3/api-docs', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
   healthRoutes(app, { db });
   lookupRoutes(app, { service, verifier: deps.verifier });
   const providers = new ProviderRepository(db);

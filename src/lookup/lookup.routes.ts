@@ -7,72 +7,63 @@ import type { TokenVerifier } from '../auth/token-verifier.js';
 import { DATA_SCOPES, groupsForScopes, viewFor } from '../access/access.view.js';
 import type { LookupService } from './lookup.service.js';
 import { VerifiedTokenCache } from '../auth/token-cache.js';
+import { PERSON_SCHEMAS, PersonSchema } from '../answer/answer.schema.js';
+import {
+  BODY_ERRORS,
+  errorResponses,
+  jsonResponse,
+  refTo,
+  registerSchemas,
+  TOKEN_ERRORS,
+} from '../http/openapi.js';
 
 export const MAX_IDENTIFIERS = 1000;
 
 // Shape only (400 when wrong); the identifiers' values are checked by the service (422).
 // Unknown members are tolerated: real clients send extras such as personIdentifiersAsString.
-const LookupBody = Type.Object(
+export const PersonerRequestSchema = Type.Object(
   {
-    personidentifikatorer: Type.Array(Type.String(), { minItems: 1, maxItems: MAX_IDENTIFIERS }),
+    personidentifikatorer: Type.Array(Type.String(), {
+      minItems: 1,
+      maxItems: MAX_IDENTIFIERS,
+      description: '1 to 1000 identifiers (11 digits each, else 422); duplicates are answered once',
+    }),
     // null as absent: Java clients serialise unset Boolean and List fields as null.
-    inkluderIkkeRegistrerte: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
-    informasjonsbehov: Type.Optional(Type.Union([Type.Array(Type.String(), { maxItems: 100 }), Type.Null()])),
-  },
-  { additionalProperties: true },
-);
-type LookupBody = Static<typeof LookupBody>;
-
-const Organisation = Type.String({ pattern: '^[0-9]{9}$' });
-const Timestamp = Type.String({
-  description: 'Europe/Oslo local time, hours-only offset: 2017-11-07T09:48:38+01',
-});
-export const PersonSchema = Type.Object(
-  {
-    personidentifikator: Type.String({ pattern: '^[0-9]{11}$' }),
-    reservasjon: Type.Optional(Type.Union([Type.Literal('JA'), Type.Literal('NEI')])),
-    reservasjonstidspunkt: Type.Optional(Timestamp),
-    reservasjon_oppdatert: Type.Optional(Timestamp),
-    status: Type.Union([Type.Literal('AKTIV'), Type.Literal('SLETTET'), Type.Literal('IKKE_REGISTRERT')]),
-    varslingsstatus: Type.Optional(
-      Type.Union([Type.Literal('KAN_VARSLES'), Type.Literal('KAN_IKKE_VARSLES')]),
-    ),
-    kontaktinformasjon: Type.Optional(
-      Type.Object({
-        epostadresse: Type.Optional(Type.String()),
-        epostadresse_oppdatert: Type.Optional(Timestamp),
-        epostadresse_sist_verifisert: Type.Optional(Timestamp),
-        mobiltelefonnummer: Type.Optional(Type.String()),
-        mobiltelefonnummer_oppdatert: Type.Optional(Timestamp),
-        mobiltelefonnummer_sist_verifisert: Type.Optional(Timestamp),
+    inkluderIkkeRegistrerte: Type.Optional(
+      Type.Union([Type.Boolean(), Type.Null()], {
+        description:
+          'v2 only (v1 always includes them): answer identifiers with no record as IKKE_REGISTRERT',
       }),
     ),
-    digital_post: Type.Optional(
-      Type.Object({ postkasseadresse: Type.String(), postkasseleverandoeradresse: Organisation }),
+    informasjonsbehov: Type.Optional(
+      Type.Union([Type.Array(Type.String(), { maxItems: 100 }), Type.Null()], {
+        description:
+          'the groups wanted: Person, Kontaktinfo (Kontaktinformasjon), Sertifikat, SikkerDigitalPost, VarslingsStatus, Spraak; unknown codes are ignored (docs/lookup.md#informasjonsbehov)',
+      }),
     ),
-    sertifikat: Type.Optional(Type.String({ description: 'base64 of a DER X.509 certificate' })),
-    spraak: Type.Optional(Type.String({ enum: ['nb', 'nn', 'en', 'se'] })),
-    spraak_oppdatert: Type.Optional(Timestamp),
   },
-  { $id: 'Person' },
+  {
+    $id: 'PersonerRequest',
+    additionalProperties: true,
+    description: 'A lookup (docs/lookup.md#request); other members are ignored.',
+  },
 );
+type LookupBody = Static<typeof PersonerRequestSchema>;
 
-const ErrorResponse = Type.Object({
-  errors: Type.Array(
-    Type.Object({
-      id: Type.String(),
-      status: Type.String(),
-      title: Type.String(),
-      detail: Type.Optional(Type.String()),
-      source: Type.Optional(Type.Object({ pointer: Type.String() })),
+export const PersonerResponseSchema = Type.Object(
+  {
+    personer: Type.Array(refTo(PersonSchema), {
+      description: 'in ascending order of personidentifikator, each identifier once',
     }),
-  ),
-});
+  },
+  { $id: 'PersonerResponse', description: 'The answer to a lookup (docs/lookup.md#answer).' },
+);
 
 export function lookupRoutes(
   app: FastifyInstance,
   deps: { service: LookupService; verifier: TokenVerifier },
 ) {
+  registerSchemas(app, [...PERSON_SCHEMAS, PersonerRequestSchema, PersonerResponseSchema]);
   // Lookups come many times a second with the same token: verified once, then remembered until exp.
   const authenticate = requireToken(new VerifiedTokenCache(deps.verifier), 'maskinporten', DATA_SCOPES);
   for (const version of ['v1', 'v2'] as const) {
@@ -90,13 +81,16 @@ export function lookupRoutes(
               : 'Contact and reservation data for 1 to 1000 persons. inkluderIkkeRegistrerte decides whether identifiers with no record are answered.',
           tags: ['oppslag'],
           security: [{ maskinporten: [] }],
-          body: LookupBody,
+          operationId: `hentPersoner${version === 'v1' ? 'V1' : 'V2'}`,
+          body: refTo(PersonerRequestSchema),
           response: {
-            200: Type.Object({ personer: Type.Array(Type.Ref('Person')) }),
-            400: ErrorResponse,
-            401: ErrorResponse,
-            403: ErrorResponse,
-            422: ErrorResponse,
+            200: jsonResponse(PersonerResponseSchema, 'The persons asked for', true),
+            ...errorResponses({
+              ...BODY_ERRORS,
+              ...TOKEN_ERRORS,
+              403: 'The token has no data scope (WWW-Authenticate: Bearer error="insufficient_scope"), or is not a Maskinporten token (docs/tokens.md#issuer-kinds).',
+              422: 'An identifier is not valid (not 11 digits, bad check digits or date): one error per identifier, source.pointer /personidentifikatorer/<index>.',
+            }),
           },
         },
       },

@@ -12,16 +12,19 @@ import { recordOf } from '../answer/answer.render.js';
 import type { PersonRepository } from '../register/person.repository.js';
 import type { PersonWriter, PersonWriteSession } from '../register/person.writer.js';
 
-export type Beskrivelse =
-  | 'RESERVERT'
-  | 'ALLEREDE_AKTIV'
-  | 'INGEN_POSTBOKS_FUNNET'
-  | 'BRUKER_IKKE_FUNNET'
-  | 'POSTKASSE_EKSISTERER_ALLEREDE'
-  | 'UGYLDIG_SERTIFIKAT'
-  | 'UGYLDIG_PERSONNUMMER'
-  | 'UGYLDIG_EPOSTADRESSE'
-  | 'UGYLDIG_ORGNR';
+/** The answer codes (docs/mailbox.md#beskrivelse-codes). */
+export const BESKRIVELSER = [
+  'RESERVERT',
+  'ALLEREDE_AKTIV',
+  'INGEN_POSTBOKS_FUNNET',
+  'BRUKER_IKKE_FUNNET',
+  'POSTKASSE_EKSISTERER_ALLEREDE',
+  'UGYLDIG_SERTIFIKAT',
+  'UGYLDIG_PERSONNUMMER',
+  'UGYLDIG_EPOSTADRESSE',
+  'UGYLDIG_ORGNR',
+] as const;
+export type Beskrivelse = (typeof BESKRIVELSER)[number];
 
 export type KanVelgeAnswer =
   { readonly status: 'JA' } | { readonly status: 'NEI'; readonly beskrivelse: Beskrivelse };
