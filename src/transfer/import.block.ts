@@ -34,7 +34,7 @@ export const MAX_NOTES_PER_BLOCK = 100;
 export const NOTE_CHANNEL_WITHOUT_TIME =
   'the channel has neither _oppdatert nor _sist_verifisert: it counts as never confirmed, so it never makes the person KAN_VARSLES';
 export const NOTE_UNREGISTERED_PROVIDER =
-  'no mailbox provider with this organisation number is registered (krr providers add): the person shows no provider certificate';
+  'no mailbox provider with this organisation number is registered (krr providers add) and the person has no certificate of their own: the answer carries no certificate';
 
 const NO_NOTES: readonly ImportNote[] = [];
 
@@ -54,8 +54,11 @@ export function notesFor(
     k?.mobiltelefonnummer !== undefined &&
     k.mobiltelefonnummer_oppdatert === undefined &&
     k.mobiltelefonnummer_sist_verifisert === undefined;
+  // A person with a certificate of their own shows it whatever the provider: nothing unexpected.
   const mailbox =
-    p.digital_post !== undefined && !providerCertificates.has(p.digital_post.postkasseleverandoeradresse);
+    p.digital_post !== undefined &&
+    p.sertifikat === undefined &&
+    !providerCertificates.has(p.digital_post.postkasseleverandoeradresse);
   if (!epost && !mobil && !mailbox) return NO_NOTES;
   const notes: ImportNote[] = [];
   if (epost)
