@@ -480,6 +480,11 @@ for (const kind of STORE_KINDS) {
         '/forskyv',
       );
       assert.equal(
+        assertErrorBody(await req(t, 'PUT', '/testdata/klokke', { forskyv: 'P999999Y' }), 422)[0]!.source
+          ?.pointer,
+        '/forskyv',
+      );
+      assert.equal(
         assertErrorBody(await req(t, 'PUT', '/testdata/klokke', { reell: false }), 422)[0]!.source?.pointer,
         '/reell',
       );

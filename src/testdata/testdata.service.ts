@@ -26,6 +26,7 @@ import type { PersonRepository } from '../register/person.repository.js';
 import type { PersonWriter, PersonWriteSession } from '../register/person.writer.js';
 import type { AdjustableClock, ClockChange, ClockView, Clock } from '../time/clock.js';
 import { isAdjustable } from '../time/clock.js';
+import { addDuration } from '../time/duration.js';
 import type { EpochMs } from '../time/oslo-time.js';
 import { importPersonsFromBytes, ImportLineError } from '../transfer/import.service.js';
 import type { ImportSummary } from '../transfer/import.service.js';
@@ -57,6 +58,9 @@ export interface CreateRequest {
   readonly spraak?: Language | undefined;
   readonly leverandoer?: string | undefined;
 }
+
+const FIRST_INSTANT = Date.UTC(1900, 0, 2);
+const LAST_INSTANT = Date.UTC(2199, 11, 31);
 
 /** Tries at drawing an identifier the register has never used, before giving up (never, in practice). */
 const IDENTIFIER_ATTEMPTS = 50;
@@ -288,7 +292,21 @@ export class TestdataService {
   }
 
   async changeClock(change: ClockChange, caller: AccessToken): Promise<ClockView> {
-    const view = await this.adjustable().change(change);
+    const clock = this.adjustable();
+    // The years the register's timestamps may have (docs/testdata.md#relative-timestamps).
+    const target =
+      change.kind === 'freeze'
+        ? change.at
+        : change.kind === 'shift'
+          ? addDuration(clock.now(), change.by)
+          : 0;
+    if (change.kind !== 'real' && !(target >= FIRST_INSTANT && target <= LAST_INSTANT)) {
+      const pointer = change.kind === 'freeze' ? '/naa' : '/forskyv';
+      throw new InvalidValueError('the clock would leave the years 1900 to 2199', [
+        { pointer, detail: 'the clock must stay within the years 1900 to 2199' },
+      ]);
+    }
+    const view = await clock.change(change);
     await this.audit(caller, `PUT /testdata/klokke ${change.kind}`, [], 200);
     return view;
   }
