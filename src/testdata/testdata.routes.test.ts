@@ -70,7 +70,7 @@ for (const kind of STORE_KINDS) {
       method: 'GET' | 'PUT' | 'POST' | 'DELETE',
       url: string,
       payload?: unknown,
-      token: string | undefined = write,
+      token: string = write,
     ) =>
       app.app.inject({
         method,
@@ -96,7 +96,6 @@ for (const kind of STORE_KINDS) {
     async function feedFrom(app: TestApp, from: number) {
       const seen = new Map<string, Answer>();
       let fra = from;
-      let last = from;
       for (;;) {
         const page = body(
           await app.post('/rest/v2/krr/hentEndringer', { fraEndringsId: fra }, feedToken),
@@ -107,8 +106,7 @@ for (const kind of STORE_KINDS) {
           sisteEndringsId: number;
         };
         for (const p of page.list) seen.set(p.personidentifikator, p);
-        last = page.tilEndringsId;
-        if (page.tilEndringsId === page.sisteEndringsId) return { seen, last };
+        if (page.tilEndringsId === page.sisteEndringsId) return { seen, last: page.tilEndringsId };
         fra = page.tilEndringsId;
       }
     }
@@ -117,7 +115,7 @@ for (const kind of STORE_KINDS) {
       body(await req(app, 'PUT', '/testdata/klokke', change), 200) as { naa: string; fryst: boolean };
 
     it('takes only a token with krr:testdata.write', async () => {
-      assertErrorBody(await req(t, 'GET', '/testdata/klokke', undefined, undefined), 401);
+      assertErrorBody(await req(t, 'GET', '/testdata/klokke', undefined, ''), 401);
       const items = assertErrorBody(await req(t, 'GET', '/testdata/klokke', undefined, lookupToken), 403);
       assert.match(String(items[0]!.detail), /krr:testdata\.write/);
       const person = await t.personToken(TESTDATA, id(1));

@@ -89,6 +89,10 @@ describe('addDuration', () => {
     assert.equal(addDuration(at('2018-06-01T12:00:00+02:00'), d('-P2W')), at('2018-05-18T12:00:00+02:00'));
   });
 
+  it('gives NaN, not an exception, beyond the years a Date holds', () => {
+    assert.ok(Number.isNaN(addDuration(at('2026-06-15T12:00:00+02:00'), d('P999999Y'))));
+  });
+
   it('moves nothing for a zero duration', () => {
     const t = at('2018-06-01T12:34:56+02:00');
     assert.equal(addDuration(t, d('P0D')), t);

@@ -25,6 +25,8 @@ const MS_PER_SECOND = 1000;
 const MS_PER_MINUTE = 60_000;
 const MS_PER_HOUR = 3_600_000;
 const MS_PER_DAY = 86_400_000;
+/** The largest instant a Date holds (ECMAScript: 8.64e15 ms either side of the epoch), less a day. */
+const MAX_DATE_MS = 8.64e15 - MS_PER_DAY;
 
 // Whole numbers only (the register keeps whole seconds), at most 6 digits each.
 const DURATION =
@@ -59,7 +61,7 @@ export function parseDuration(text: string): Duration | undefined {
   };
 }
 
-/** `at` moved by `d` on the Oslo calendar (see the head of this file). */
+/** `at` moved by `d` on the Oslo calendar (see the head of this file); NaN beyond a Date's years. */
 export function addDuration(at: EpochMs, d: Duration): EpochMs {
   let instant = at;
   const months = d.sign * (d.years * 12 + d.months);
@@ -74,6 +76,8 @@ export function addDuration(at: EpochMs, d: Duration): EpochMs {
     const month = monthIndex - year * 12;
     const day = Math.min(date.getUTCDate(), daysInMonth(year, month));
     const targetDay = Date.UTC(year, month, day) + days * MS_PER_DAY;
+    // Beyond the years a Date can hold: no instant (callers refuse NaN).
+    if (!Number.isFinite(targetDay) || Math.abs(targetDay) > MAX_DATE_MS) return Number.NaN;
     instant = osloWallTimeToInstant(targetDay + timeOfDay);
   }
   return instant + d.sign * (d.hours * MS_PER_HOUR + d.minutes * MS_PER_MINUTE + d.seconds * MS_PER_SECOND);
