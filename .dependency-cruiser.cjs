@@ -23,6 +23,7 @@ const LAYERS = [
     'mailbox',
     'transfer',
     'sync',
+    'testdata',
   ],
   ['maskinporten', 'idporten', 'demo'],
   ['app'],

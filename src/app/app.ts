@@ -42,6 +42,10 @@ import { errorBody } from '../http/error-body.js';
 import type { JWK } from 'jose';
 import { publicJwk } from '../auth/dev-issuer.js';
 import { demoPersons } from '../demo/demo-data.js';
+import { seedDemoProviders } from '../demo/demo-seed.js';
+import { isEncryptionCertificate } from '../certificate/certificate-check.js';
+import { testdataRoutes } from '../testdata/testdata.routes.js';
+import { TestdataService } from '../testdata/testdata.service.js';
 import { idportenIssuerOf } from '../idporten/idporten-issuer.js';
 import { idportenRoutes } from '../idporten/idporten.routes.js';
 import { IdportenService } from '../idporten/idporten.service.js';
@@ -55,6 +59,10 @@ export interface AppDeps {
   readonly config: KrrConfig;
   readonly db: Database;
   readonly verifier: TokenVerifier;
+  /**
+   * The register's clock. An AdjustableClock (register/register-clock.ts) is one the test-data
+   * API can turn (docs/testdata.md#the-clock); any other answers its klokke routes with 409.
+   */
   readonly clock: Clock;
   /** Where operational logs go (default: standard output); tests read them. */
   readonly logDestination?: NodeJS.WritableStream;
@@ -241,6 +249,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }),
     verifier: deps.verifier,
   });
+  if (config.testdataApi) {
+    await testdataRoutes(app, {
+      service: new TestdataService({
+        writer: new PersonWriter(db),
+        persons,
+        audit,
+        clock: deps.clock,
+        rules: { allowSynthetic: config.allowSyntheticIdentifiers, isCertificate: isEncryptionCertificate },
+        demoPersons: (now) => demoPersons(now).map((p) => p.person),
+        // Certificates are valid in real time, whatever the register's clock says.
+        ensureDemoProviders: () => seedDemoProviders(db, Date.now()),
+      }),
+      verifier: deps.verifier,
+    });
+  }
   if (config.dev && deps.devKey) {
     const testPersons = demoPersons(Date.now()).map((p) => ({
       pid: p.person.personidentifikator,

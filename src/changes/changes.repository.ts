@@ -8,18 +8,33 @@ export const NO_CHANGE_ID = 200_000_000;
 
 export interface ChangedPerson {
   readonly changeId: number;
+  readonly removed?: false;
   readonly person: RenderedPerson;
   /** Another AKTIV person has the same e-mail address / mobile number. */
   readonly duplicates: { readonly epost: boolean; readonly mobil: boolean };
 }
 
+/** A person removed from the register (docs/change-feed.md#removed-persons). */
+export interface RemovedPerson {
+  readonly changeId: number;
+  readonly removed: true;
+  readonly personidentifikator: string;
+}
+
 export interface ChangePage {
-  readonly persons: readonly ChangedPerson[];
+  readonly persons: readonly (ChangedPerson | RemovedPerson)[];
   /** The highest change id a reader can see, read in the same snapshot as the page. */
   readonly latestChangeId: number;
 }
 
-type PageRow = (PersonRow & { change_id: number }) | { change_id: null };
+type PageRow =
+  | (PersonRow & { change_id: number; removed: boolean })
+  | { change_id: null; removed: null; personidentifikator: null };
+
+// The columns of PERSON_SELECT for a removal: only the identifier.
+const REMOVED_SELECT = `r.personidentifikator, null::text as status, null::boolean as reserved,
+  null::int8 as varsling_basis, null::text as epost_key, null::text as mobil_key, null::text as sertifikat,
+  null::text as mailbox_provider, null::text as lookup`;
 
 export class ChangesRepository {
   constructor(private readonly db: Database) {}
@@ -30,39 +45,55 @@ export class ChangesRepository {
    * Change ids are commit-ordered (see PersonWriter), so paging never skips a change.
    */
   async page(after: number, limit: number): Promise<ChangePage> {
+    // Removals of identifiers registered again are left out: the person's own change id is
+    // later than the removal's, and the feed shows each identifier once, in its current state.
     const rows = await this.db.query<PageRow & { latest: number }>(
       `select s.latest, p.*
-       from (select coalesce(max(change_id), ${NO_CHANGE_ID}) as latest from person) s
+       from (select coalesce(greatest((select max(change_id) from person),
+                                      (select max(change_id) from person_removed)), ${NO_CHANGE_ID}) as latest) s
        left join lateral (
-         select p.change_id, ${PERSON_SELECT} from ${PERSON_FROM} where p.change_id > $1 order by p.change_id limit $2
+         select * from (
+           (select p.change_id, false as removed, ${PERSON_SELECT} from ${PERSON_FROM}
+            where p.change_id > $1 order by p.change_id limit $2)
+           union all
+           (select r.change_id, true as removed, ${REMOVED_SELECT} from person_removed r
+            where r.change_id > $1
+              and not exists (select 1 from person x where x.personidentifikator = r.personidentifikator)
+            order by r.change_id limit $2)
+         ) u order by change_id limit $2
        ) p on true
        order by p.change_id`,
       [after, limit],
     );
     const latestChangeId = rows[0]?.latest ?? NO_CHANGE_ID;
     const found = rows.filter(
-      (r): r is PersonRow & { change_id: number; latest: number } => r.change_id !== null,
+      (r): r is PersonRow & { change_id: number; removed: boolean; latest: number } => r.change_id !== null,
     );
+    const present = found.filter((r) => !r.removed);
     const [epostDuplicates, mobilDuplicates] = await Promise.all([
       this.duplicated(
         'epost_key',
-        found.map((r) => r.epost_key),
+        present.map((r) => r.epost_key),
       ),
       this.duplicated(
         'mobil_key',
-        found.map((r) => r.mobil_key),
+        present.map((r) => r.mobil_key),
       ),
     ]);
     return {
       latestChangeId,
-      persons: found.map((row) => ({
-        changeId: row.change_id,
-        person: personFromRow(row),
-        duplicates: {
-          epost: row.epost_key !== null && epostDuplicates.has(row.epost_key),
-          mobil: row.mobil_key !== null && mobilDuplicates.has(row.mobil_key),
-        },
-      })),
+      persons: found.map((row): ChangedPerson | RemovedPerson =>
+        row.removed
+          ? { changeId: row.change_id, removed: true, personidentifikator: row.personidentifikator }
+          : {
+              changeId: row.change_id,
+              person: personFromRow(row),
+              duplicates: {
+                epost: row.epost_key !== null && epostDuplicates.has(row.epost_key),
+                mobil: row.mobil_key !== null && mobilDuplicates.has(row.mobil_key),
+              },
+            },
+      ),
     };
   }
 

@@ -1,6 +1,6 @@
 import type { AccessToken } from '../access/access-token.js';
 import type { AuditRepository } from '../audit/audit.repository.js';
-import { renderPersonAnswer } from '../answer/answer.compose.js';
+import { renderPersonAnswer, renderUnregisteredAnswer } from '../answer/answer.compose.js';
 import type { View } from '../access/access.view.js';
 import type { Clock } from '../time/clock.js';
 import type { ChangesRepository } from './changes.repository.js';
@@ -25,7 +25,12 @@ export class ChangesService {
   async page(fraEndringsId: number, view: View, caller: AccessToken, endpoint: string): Promise<string> {
     const page = await this.deps.changes.page(fraEndringsId, FEED_PAGE_SIZE);
     const boundary = freshnessBoundary(this.deps.clock.now());
-    const list = page.persons.map((c) => renderPersonAnswer(c.person, view, boundary, c.duplicates));
+    // A removed person shows as IKKE_REGISTRERT (docs/change-feed.md#removed-persons).
+    const list = page.persons.map((c) =>
+      c.removed
+        ? renderUnregisteredAnswer(c.personidentifikator, view)
+        : renderPersonAnswer(c.person, view, boundary, c.duplicates),
+    );
     const last = page.persons[page.persons.length - 1];
     const tilEndringsId = last ? last.changeId : page.latestChangeId;
     await this.deps.audit.record({
@@ -34,7 +39,9 @@ export class ChangesService {
       consumer: caller.consumer,
       supplier: caller.supplier,
       endpoint,
-      identifiers: page.persons.map((c) => c.person.personidentifikator),
+      identifiers: page.persons.map((c) =>
+        c.removed ? c.personidentifikator : c.person.personidentifikator,
+      ),
       status: 200,
     });
     return `{"list":[${list.join(',')}],"fraEndringsId":${fraEndringsId},"tilEndringsId":${tilEndringsId},"sisteEndringsId":${page.latestChangeId}}`;

@@ -14,6 +14,7 @@ import { syntheticPersons } from '../demo/synthetic-persons.js';
 import { renderExportLine, renderPerson } from '../answer/answer.render.js';
 import { ConfigError, ImportError, KrrError } from '../errors/errors.js';
 import { PersonWriter } from '../register/person.writer.js';
+import { RegisterClock } from '../register/register-clock.js';
 import { exportPersons } from '../transfer/export.service.js';
 import { importPersonsFromBytes } from '../transfer/import.service.js';
 import { devIdentityForToken } from '../maskinporten/dev-identity.js';
@@ -35,6 +36,9 @@ function storeOptions(cmd: Command): Command {
     .option('--config <file>', 'JSON config file (or KRR_CONFIG)')
     .option('--no-synthetic-identifiers', 'refuse synthetic test identifiers (month + 80 / + 40)');
 }
+
+/** `krr import` prints at most this many notes, then how many more there were. */
+const CLI_NOTES = 20;
 
 function config(values: CliValues): KrrConfig {
   return loadConfig(values);
@@ -80,7 +84,14 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
       '--public-url <url>',
       'the base URL clients reach the server at (default http://HOST:PORT, or KRR_PUBLIC_URL)',
     )
-    .option('--clock <iso>', 'freeze "now" for the 18-month rule (or KRR_CLOCK)')
+    .option(
+      '--clock <iso>',
+      'freeze the register\'s "now" (the 18-month rule) at this instant at start (or KRR_CLOCK)',
+    )
+    .option(
+      '--testdata-api',
+      'serve the test-data API under /testdata (on with --dev; or KRR_TESTDATA_API, testdataApi)',
+    )
     .addOption(new Option('--log-level <level>', 'log level (or KRR_LOG_LEVEL)'))
     .action(async (opts: ServeOptions) => {
       const cfg = config(opts);
@@ -160,6 +171,11 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
           .join(', ');
         err.write(`note: fields the register does not know were ignored: ${fields}\n`);
       }
+      // What a tester would not expect of valid lines (docs/import-export.md#notes): said, not refused.
+      const shown = summary.notes.slice(0, CLI_NOTES);
+      for (const note of shown) err.write(`note: line ${note.line} ${note.pointer}: ${note.detail}\n`);
+      if (summary.noteCount > shown.length)
+        err.write(`note: and ${summary.noteCount - shown.length} more notes of these kinds\n`);
       const rate = summary.seconds > 0 ? Math.round(summary.persons / summary.seconds) : summary.persons;
       out.write(
         `imported ${summary.persons} persons from ${summary.lines} lines in ${summary.seconds.toFixed(1)} s (${rate} persons/s)\n`,
@@ -204,7 +220,11 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
   storeOptions(program.command('seed').description('add the demo persons to the register')).action(
     async (opts: CliValues) => {
       const cfg = config(opts);
-      const persons = await withStore(cfg, (db) => seedDemo(db, Date.now()));
+      // The demo persons' timestamps follow the register's clock (docs/testdata.md#the-clock).
+      const persons = await withStore(cfg, async (db) => {
+        const clock = await RegisterClock.open(db, { follow: false });
+        return seedDemo(db, clock.now());
+      });
       for (const p of persons) out.write(`${p.person.personidentifikator}  ${p.label}\n`);
     },
   );

@@ -14,7 +14,7 @@ import { idportenIssuerOf } from '../idporten/idporten-issuer.js';
 import { PersonRepository } from '../register/person.repository.js';
 import type { Database } from '../store/database.js';
 import { openStore } from '../register/open-store.js';
-import { frozenClock, systemClock } from '../time/clock.js';
+import { RegisterClock } from '../register/register-clock.js';
 import { formatOslo } from '../time/oslo-time.js';
 
 export interface ServeOptions {
@@ -28,6 +28,8 @@ export interface RunningServer {
   readonly url: string;
   /** The config served with: with `--port 0`, the port chosen (and the public URL and issuer derived from it). */
   readonly config: KrrConfig;
+  /** The register's clock, shared with every krr process on the store (docs/testdata.md#the-clock). */
+  readonly clock: RegisterClock;
   close(): Promise<void>;
 }
 
@@ -42,9 +44,12 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
     );
   }
   const db = await openStore(config.store);
+  let clock: RegisterClock | undefined;
   try {
+    // `--clock` freezes the store's clock at start; without it the store's clock stands as it is.
+    clock = await RegisterClock.open(db, config.clock === undefined ? {} : { initial: config.clock });
     if (options.demo && (await new PersonRepository(db).count()) === 0) {
-      await seedDemo(db, Date.now());
+      await seedDemo(db, clock.now());
     }
     const devJwk = config.dev ? await devKeyFor(config.store, db) : undefined;
     const verifier = new TokenVerifier({
@@ -62,7 +67,6 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
           }
         : {}),
     });
-    const clock = config.clock === undefined ? systemClock : frozenClock(config.clock);
     const app = await buildApp({
       config,
       db,
@@ -86,12 +90,15 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
       db,
       url: `http://${host}:${port}`,
       config,
+      clock,
       async close() {
         await app.close();
+        await clock!.close();
         await db.close();
       },
     };
   } catch (err) {
+    await clock?.close();
     await db.close();
     throw err;
   }
@@ -109,8 +116,13 @@ export function startupBanner(requested: KrrConfig, server: RunningServer, demo:
   const lines = [
     `krr is serving ${server.url} (store: ${config.store.kind}${config.dev ? ', dev mode' : ''})`,
   ];
-  if (config.clock !== undefined) lines.push(`the clock is frozen at ${formatOslo(config.clock)}`);
+  const clock = server.clock.view();
+  if (clock.frozen) lines.push(`the register's clock is frozen at ${formatOslo(clock.now)}`);
+  else if (Math.abs(clock.now - Date.now()) > 1000)
+    lines.push(`the register's clock runs at ${formatOslo(clock.now)} (moved through the test-data API)`);
   lines.push(`  OpenAPI: ${server.url}/v3/api-docs   Swagger UI: ${server.url}/swagger-ui/`);
+  if (config.testdataApi)
+    lines.push(`  test-data API: ${server.url}/testdata/... (scope krr:testdata.write; docs/testdata.md)`);
   if (config.dev) {
     const tokenCmd = `npx krr token ${storeArgs(config)} --consumer 0192:991825827 --scope "krr:global/kontaktinformasjon.read krr:global/digitalpost.read"`;
     lines.push('', 'Get a token (dev issuer):', `  ${tokenCmd}`);
@@ -123,7 +135,7 @@ export function startupBanner(requested: KrrConfig, server: RunningServer, demo:
       `  or a person's token: npx krr token ${storeArgs(config)} --port ${config.http.port} --pid <identifier> --scope "krr:user/kontaktinformasjon.read krr:user/spraak.write"`,
     );
     if (demo) {
-      const persons = demoPersons(Date.now());
+      const persons = demoPersons(server.clock.now());
       lines.push('', 'Demo persons:');
       for (const p of persons) lines.push(`  ${p.person.personidentifikator}  ${p.label}`);
       const first = persons[0]!.person.personidentifikator;

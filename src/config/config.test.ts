@@ -50,6 +50,19 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({}, { KRR_CLOCK: '2018-06-01T10:00:00Z' }).clock, Date.UTC(2018, 5, 1, 10));
   });
 
+  it('serves the test-data API in dev mode, elsewhere only when --testdata-api, KRR_TESTDATA_API or testdataApi says so', () => {
+    assert.equal(loadConfig({}, {}).testdataApi, false, 'never on in a production configuration by default');
+    assert.equal(loadConfig({ dev: true }, {}).testdataApi, true);
+    assert.equal(loadConfig({ dev: true }, { KRR_TESTDATA_API: 'false' }).testdataApi, false);
+    assert.equal(loadConfig({}, { KRR_TESTDATA_API: 'true' }).testdataApi, true);
+    assert.equal(loadConfig({ testdataApi: true }, {}).testdataApi, true);
+    const dir = mkdtempSync(join(tmpdir(), 'krr-config-'));
+    const file = join(dir, 'krr.json');
+    writeFileSync(file, JSON.stringify({ testdataApi: true }));
+    assert.equal(loadConfig({ config: file }, {}).testdataApi, true);
+    assert.throws(() => loadConfig({}, { KRR_TESTDATA_API: 'maybe' }), /KRR_TESTDATA_API/);
+  });
+
   it('reads the log level from KRR_LOG_LEVEL', () => {
     assert.equal(loadConfig({}, { KRR_LOG_LEVEL: 'DEBUG' }).logLevel, 'debug');
   });

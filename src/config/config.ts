@@ -88,6 +88,8 @@ const FileConfigSchema = Type.Object(
     ),
     lookupCacheBytes: Type.Optional(Type.Integer({ minimum: 0 })),
     idportenClients: Type.Optional(IdportenClientsSchema),
+    /** The test-data API (docs/testdata.md): on in dev mode, off elsewhere unless this says so. */
+    testdataApi: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -107,8 +109,17 @@ export interface KrrConfig {
   };
   /** Dev mode: a local token issuer whose key is kept with the store. */
   readonly dev: boolean;
-  /** The frozen "now" for the 18-month rule (`--clock`, `KRR_CLOCK`); undefined: the system clock. */
+  /**
+   * `--clock`, `KRR_CLOCK`: the instant the register's clock is frozen at when the server starts
+   * (docs/testdata.md#the-clock); undefined: the clock the store holds (the system clock, unless
+   * the test-data API turned it).
+   */
   readonly clock: EpochMs | undefined;
+  /**
+   * The test-data API under /testdata (docs/testdata.md): `--testdata-api`, `KRR_TESTDATA_API`,
+   * `testdataApi`; on by default in dev mode only. It always takes a token with krr:testdata.write.
+   */
+  readonly testdataApi: boolean;
   readonly allowSyntheticIdentifiers: boolean;
   readonly auth: {
     /** Each with its kind (docs/tokens.md#issuer-kinds). */
@@ -158,6 +169,7 @@ export interface CliValues {
   readonly logLevel?: string;
   readonly syntheticIdentifiers?: boolean;
   readonly publicUrl?: string;
+  readonly testdataApi?: boolean;
 }
 
 export const DEFAULT_DATA_DIR = '.krr-data';
@@ -422,6 +434,12 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
     },
     dev: cli.dev ?? false,
     clock: clockText ? parseClock(clockText) : undefined,
+    testdataApi:
+      cli.testdataApi ??
+      parseBoolean('KRR_TESTDATA_API', env.KRR_TESTDATA_API) ??
+      file.testdataApi ??
+      cli.dev ??
+      false,
     allowSyntheticIdentifiers:
       cli.syntheticIdentifiers ??
       parseBoolean('KRR_ALLOW_SYNTHETIC_IDENTIFIERS', env.KRR_ALLOW_SYNTHETIC_IDENTIFIERS) ??

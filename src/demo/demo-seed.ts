@@ -9,9 +9,20 @@ import type { DemoPerson } from './demo-data.js';
 
 /**
  * The demo register: two mailbox providers with freshly generated encryption certificates (made
- * only when the provider is missing) and the demo persons, most of whom use their provider's.
+ * only when the provider is missing) and the demo persons at `now`, most of whom use their
+ * provider's.
  */
 export async function seedDemo(db: Database, now: EpochMs): Promise<DemoPerson[]> {
+  // The persons' timestamps follow `now` (the register's clock, docs/testdata.md#the-clock); the
+  // certificates are checked in real time, so they are made valid from the real now.
+  await seedDemoProviders(db, Date.now());
+  const persons = demoPersons(now);
+  await new PersonWriter(db).write(persons.map((p) => p.person));
+  return persons;
+}
+
+/** The demo mailbox providers, each added with a new certificate when it is missing. */
+export async function seedDemoProviders(db: Database, now: EpochMs): Promise<void> {
   const repository = new ProviderRepository(db);
   const service = new ProviderService(db);
   for (const provider of DEMO_PROVIDERS) {
@@ -29,7 +40,4 @@ export async function seedDemo(db: Database, now: EpochMs): Promise<DemoPerson[]
       certificate: certificate.certificateDerBase64,
     });
   }
-  const persons = demoPersons(now);
-  await new PersonWriter(db).write(persons.map((p) => p.person));
-  return persons;
 }

@@ -48,6 +48,11 @@ export interface Person {
 export interface FieldProblem {
   readonly pointer: string;
   readonly detail: string;
+  /**
+   * A member missing or of the wrong type (docs/errors.md#statuses: 400), not a value the
+   * register refuses (422).
+   */
+  readonly shape?: true;
 }
 
 export type ParseResult<T> =
@@ -165,7 +170,7 @@ class Reader {
     const v = obj[key];
     if (typeof v === 'string') return v;
     if (v === undefined || v === null) return undefined;
-    this.problems.push({ pointer: `${base}/${key}`, detail: `${key} must be a string` });
+    this.problems.push({ pointer: `${base}/${key}`, detail: `${key} must be a string`, shape: true });
     return undefined;
   }
 
@@ -201,7 +206,7 @@ class Reader {
     const v = obj[key];
     if (v === undefined || v === null) return undefined;
     if (!isPlainObject(v)) {
-      this.problems.push({ pointer: `${base}/${key}`, detail: `${key} must be an object` });
+      this.problems.push({ pointer: `${base}/${key}`, detail: `${key} must be an object`, shape: true });
       return undefined;
     }
     return v;
@@ -221,7 +226,7 @@ class Reader {
  */
 export function parsePerson(input: unknown, rules: PersonRules): ParseResult<Person> {
   if (!isPlainObject(input)) {
-    return { ok: false, problems: [{ pointer: '', detail: 'a person must be a JSON object' }] };
+    return { ok: false, problems: [{ pointer: '', detail: 'a person must be a JSON object', shape: true }] };
   }
   const r = new Reader();
   r.unknownFields(input, TOP_NAMES, '');
@@ -229,7 +234,11 @@ export function parsePerson(input: unknown, rules: PersonRules): ParseResult<Per
   const pid = r.string(input, 'personidentifikator', '');
   if (pid === undefined) {
     if (!r.problems.length)
-      r.problems.push({ pointer: '/personidentifikator', detail: 'personidentifikator is required' });
+      r.problems.push({
+        pointer: '/personidentifikator',
+        detail: 'personidentifikator is required',
+        shape: true,
+      });
   } else {
     const check = checkPersonIdentifier(pid, rules);
     if (!check.valid)
@@ -237,7 +246,7 @@ export function parsePerson(input: unknown, rules: PersonRules): ParseResult<Per
   }
   const status = r.oneOf(input, 'status', '', PERSON_STATUSES);
   if (input.status === undefined || input.status === null) {
-    r.problems.push({ pointer: '/status', detail: 'status is required (AKTIV or SLETTET)' });
+    r.problems.push({ pointer: '/status', detail: 'status is required (AKTIV or SLETTET)', shape: true });
   }
   const reservasjon = r.oneOf(input, 'reservasjon', '', RESERVATIONS) ?? 'NEI';
   const reservasjonstidspunkt = r.instant(input, 'reservasjonstidspunkt', '');

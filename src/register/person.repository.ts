@@ -89,16 +89,28 @@ export class PersonRepository {
     return rows.map(([record, sertifikat]) => decodeLookupRecord(record!, sertifikat ?? null));
   }
 
-  /** The highest change id, or 0 for an empty register: one probe of the change id index. */
+  /**
+   * The highest change id of a person or a removal (docs/change-feed.md#removed-persons), or 0 for
+   * a register that never had one: one probe of each change id index.
+   */
   async latestChangeId(): Promise<number> {
-    const [row] = await this.db.query<{ m: number | null }>('select max(change_id) as m from person');
+    const [row] = await this.db.query<{ m: number | null }>(
+      `select greatest((select max(change_id) from person), (select max(change_id) from person_removed)) as m`,
+    );
     return row?.m ?? 0;
   }
 
-  /** Identifiers of the persons changed after `changeId`, at most `limit`, oldest change first. */
+  /**
+   * Identifiers of the persons changed or removed after `changeId`, at most `limit`, oldest
+   * change first.
+   */
   async changedSince(changeId: number, limit: number): Promise<{ id: string; changeId: number }[]> {
     const rows = await this.db.query<{ personidentifikator: string; change_id: number }>(
-      'select personidentifikator, change_id from person where change_id > $1 order by change_id limit $2',
+      `select personidentifikator, change_id from (
+         (select personidentifikator, change_id from person where change_id > $1 order by change_id limit $2)
+         union all
+         (select personidentifikator, change_id from person_removed where change_id > $1 order by change_id limit $2)
+       ) c order by change_id limit $2`,
       [changeId, limit],
     );
     return rows.map((r) => ({ id: r.personidentifikator, changeId: r.change_id }));
@@ -249,6 +261,51 @@ export class PersonRepository {
        where not exists (select 1 from person p where p.personidentifikator = s.personidentifikator)`,
       );
     await tx.query(`truncate ${STAGING}`);
+  }
+
+  /**
+   * Removes the registered persons among `identifiers`, in the caller's transaction: each removal
+   * is kept with a new change id (docs/change-feed.md#removed-persons). Returns the identifiers
+   * that were registered.
+   */
+  async remove(tx: Queryable, identifiers: readonly string[]): Promise<string[]> {
+    if (identifiers.length === 0) return [];
+    const rows = await tx.query<{ personidentifikator: string }>(
+      `with gone as (
+         delete from person where personidentifikator = any($1::text[]) returning personidentifikator
+       )
+       insert into person_removed (personidentifikator)
+       select personidentifikator from gone order by personidentifikator
+       on conflict (personidentifikator) do update set change_id = nextval('person_change_id')
+       returning personidentifikator`,
+      [identifiers],
+    );
+    return rows.map((r) => r.personidentifikator);
+  }
+
+  /** Removes every person, as `remove` does (a reset of the register). Returns how many. */
+  async removeAll(tx: Queryable): Promise<number> {
+    const [row] = await tx.query<{ n: number }>(
+      `with gone as (delete from person returning personidentifikator),
+       kept as (
+         insert into person_removed (personidentifikator)
+         select personidentifikator from gone order by personidentifikator
+         on conflict (personidentifikator) do update set change_id = nextval('person_change_id')
+         returning 1
+       )
+       select count(*)::int8 as n from kept`,
+    );
+    return row?.n ?? 0;
+  }
+
+  /** Whether `identifier` is registered or was ever removed (an identifier the register has used). */
+  async everUsed(tx: Queryable, identifier: string): Promise<boolean> {
+    const [row] = await tx.query<{ used: boolean }>(
+      `select exists (select 1 from person where personidentifikator = $1)
+           or exists (select 1 from person_removed where personidentifikator = $1) as used`,
+      [identifier],
+    );
+    return row?.used ?? false;
   }
 
   /** New change ids for the persons who show the provider's certificate; their rows are not rewritten. */

@@ -15,6 +15,16 @@ export interface PersonWriteSession {
   providerCertificateChanged(orgno: string): Promise<number>;
   /** A person as the register holds it now, read under the write lock (read, change, write). */
   find(personidentifikator: string): Promise<Person | undefined>;
+  /**
+   * Removes persons from the register (the test-data API, docs/testdata.md#delete): the entry is
+   * gone, and the removal gets a change id, so that feed readers and the lookup cache learn of it
+   * (docs/change-feed.md#removed-persons). Returns the identifiers that were registered.
+   */
+  remove(identifiers: readonly string[]): Promise<string[]>;
+  /** Removes every person, as `remove` does. Returns how many. */
+  removeAll(): Promise<number>;
+  /** Whether the register holds `identifier` or has removed it (read under the write lock). */
+  everUsed(identifier: string): Promise<boolean>;
   /** The same transaction, for what must commit together with the persons (a sync cursor). */
   readonly tx: Queryable;
   /**
@@ -131,6 +141,9 @@ export class PersonWriter {
         providerCertificates: certificates,
         bulk: () => this.bulk(tx),
         providerCertificateChanged: (orgno) => this.repository.touchInheritingPersons(tx, orgno),
+        remove: (identifiers) => this.repository.remove(tx, identifiers),
+        removeAll: () => this.repository.removeAll(tx),
+        everUsed: (identifier) => this.repository.everUsed(tx, identifier),
         find: async (personidentifikator) => {
           const [found] = await this.repository.findMany([personidentifikator], tx);
           return found ? recordOf(found) : undefined;

@@ -48,6 +48,13 @@ export interface Database extends Queryable {
   exec(script: string): Promise<void>;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  /**
+   * PostgreSQL only (the embedded store has one process): calls `onNotify` with the payload of
+   * every NOTIFY on `channel`, and without one each time the listening connection is
+   * (re)established, when a notification may have been missed. Resolves once listening; the
+   * function it gives stops it.
+   */
+  listen?(channel: string, onNotify: (payload: string | undefined) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

@@ -225,6 +225,32 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: 'the register clock and removed persons',
+    sql: `
+      -- The register's clock (docs/testdata.md#the-clock), one row shared by every krr process on
+      -- the store: frozen at an instant (epoch milliseconds), or running at an offset from the
+      -- system clock. version grows with each change; readers take only newer readings.
+      create table register_clock (
+        singleton boolean primary key default true check (singleton),
+        frozen_at bigint,
+        offset_ms bigint not null default 0,
+        version bigint not null default 0
+      );
+      insert into register_clock (singleton) values (true);
+
+      -- Persons removed from the register by the test-data API (docs/testdata.md#delete), each
+      -- with the change id of the removal, so that the change feed and the lookup cache learn of
+      -- it (docs/change-feed.md#removed-persons). A row stays when the identifier is written
+      -- again; readers leave out the removals of identifiers that are registered.
+      create table person_removed (
+        personidentifikator text collate "C" primary key,
+        change_id bigint not null default nextval('person_change_id')
+      );
+      create unique index person_removed_change_id_idx on person_removed (change_id);
+    `,
+  },
 ];
 
 /**

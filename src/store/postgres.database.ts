@@ -200,6 +200,20 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         () => !started,
       )) as Awaited<ReturnType<typeof fn>>;
     },
+    async listen(channel, onNotify) {
+      // On the pool in use: should it be replaced, its listening connection ends with it, and the
+      // caller's poll (register/register-clock.ts) still picks changes up.
+      const meta = await attempt((pool) =>
+        pool.listen(
+          channel,
+          (payload) => onNotify(payload),
+          () => onNotify(undefined),
+        ),
+      );
+      return async () => {
+        await meta.unlisten().catch(() => {});
+      };
+    },
     async close() {
       closing = true;
       await sql.end({ timeout: 5 });

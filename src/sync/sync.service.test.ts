@@ -145,6 +145,24 @@ for (const kind of STORE_KINDS) {
         );
       });
 
+      it('IKKE_REGISTRERT in the feed (a person removed at the source, docs/change-feed.md#removed-persons) removes the person here', async () => {
+        const list = persons(5, 3);
+        feed.put(list);
+        await syncOnce(options());
+        const gone = list[0]!.personidentifikator;
+        assert.match(await exportOf(store.db), new RegExp(gone));
+        feed.putWire(gone, {
+          personidentifikator: gone,
+          status: 'IKKE_REGISTRERT',
+          varslingsstatus: 'KAN_IKKE_VARSLES',
+        });
+        feed.register.delete(gone);
+        const summary = await syncOnce(options());
+        assert.equal(summary.persons, 1);
+        assert.equal(await exportOf(store.db), feed.expectedExport());
+        assert.doesNotMatch(await exportOf(store.db), new RegExp(gone));
+      });
+
       it('resumes after being stopped midway: continues from the stored cursor, losing and repeating nothing', async () => {
         feed.put(persons(14, 1));
         const controller = new AbortController();

@@ -8,6 +8,7 @@
 
 import type { Person, PersonRules } from '../person/person.js';
 import { parsePerson } from '../person/person.js';
+import { checkPersonIdentifier, IDENTIFIER_PROBLEM_TEXT } from '../identifier/identifier.js';
 import { PersonWriter } from '../register/person.writer.js';
 import type { Database } from '../store/database.js';
 import type { FeedPage, FeedSource } from './feed.client.js';
@@ -204,8 +205,21 @@ class SyncRun {
     }
 
     // Checked whole before anything is written: a bad person stops the run with nothing of its page.
-    const byIdentifier = new Map<string, Person>();
+    // null: removed at the source (docs/change-feed.md#removed-persons), removed here too.
+    const byIdentifier = new Map<string, Person | null>();
     for (const [i, item] of page.list.entries()) {
+      const removed = removedIdentifier(item);
+      if (removed !== undefined) {
+        const check = checkPersonIdentifier(removed, this.o.rules);
+        if (!check.valid)
+          throw new SyncDataError(
+            `the source's page after change id ${asked} (up to ${page.tilEndringsId}): person ${i + 1} of ${n} (list[${i}]) ` +
+              `is not valid here: ${IDENTIFIER_PROBLEM_TEXT[check.problem]} at /personidentifikator; nothing of this page was written`,
+          );
+        byIdentifier.delete(removed);
+        byIdentifier.set(removed, null);
+        continue;
+      }
       const parsed = parsePerson(item, this.o.rules);
       if (!parsed.ok) {
         const first = parsed.problems[0]!;
@@ -235,7 +249,10 @@ class SyncRun {
             `the sync cursor for ${this.o.source.url} changed under this process: is another krr sync following it into the same store?`,
           );
         }
-        if (byIdentifier.size > 0) await session.write([...byIdentifier.values()]);
+        const persons = [...byIdentifier.values()].filter((p): p is Person => p !== null);
+        const removals = [...byIdentifier].filter(([, p]) => p === null).map(([id]) => id);
+        if (persons.length > 0) await session.write(persons);
+        if (removals.length > 0) await session.remove(removals);
         await session.tx.query(
           'insert into register_setting (name, value) values ($1, $2) on conflict (name) do update set value = excluded.value',
           [this.name, next],
@@ -257,4 +274,16 @@ class SyncRun {
       caughtUp: this.caughtUp,
     });
   }
+}
+
+/**
+ * The identifier of a feed entry that says the person was removed (`status: IKKE_REGISTRERT`, as
+ * krr's feed shows a removal, docs/change-feed.md#removed-persons), or undefined for any other entry.
+ */
+function removedIdentifier(item: unknown): string | undefined {
+  if (typeof item !== 'object' || item === null) return undefined;
+  const { status, personidentifikator } = item as { status?: unknown; personidentifikator?: unknown };
+  return status === 'IKKE_REGISTRERT' && typeof personidentifikator === 'string'
+    ? personidentifikator
+    : undefined;
 }

@@ -3,7 +3,7 @@
 
 import { CopyTuples } from '../register/person.columns.js';
 import { parsePerson } from '../person/person.js';
-import type { PersonRules } from '../person/person.js';
+import type { Person, PersonRules } from '../person/person.js';
 import { renderForWrite } from '../register/person.prepare.js';
 
 /** Where a block stopped: a line number inside the block (1-based) and the reason, without values. */
@@ -12,6 +12,70 @@ export interface BlockProblem {
   readonly reason: string;
   /** When the line's person is already on an earlier line of the block: that line (1-based). */
   readonly duplicateOf?: number;
+  /** The first problem's place in the line (a JSON Pointer). */
+  readonly pointer?: string;
+  /** Well-formed JSON with a value the register refuses (422), not a malformed line (400). */
+  readonly invalidValue?: boolean;
+}
+
+/**
+ * What a tester would not expect of a line that is valid (docs/import-export.md#notes): said, not
+ * refused. `line` is 1-based within the block; `pointer` the field in the line; no values.
+ */
+export interface ImportNote {
+  readonly line: number;
+  readonly pointer: string;
+  readonly detail: string;
+}
+
+/** A block keeps at most this many notes (their count is kept whole). */
+export const MAX_NOTES_PER_BLOCK = 100;
+
+export const NOTE_CHANNEL_WITHOUT_TIME =
+  'the channel has neither _oppdatert nor _sist_verifisert: it counts as never confirmed, so it never makes the person KAN_VARSLES';
+export const NOTE_UNREGISTERED_PROVIDER =
+  'no mailbox provider with this organisation number is registered (krr providers add) and the person has no certificate of their own: the answer carries no certificate';
+
+const NO_NOTES: readonly ImportNote[] = [];
+
+/** The notes for one valid person (docs/import-export.md#notes), `line` as given. */
+export function notesFor(
+  p: Person,
+  providerCertificates: ReadonlyMap<string, string>,
+  line: number,
+): readonly ImportNote[] {
+  // Checked without allocating: an import calls this for each of millions of persons.
+  const k = p.kontaktinformasjon;
+  const epost =
+    k?.epostadresse !== undefined &&
+    k.epostadresse_oppdatert === undefined &&
+    k.epostadresse_sist_verifisert === undefined;
+  const mobil =
+    k?.mobiltelefonnummer !== undefined &&
+    k.mobiltelefonnummer_oppdatert === undefined &&
+    k.mobiltelefonnummer_sist_verifisert === undefined;
+  // A person with a certificate of their own shows it whatever the provider: nothing unexpected.
+  const mailbox =
+    p.digital_post !== undefined &&
+    p.sertifikat === undefined &&
+    !providerCertificates.has(p.digital_post.postkasseleverandoeradresse);
+  if (!epost && !mobil && !mailbox) return NO_NOTES;
+  const notes: ImportNote[] = [];
+  if (epost)
+    notes.push({ line, pointer: '/kontaktinformasjon/epostadresse', detail: NOTE_CHANNEL_WITHOUT_TIME });
+  if (mobil)
+    notes.push({
+      line,
+      pointer: '/kontaktinformasjon/mobiltelefonnummer',
+      detail: NOTE_CHANNEL_WITHOUT_TIME,
+    });
+  if (mailbox)
+    notes.push({
+      line,
+      pointer: '/digital_post/postkasseleverandoeradresse',
+      detail: NOTE_UNREGISTERED_PROVIDER,
+    });
+  return notes;
 }
 
 export interface BlockResult {
@@ -32,6 +96,10 @@ export interface BlockResult {
   readonly ignored: [string, number][];
   /** The block's first bad line; the persons above hold only the lines before it. */
   readonly problem?: BlockProblem;
+  /** Notes on valid lines, at most MAX_NOTES_PER_BLOCK of them. */
+  readonly notes: ImportNote[];
+  /** How many notes the block had, kept or not. */
+  readonly noteCount: number;
 }
 
 /** The reason for a line's first problem (names fields, never values). */
@@ -94,6 +162,8 @@ export function parseBlock(
   const ignored = new Map<string, number>();
   const lineOf = new Map<number, number>(); // identifier -> its line in the block
   const tuples = new CopyTuples(text.length);
+  const notes: ImportNote[] = [];
+  let noteCount = 0;
   let problem: BlockProblem | undefined;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
@@ -107,7 +177,13 @@ export function parseBlock(
     }
     const parsed = parsePerson(json, rules);
     if (!parsed.ok) {
-      problem = { line: i + 1, reason: problemText(parsed.problems) };
+      const first = parsed.problems[0]!;
+      problem = {
+        line: i + 1,
+        reason: problemText(parsed.problems),
+        pointer: first.pointer,
+        invalidValue: !parsed.problems.some((p) => p.shape),
+      };
       break;
     }
     const pid = parsed.value.personidentifikator;
@@ -117,6 +193,8 @@ export function parseBlock(
         line: i + 1,
         reason: 'the same personidentifikator as an earlier line',
         duplicateOf: earlier,
+        pointer: '/personidentifikator',
+        invalidValue: true,
       };
       break;
     }
@@ -124,6 +202,10 @@ export function parseBlock(
     for (const field of parsed.ignoredFields) ignored.set(field, (ignored.get(field) ?? 0) + 1);
     identifiers.push(pid);
     personLines.push(i + 1);
+    for (const note of notesFor(parsed.value, providerCertificates, i + 1)) {
+      noteCount++;
+      if (notes.length < MAX_NOTES_PER_BLOCK) notes.push(note);
+    }
     tuples.add(renderForWrite(parsed.value, providerCertificates));
   }
   return {
@@ -133,6 +215,8 @@ export function parseBlock(
     personLines,
     tuples: tuples.finish(),
     ignored: [...ignored],
+    notes,
+    noteCount,
     ...(problem ? { problem } : {}),
   };
 }

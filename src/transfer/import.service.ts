@@ -2,7 +2,7 @@ import { ImportError } from '../errors/errors.js';
 import type { PersonRules } from '../person/person.js';
 import type { PersonWriter } from '../register/person.writer.js';
 import { parseBlockOf } from './import.block.js';
-import type { BlockResult } from './import.block.js';
+import type { BlockResult, ImportNote } from './import.block.js';
 import { ImportWorkerPool } from './import.workers.js';
 
 export interface ImportProgress {
@@ -17,6 +17,30 @@ export interface ImportSummary {
   readonly seconds: number;
   /** Field paths the register does not know, with how many lines carried them (names only, never values). */
   readonly ignoredFields: ReadonlyMap<string, number>;
+  /**
+   * Notes on valid lines (docs/import-export.md#notes), in line order, line numbers in the whole
+   * input, at most MAX_IMPORT_NOTES of them; `noteCount` counts them all.
+   */
+  readonly notes: readonly ImportNote[];
+  readonly noteCount: number;
+}
+
+/** An import keeps at most this many notes to show (their count is kept whole). */
+export const MAX_IMPORT_NOTES = 100;
+
+/** A bad line (docs/import-export.md#all-or-nothing): where it is, for an error body's pointer. */
+export class ImportLineError extends ImportError {
+  constructor(
+    message: string,
+    /** 1-based, in the whole input. */
+    readonly line: number,
+    /** The first problem's place in the line (a JSON Pointer), when it has one. */
+    readonly pointer: string | undefined,
+    /** Whether the line is well-formed JSON whose values are wrong (422), not malformed (400). */
+    readonly invalidValue: boolean,
+  ) {
+    super(message);
+  }
 }
 
 export interface ImportOptions {
@@ -167,8 +191,11 @@ class TakenIdentifiers {
 }
 
 function duplicateError(line: number, earlier: number): ImportError {
-  return new ImportError(
+  return new ImportLineError(
     `line ${line}: the same personidentifikator as line ${earlier}; a person may appear once`,
+    line,
+    '/personidentifikator',
+    true,
   );
 }
 
@@ -187,6 +214,8 @@ async function run(
   const taken = new TakenIdentifiers();
   let lineNo = 0;
   let persons = 0;
+  const notes: ImportNote[] = [];
+  let noteCount = 0;
 
   await writer.session(async (session) => {
     // Read under the write lock: the certificates that count as inherited while this import runs.
@@ -221,9 +250,19 @@ async function run(
         if (duplicate) throw duplicateError(duplicate.line, duplicate.earlier);
         if (problem.duplicateOf !== undefined)
           throw duplicateError(lineNo + problem.line, lineNo + problem.duplicateOf);
-        throw new ImportError(`line ${lineNo + problem.line}: ${problem.reason}`);
+        throw new ImportLineError(
+          `line ${lineNo + problem.line}: ${problem.reason}`,
+          lineNo + problem.line,
+          problem.pointer,
+          problem.invalidValue ?? false,
+        );
       }
       for (const [field, n] of result.ignored) ignored.set(field, (ignored.get(field) ?? 0) + n);
+      noteCount += result.noteCount;
+      for (const note of result.notes) {
+        if (notes.length >= MAX_IMPORT_NOTES) break;
+        notes.push({ ...note, line: lineNo + note.line });
+      }
       lineNo += result.lines;
       persons += result.identifiers.length;
       // One block is written while the next ones are checked: the store and the parsers overlap.
@@ -254,5 +293,12 @@ async function run(
     }
   });
 
-  return { persons, lines: lineNo, seconds: (performance.now() - started) / 1000, ignoredFields: ignored };
+  return {
+    persons,
+    lines: lineNo,
+    seconds: (performance.now() - started) / 1000,
+    ignoredFields: ignored,
+    notes,
+    noteCount,
+  };
 }

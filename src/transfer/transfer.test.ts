@@ -19,7 +19,8 @@ import type { Database } from '../store/database.js';
 import { openTestStore, skipReason, STORE_KINDS } from '../../test/support/stores.js';
 import type { TestStore } from '../../test/support/stores.js';
 import { exportPersons } from './export.service.js';
-import { importPersons } from './import.service.js';
+import { importPersons, importPersonsFromBytes } from './import.service.js';
+import { NOTE_CHANNEL_WITHOUT_TIME, NOTE_UNREGISTERED_PROVIDER } from './import.block.js';
 import type { ImportOptions, ImportSummary } from './import.service.js';
 
 const RULES: PersonRules = { allowSynthetic: true, isCertificate: isDerCertificate };
@@ -454,6 +455,48 @@ for (const kind of STORE_KINDS) {
         assert.equal(await exportText(db), ALL_EXPORT);
       },
     );
+
+    it('notes, not errors, a channel without timestamps and a mailbox at an unregistered provider, by line in the whole input (also from a worker thread)', async () => {
+      const db = await fresh();
+      const input = [
+        line({
+          personidentifikator: P_A,
+          status: 'AKTIV',
+          kontaktinformasjon: {
+            epostadresse: 'a@example.no',
+            mobiltelefonnummer: '+4791234567',
+            mobiltelefonnummer_sist_verifisert: '2020-01-01T00:00:00Z',
+          },
+        }),
+        '',
+        line({
+          personidentifikator: P_C,
+          status: 'SLETTET',
+          kontaktinformasjon: { epostadresse: 'c@example.no' },
+        }),
+        line({
+          personidentifikator: P_B,
+          status: 'AKTIV',
+          digital_post: { postkasseadresse: 'ola.nordmann#9YDT', postkasseleverandoeradresse: '984661185' },
+        }),
+      ].join('\n');
+      // Blocks of about 64 bytes: the last line is a block of its own.
+      const summary = await importPersonsFromBytes(
+        new PersonWriter(db),
+        Readable.from([Buffer.from(input)]),
+        {
+          rules: RULES,
+          workers: 1,
+          blockBytes: 64,
+        },
+      );
+      assert.equal(summary.persons, 3);
+      assert.equal(summary.noteCount, 2);
+      assert.deepEqual(summary.notes, [
+        { line: 1, pointer: '/kontaktinformasjon/epostadresse', detail: NOTE_CHANNEL_WITHOUT_TIME },
+        { line: 4, pointer: '/digital_post/postkasseleverandoeradresse', detail: NOTE_UNREGISTERED_PROVIDER },
+      ]);
+    });
 
     it('reports progress with the lines and persons read so far', async () => {
       const db = await fresh();

@@ -16,6 +16,7 @@ import type { Person } from '../../src/person/person.js';
 import { PersonWriter } from '../../src/register/person.writer.js';
 import type { StoreKind } from '../../src/store/database.js';
 import type { Clock } from '../../src/time/clock.js';
+import { RegisterClock } from '../../src/register/register-clock.js';
 import type { EpochMs } from '../../src/time/oslo-time.js';
 import { openTestStore } from './stores.js';
 import type { TestStore } from './stores.js';
@@ -26,8 +27,10 @@ export interface TestApp {
   readonly app: FastifyInstance;
   readonly store: TestStore;
   readonly config: KrrConfig;
-  /** Moves the frozen clock used for the 18-month rule. */
+  /** Moves the frozen clock used for the 18-month rule (not with `registerClock`). */
   setNow(at: EpochMs): void;
+  /** With the option `registerClock`: the store's shared clock the app runs on. */
+  readonly registerClock: RegisterClock | undefined;
   /** A Maskinporten-shaped token from the dev Maskinporten-like issuer. */
   token(scopes: readonly string[], extra?: Partial<DevTokenRequest>): Promise<string>;
   /**
@@ -65,6 +68,11 @@ export async function startTestApp(
     logDestination?: NodeJS.WritableStream;
     /** Trusted issuers beside the dev one, and the verifier's bounds (token-attack tests). */
     verifier?: Partial<TokenVerifierOptions>;
+    /**
+     * Run on the store's shared clock (register/register-clock.ts), as `krr serve` does, frozen
+     * at `now` when that is given: the test-data API can turn it.
+     */
+    registerClock?: boolean;
   } = {},
 ): Promise<TestApp> {
   const store = await openTestStore(kind);
@@ -78,7 +86,10 @@ export async function startTestApp(
     { KRR_DEV_ISSUER: TEST_ISSUER, ...options.env },
   );
   let now = options.now ?? Date.now();
-  const clock: Clock = { now: () => now };
+  const registerClock = options.registerClock
+    ? await RegisterClock.open(store.db, options.now === undefined ? {} : { initial: options.now })
+    : undefined;
+  const clock: Clock = registerClock ?? { now: () => now };
   const verifier = new TokenVerifier({
     trustedIssuers: [],
     clockSkewSeconds: config.auth.clockSkewSeconds,
@@ -100,7 +111,10 @@ export async function startTestApp(
     app,
     store,
     config,
+    registerClock,
     setNow(at) {
+      if (registerClock)
+        throw new Error('setNow: this app runs on the register clock; turn it through /testdata/klokke');
       now = at;
     },
     token: (scopes, extra = {}) =>
@@ -138,6 +152,7 @@ export async function startTestApp(
     write: (persons) => writer.write(persons),
     async close() {
       await app.close();
+      await registerClock?.close();
       await store.dispose();
     },
   };
