@@ -66,8 +66,7 @@ const rank = (/** @type {string} */ file) => {
 const SOURCES = ['src', 'test', 'packages/krr-client/src'];
 
 const filters = process.argv.slice(2);
-const files = SOURCES
-  .flatMap((d) => [...walk(d, '.test.ts')])
+const files = SOURCES.flatMap((d) => [...walk(d, '.test.ts')])
   .map((f) => relative('.', f))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
