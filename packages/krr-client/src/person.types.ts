@@ -83,8 +83,11 @@ export interface FeedKontaktinformasjon extends Kontaktinformasjon {
   readonly mobiltelefonnummer_duplisert?: JaNei;
 }
 
-/** One person in the change feed: AKTIV or SLETTET, in their current state. */
-export type FeedPerson = AktivPerson<FeedKontaktinformasjon> | SlettetPerson;
+/**
+ * One person in the change feed, in their current state: AKTIV or SLETTET; and, from krr, an entry
+ * removed from the register (its test-data API) as IKKE_REGISTRERT, so a local copy drops it.
+ */
+export type FeedPerson = AktivPerson<FeedKontaktinformasjon> | SlettetPerson | IkkeRegistrertPerson;
 
 /** One page of `POST /rest/v2/krr/hentEndringer`. */
 export interface ChangePage {
