@@ -48,6 +48,7 @@ function* walk(dir, suffix) {
 // The files that take longest (each half a minute or more of the run) start first, so that the
 // run does not end with one of them going on alone; the rest follow in path order.
 const LONGEST_FIRST = [
+  'package.e2e.test.ts',
   'crash.e2e.test.ts',
   'cli.e2e.test.ts',
   'import.bulk.test.ts',

@@ -259,7 +259,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         rules: { allowSynthetic: config.allowSyntheticIdentifiers, isCertificate: isEncryptionCertificate },
         demoPersons: (now) => demoPersons(now).map((p) => p.person),
         // Certificates are valid in real time, whatever the register's clock says.
-        ensureDemoProviders: () => seedDemoProviders(db, Date.now()),
+        ensureDemoProviders: () => seedDemoProviders(db),
       }),
       verifier: deps.verifier,
     });

@@ -28,6 +28,10 @@ import { mintIdportenAccessToken } from '../idporten/idporten.tokens.js';
 import { checkPersonIdentifier } from '../identifier/identifier.js';
 import { personRules, withStore } from './runtime.js';
 import { printable } from './printable.js';
+import { ReadyFile } from './ready-file.js';
+import { listenForStop } from './stop-signal.js';
+import type { StopReason } from './stop-signal.js';
+import type { RunningServer } from './serve.command.js';
 
 function storeOptions(cmd: Command): Command {
   return cmd
@@ -47,6 +51,7 @@ function config(values: CliValues): KrrConfig {
 /** What commander parses for `krr serve` (beside the store options, which loadConfig reads). */
 interface ServeOptions extends CliValues {
   readonly demo?: boolean;
+  readonly readyFile?: string;
 }
 
 /** What commander parses for `krr generate`: both options have defaults. */
@@ -77,7 +82,10 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
 
   storeOptions(program.command('serve').description('serve the API'))
     .option('--dev', 'dev mode: a local token issuer (see `krr token`)')
-    .option('--demo', 'seed demo persons when the register is empty')
+    .option(
+      '--demo',
+      'seed demo persons when the register is empty (timestamps counted back from --clock when given)',
+    )
     .option('--host <host>', 'address to listen on (default 127.0.0.1, or KRR_HOST)')
     .option('--port <port>', 'port to listen on (default 8080, or KRR_PORT)')
     .option(
@@ -93,22 +101,41 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
       'serve the test-data API under /testdata (on with --dev; or KRR_TESTDATA_API, testdataApi)',
     )
     .addOption(new Option('--log-level <level>', 'log level (or KRR_LOG_LEVEL)'))
+    .option(
+      '--ready-file <path>',
+      'once the server answers, write its base URL and a newline to this file; removed when it stops',
+    )
     .action(async (opts: ServeOptions) => {
       const cfg = config(opts);
-      // Loaded here, not at the top: the server (fastify, the routes, the dev issuers) is most of the
-      // CLI's code, and every other command would load it for nothing (a third of a second each).
-      const { startServer, startupBanner } = await import('./serve.command.js');
-      const server = await startServer(cfg, { demo: Boolean(opts.demo) });
-      out.write(startupBanner(cfg, server, Boolean(opts.demo)));
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          server.close().then(resolve, resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      const readyFile = opts.readyFile === undefined ? undefined : await ReadyFile.prepare(opts.readyFile);
+      // Listened for from the start: a signal while the store is being created or migrated stops
+      // the server once it is up and everything is closed in order, not halfway through.
+      const stop = listenForStop();
+      let server: RunningServer;
+      try {
+        // Loaded here, not at the top: the server (fastify, the routes, the dev issuers) is most of
+        // the CLI's code, and every other command would load it for nothing (a third of a second each).
+        const { startServer } = await import('./serve.command.js');
+        server = await startServer(cfg, { demo: Boolean(opts.demo) });
+      } catch (e) {
+        stop.dispose();
+        throw e;
+      }
+      let reason: StopReason;
+      try {
+        const { startupBanner } = await import('./serve.command.js');
+        out.write(startupBanner(cfg, server));
+        if (readyFile && !stop.requested) await readyFile.write(server.localUrl);
+        reason = await stop.stopped;
+      } finally {
+        stop.dispose();
+        // The audit trail's pending entries are written before the store closes: app.close() waits
+        // for the requests in flight, and each awaits its own entry (docs/operations.md#stopping).
+        await server.close();
+        // Last: a script that sees the file gone knows the port and the store are free.
+        await readyFile?.remove(server.localUrl);
+      }
+      out.write(`krr stopped (${reason})\n`);
     });
 
   storeOptions(program.command('import').description('import persons from JSON Lines (all or nothing)'))
@@ -217,17 +244,26 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
       await runSync(cfg, opts, out, err);
     });
 
-  storeOptions(program.command('seed').description('add the demo persons to the register')).action(
-    async (opts: CliValues) => {
+  storeOptions(program.command('seed').description('add the demo persons to the register'))
+    .option(
+      '--clock <iso>',
+      'count the demo timestamps back from this instant, not from now: the same data every time (or KRR_CLOCK)',
+    )
+    .action(async (opts: CliValues) => {
       const cfg = config(opts);
-      // The demo persons' timestamps follow the register's clock (docs/testdata.md#the-clock).
+      // The demo persons' timestamps follow --clock when given, else the register's clock
+      // (docs/testdata.md#the-clock).
       const persons = await withStore(cfg, async (db) => {
+        if (cfg.clock !== undefined) return seedDemo(db, cfg.clock);
         const clock = await RegisterClock.open(db, { follow: false });
-        return seedDemo(db, clock.now());
+        try {
+          return await seedDemo(db, clock.now());
+        } finally {
+          await clock.close();
+        }
       });
       for (const p of persons) out.write(`${p.person.personidentifikator}  ${p.label}\n`);
-    },
-  );
+    });
 
   program
     .command('generate')

@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { devKeyFor, publicJwk } from '../auth/dev-issuer.js';
 import { TokenVerifier } from '../auth/token-verifier.js';
-import { withListenPort } from '../config/config.js';
+import { baseUrlFor, withListenPort } from '../config/config.js';
 import type { KrrConfig } from '../config/config.js';
 import { recordDevIdentity } from '../maskinporten/dev-identity.js';
 import { devTokenServiceOptions } from '../maskinporten/maskinporten.app.js';
 import { freePort } from '../maskinporten/free-port.js';
-import { demoPersons } from '../demo/demo-data.js';
+import { DEMO_PROVIDERS, demoPersons } from '../demo/demo-data.js';
+import type { DemoPerson } from '../demo/demo-data.js';
 import { seedDemo } from '../demo/demo-seed.js';
 import { ConfigError } from '../errors/errors.js';
 import { buildApp } from '../app/app.js';
@@ -16,20 +17,42 @@ import type { Database } from '../store/database.js';
 import { openStore } from '../register/open-store.js';
 import { RegisterClock } from '../register/register-clock.js';
 import { formatOslo } from '../time/oslo-time.js';
+import type { EpochMs } from '../time/oslo-time.js';
 
 export interface ServeOptions {
   /** Seed the demo persons when the register is empty. */
   readonly demo: boolean;
 }
 
+/** What `--demo` did (docs/operations.md#demo-data). */
+export type DemoOutcome =
+  | {
+      readonly seeded: readonly DemoPerson[];
+      /** The instant the demo timestamps count back from: the `--clock` instant, else the start. */
+      readonly anchor: EpochMs;
+    }
+  | {
+      /** The register held this many persons already, so nothing was seeded. */
+      readonly existing: number;
+      /** The demo persons among them (seeded by an earlier start or `krr seed`). */
+      readonly demoPresent: readonly DemoPerson[];
+    };
+
 export interface RunningServer {
   readonly app: FastifyInstance;
   readonly db: Database;
   readonly url: string;
+  /**
+   * Where this machine reaches it: `url`, with `0.0.0.0` and `::` as `127.0.0.1` (what the ready
+   * file holds, docs/operations.md#ready-file).
+   */
+  readonly localUrl: string;
   /** The config served with: with `--port 0`, the port chosen (and the public URL and issuer derived from it). */
   readonly config: KrrConfig;
   /** The register's clock, shared with every krr process on the store (docs/testdata.md#the-clock). */
   readonly clock: RegisterClock;
+  /** With `--demo`: what it did. */
+  readonly demo: DemoOutcome | undefined;
   close(): Promise<void>;
 }
 
@@ -48,8 +71,25 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
   try {
     // `--clock` freezes the store's clock at start; without it the store's clock stands as it is.
     clock = await RegisterClock.open(db, config.clock === undefined ? {} : { initial: config.clock });
-    if (options.demo && (await new PersonRepository(db).count()) === 0) {
-      await seedDemo(db, clock.now());
+    let demo: DemoOutcome | undefined;
+    if (options.demo) {
+      const persons = new PersonRepository(db);
+      const existing = await persons.count();
+      if (existing === 0) {
+        // Counted back from the register's clock (frozen by --clock), so that the same --clock
+        // gives the same register every time (docs/operations.md#demo-data).
+        const anchor = clock.now();
+        demo = { seeded: await seedDemo(db, anchor), anchor };
+      } else {
+        // Only the identifiers are compared: they do not depend on the instant.
+        const candidates = demoPersons(clock.now());
+        const present = new Set(
+          (await persons.findMany(candidates.map((p) => p.person.personidentifikator))).map(
+            (p) => p.personidentifikator,
+          ),
+        );
+        demo = { existing, demoPresent: candidates.filter((p) => present.has(p.person.personidentifikator)) };
+      }
     }
     const devJwk = config.dev ? await devKeyFor(config.store, db) : undefined;
     const verifier = new TokenVerifier({
@@ -89,8 +129,10 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
       app,
       db,
       url: `http://${host}:${port}`,
+      localUrl: baseUrlFor(config.http.host, port),
       config,
       clock,
+      demo,
       async close() {
         await app.close();
         await clock!.close();
@@ -104,6 +146,8 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
   }
 }
 
+const DEMO_PROVIDER_COUNT = DEMO_PROVIDERS.length;
+
 function storeArgs(config: KrrConfig): string {
   return config.store.kind === 'embedded'
     ? `--data-dir ${config.store.dataDir}`
@@ -111,7 +155,7 @@ function storeArgs(config: KrrConfig): string {
 }
 
 /** What a person who just ran `npm start` needs: where it is, how to get a token, a lookup to paste. */
-export function startupBanner(requested: KrrConfig, server: RunningServer, demo: boolean): string {
+export function startupBanner(requested: KrrConfig, server: RunningServer): string {
   const config = server.config ?? requested;
   const lines = [
     `krr is serving ${server.url} (store: ${config.store.kind}${config.dev ? ', dev mode' : ''})`,
@@ -120,6 +164,22 @@ export function startupBanner(requested: KrrConfig, server: RunningServer, demo:
   if (clock.frozen) lines.push(`the register's clock is frozen at ${formatOslo(clock.now)}`);
   else if (Math.abs(clock.now - Date.now()) > 1000)
     lines.push(`the register's clock runs at ${formatOslo(clock.now)} (moved through the test-data API)`);
+  const demo = server.demo;
+  if (demo && 'existing' in demo) {
+    const held = `${demo.existing} ${demo.existing === 1 ? 'person' : 'persons'}`;
+    const among =
+      demo.demoPresent.length === 0
+        ? 'none of them a demo person; `krr seed` adds them'
+        : `${demo.demoPresent.length} of them demo persons, as an earlier seeding left them`;
+    lines.push(`--demo added nothing: the store already held ${held} (${among})`);
+  } else if (demo) {
+    lines.push(
+      `--demo seeded ${demo.seeded.length} demo persons and ${DEMO_PROVIDER_COUNT} mailbox providers, their timestamps counted back from ${formatOslo(demo.anchor)}` +
+        (config.clock === undefined
+          ? ' (the start; with --clock the same data every time)'
+          : ' (the --clock instant: the same data every time)'),
+    );
+  }
   lines.push(`  OpenAPI: ${server.url}/v3/api-docs   Swagger UI: ${server.url}/swagger-ui/`);
   if (config.testdataApi)
     lines.push(`  test-data API: ${server.url}/testdata/... (scope krr:testdata.write; docs/testdata.md)`);
@@ -134,8 +194,8 @@ export function startupBanner(requested: KrrConfig, server: RunningServer, demo:
       `ID-porten-like sign-in: ${idportenIssuerOf(config)}/.well-known/openid-configuration`,
       `  or a person's token: npx krr token ${storeArgs(config)} --port ${config.http.port} --pid <identifier> --scope "krr:user/kontaktinformasjon.read krr:user/spraak.write"`,
     );
-    if (demo) {
-      const persons = demoPersons(server.clock.now());
+    const persons = demo === undefined ? [] : 'seeded' in demo ? demo.seeded : demo.demoPresent;
+    if (persons.length > 0) {
       lines.push('', 'Demo persons:');
       for (const p of persons) lines.push(`  ${p.person.personidentifikator}  ${p.label}`);
       const first = persons[0]!.person.personidentifikator;

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -158,4 +159,62 @@ export async function devToken(storeArgs: readonly string[], scopes: string, con
   const r = await krr(['token', ...storeArgs, '--consumer', consumer, '--scope', scopes]);
   if (r.code !== 0) throw new Error(`krr token failed: ${r.stderr}`);
   return r.stdout.trimEnd().split('\n').at(-1)!;
+}
+
+/**
+ * Resolves once `child` has exited and the streams it shares with its own children have closed:
+ * then no process it started holds them either. Call it when the child is spawned.
+ */
+export function closed(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolvePromise) =>
+    child.once('close', (code, signal) => resolvePromise({ code, signal })),
+  );
+}
+
+/**
+ * Waits until `krr serve --ready-file PATH` has written PATH (not `stale`, what was there before)
+ * and returns the URL it holds; fails when `child` ends first or nothing comes within the timeout.
+ */
+export async function readyFileUrl(
+  path: string,
+  child: ChildProcess,
+  output: () => string,
+  stale?: string,
+): Promise<string> {
+  const deadline = Date.now() + PROCESS_TIMEOUT_MS;
+  for (;;) {
+    const content = await readFile(path, 'utf8').catch(() => undefined);
+    if (content !== undefined && content !== stale) {
+      assert.match(
+        content,
+        /^http:\/\/127\.0\.0\.1:[1-9][0-9]*\n$/,
+        `the ready file holds ${JSON.stringify(content)}`,
+      );
+      return content.slice(0, -1);
+    }
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`krr ended before it wrote the ready file: ${output()}`);
+    if (Date.now() > deadline) throw new Error(`no ready file within ${PROCESS_TIMEOUT_MS} ms: ${output()}`);
+    await sleep(50);
+  }
+}
+
+/** Whether `port` on 127.0.0.1 can be listened on (nothing holds it). */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const server = createServer();
+    server.once('error', () => resolvePromise(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolvePromise(true)));
+  });
+}
+
+/** The environment of a shell with no npm around it: no npm_* variables, no KRR_* ones, quiet logs. */
+export function plainEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = childEnv(extra);
+  for (const name of Object.keys(env)) {
+    // The npm cache and registry stay: they are the machine's, which an agency's CI has too.
+    if (name.startsWith('npm_') && name !== 'npm_config_cache' && name !== 'npm_config_registry')
+      delete env[name];
+  }
+  return env;
 }
