@@ -16,6 +16,7 @@ import { PersonSchema } from '../answer/answer.schema.js';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
 import { refTo } from '../http/openapi.js';
 import type { Person } from '../person/person.js';
+import { TESTDATA_SCOPE } from '../testdata/testdata.routes.js';
 import { parseInstant } from '../time/oslo-time.js';
 import { skipReason } from '../../test/support/stores.js';
 import { startTestApp } from '../../test/support/test-app.js';
@@ -36,7 +37,10 @@ const ALWAYS = [400, 408, 429, 431, 500, 503];
 const TOKEN = [401, 403];
 const BODY = [400, 413];
 /** Every operation: its operationId, and every status it can answer (docs/errors.md#statuses). */
-const OPERATIONS: Record<string, { id: string; statuses: number[]; signed?: true; body?: string }> = {
+const OPERATIONS: Record<
+  string,
+  { id: string; statuses: number[]; signed?: true; body?: string; consumes?: string }
+> = {
   'post /rest/v1/personer': {
     id: 'hentPersonerV1',
     statuses: [200, ...TOKEN, ...BODY, 422],
@@ -83,6 +87,41 @@ const OPERATIONS: Record<string, { id: string; statuses: number[]; signed?: true
   },
   'get /rest/v1/printSertifikat': { id: 'hentPrintSertifikatV1', statuses: [200, 404] },
   'get /rest/v2/printSertifikat': { id: 'hentPrintSertifikatV2', statuses: [200, 404] },
+  'put /testdata/personer/{personidentifikator}': {
+    id: 'putTestPerson',
+    statuses: [200, 201, ...TOKEN, ...BODY, 422],
+    body: 'TestPerson',
+  },
+  'get /testdata/personer/{personidentifikator}': {
+    id: 'getTestPerson',
+    statuses: [200, ...TOKEN, 404, 422],
+  },
+  'delete /testdata/personer/{personidentifikator}': {
+    id: 'deleteTestPerson',
+    statuses: [204, ...TOKEN, 404, 422],
+  },
+  'post /testdata/personer': {
+    id: 'createTestPerson',
+    statuses: [201, ...TOKEN, ...BODY, 409, 422],
+    body: 'TestPersonRequest',
+  },
+  'post /testdata/import': {
+    id: 'importTestPersons',
+    statuses: [200, ...TOKEN, ...BODY, 422],
+    body: 'TestImportLines',
+    consumes: 'application/x-ndjson',
+  },
+  'post /testdata/nullstill': {
+    id: 'resetTestData',
+    statuses: [200, ...TOKEN, ...BODY, 422],
+    body: 'NullstillRequest',
+  },
+  'get /testdata/klokke': { id: 'getTestClock', statuses: [200, ...TOKEN, 409] },
+  'put /testdata/klokke': {
+    id: 'putTestClock',
+    statuses: [200, ...TOKEN, ...BODY, 409, 422],
+    body: 'KlokkeRequest',
+  },
 };
 const statusesOf = (key: string) =>
   [...new Set([...OPERATIONS[key]!.statuses, ...ALWAYS])].sort((a, b) => a - b).map(String);
@@ -107,6 +146,15 @@ const NAMED = [
   'PostkasseResponse',
   'Beskrivelse',
   'PrintSertifikat',
+  'TestPerson',
+  'TestPersonRequest',
+  'TestImportLines',
+  'TestImportMerknad',
+  'TestImportResponse',
+  'NullstillRequest',
+  'NullstillResponse',
+  'KlokkeRequest',
+  'Klokke',
 ];
 
 const ERRORS_REF = { $ref: '#/components/schemas/Errors' };
@@ -364,9 +412,15 @@ describe('the OpenAPI document', { skip: await skipReason('embedded') }, () => {
       assert.ok(op.tags && op.tags.length === 1, key);
       assert.deepEqual(Object.keys(op.responses), statusesOf(key), key);
       if (expected.body) {
-        assert.deepEqual(op.requestBody?.content['application/json']?.schema, {
-          $ref: `#/components/schemas/${expected.body}`,
-        });
+        assert.deepEqual(
+          op.requestBody?.content,
+          {
+            [expected.consumes ?? 'application/json']: {
+              schema: { $ref: `#/components/schemas/${expected.body}` },
+            },
+          },
+          key,
+        );
       } else assert.equal(op.requestBody, undefined, key);
       for (const [status, response] of Object.entries(op.responses)) {
         if (Number(status) < 400) continue;
@@ -377,23 +431,36 @@ describe('the OpenAPI document', { skip: await skipReason('embedded') }, () => {
         );
       }
       assert.ok(op.responses['429']?.headers && 'retry-after' in op.responses['429'].headers, key);
-      const ok = op.responses['200']!.content!;
-      assert.deepEqual(
-        Object.keys(ok),
-        expected.signed ? ['application/json', 'application/jose'] : ['application/json'],
-        key,
-      );
-      assert.match(
-        JSON.stringify(ok['application/json']!.schema),
-        /^\{"\$ref":"#\/components\/schemas\/\w+"\}$/,
-        key,
-      );
+      // Every success answers a named body, but 204, which has none.
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (Number(status) >= 400) continue;
+        if (status === '204') {
+          assert.equal(response.content, undefined, `${key} ${status}`);
+          continue;
+        }
+        const ok = response.content!;
+        assert.deepEqual(
+          Object.keys(ok),
+          expected.signed ? ['application/json', 'application/jose'] : ['application/json'],
+          `${key} ${status}`,
+        );
+        assert.match(
+          JSON.stringify(ok['application/json']!.schema),
+          /^\{"\$ref":"#\/components\/schemas\/\w+"\}$/,
+          `${key} ${status}`,
+        );
+      }
     }
     assert.equal(new Set(operations().map((o) => o.op.operationId)).size, operations().length);
   });
 
   it('documents the status of what the app really answers to no token, a token of the other kind, bad JSON and an oversized body', async () => {
-    const system = await t.token([...DATA, 'krr:global/hentendring.read', 'krr:global/postkasse.write']);
+    const system = await t.token([
+      ...DATA,
+      'krr:global/hentendring.read',
+      'krr:global/postkasse.write',
+      TESTDATA_SCOPE,
+    ]);
     const person = await t.personToken(
       ['krr:user/kontaktinformasjon.read', 'krr:user/digitalpost.read', 'krr:user/spraak.write'],
       ALICE,
@@ -433,7 +500,7 @@ describe('the OpenAPI document', { skip: await skipReason('embedded') }, () => {
   it('generates types with openapi-typescript that a client, and the real answers, type-check against; mistakes fail', async () => {
     const types = astToString(await openapiTS(structuredClone(doc) as unknown as OpenAPI3, { silent: true }));
     const system = await t.token([...DATA, 'krr:global/hentendring.read']);
-    const json = async (method: 'GET' | 'POST', url: string, token: string, body?: unknown) => {
+    const json = async (method: 'GET' | 'POST' | 'PUT', url: string, token: string, body?: unknown) => {
       const res = await t.app.inject({
         method,
         url,
@@ -453,7 +520,21 @@ describe('the OpenAPI document', { skip: await skipReason('embedded') }, () => {
       await t.personToken(['krr:user/kontaktinformasjon.read', 'krr:user/digitalpost.read'], ALICE),
     );
     const invalid = await json('POST', '/rest/v2/personer', system, { personidentifikatorer: ['123'] });
+    const testdata = await t.token([TESTDATA_SCOPE]);
+    // kontaktinformasjon and digital_post null are absent (docs/import-export.md#format).
+    const testBody = {
+      status: 'AKTIV',
+      reservasjon: 'NEI',
+      kontaktinformasjon: null,
+      digital_post: null,
+      spraak: 'nn',
+      spraak_oppdatert: '-P1M',
+    };
+    const created = await json('PUT', `/testdata/personer/${NOBODY}`, testdata, testBody);
+    const stored = await json('GET', `/testdata/personer/${NOBODY}`, testdata);
     for (const [res, status] of [
+      [created, 201],
+      [stored, 200],
       [lookup, 200],
       [feed, 200],
       [me, 200],
@@ -464,11 +545,16 @@ describe('the OpenAPI document', { skip: await skipReason('embedded') }, () => {
 
     const answers = `
 import type { operations } from './krr-api';
-type Ok<Op extends keyof operations> = operations[Op]['responses'][200]['content']['application/json'];
+type WithOk = { [Op in keyof operations]: operations[Op]['responses'] extends { 200: unknown } ? Op : never }[keyof operations];
+type Ok<Op extends WithOk> = operations[Op]['responses'][200]['content']['application/json'];
+type TestPersonBody = operations['putTestPerson']['requestBody']['content']['application/json'];
 export const lookup: Ok<'hentPersonerV2'> = ${lookup.text};
 export const feed: Ok<'hentEndringer'> = ${feed.text};
 export const me: Ok<'hentInnloggetPerson'> = ${me.text};
 export const invalid: operations['hentPersonerV2']['responses'][422]['content']['application/json'] = ${invalid.text};
+export const testPersonBody: TestPersonBody = ${JSON.stringify(testBody)};
+export const created: operations['putTestPerson']['responses'][201]['content']['application/json'] = ${created.text};
+export const stored: Ok<'getTestPerson'> = ${stored.text};
 `;
     const diagnostics = typeCheck({
       'krr-api.d.ts': types,

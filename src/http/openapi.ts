@@ -39,6 +39,11 @@ export const TAGS = [
   { name: 'endringer', description: 'The change feed for a local copy (docs/change-feed.md)' },
   { name: 'postkasse', description: "The mailbox providers' operations (docs/mailbox.md)" },
   { name: 'print', description: "The print provider's certificate (docs/mailbox.md)" },
+  {
+    name: 'testdata',
+    description:
+      'Test persons, imports, resets and the clock, where the test-data API is on (docs/testdata.md)',
+  },
 ] as const;
 
 // The contract's error body (docs/errors.md#error-body).
@@ -90,7 +95,7 @@ export function refTo<T extends NamedSchema>(schema: T, options: { description?:
   return Type.Unsafe<Static<T>>(Type.Ref(nameOf(schema), options));
 }
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 413 | 415 | 422 | 429 | 431 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 409 | 413 | 415 | 422 | 429 | 431 | 500 | 503;
 
 /**
  * What every operation can answer whatever it does (docs/errors.md#statuses): malformed HTTP, a

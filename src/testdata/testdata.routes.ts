@@ -9,6 +9,15 @@ import { requireToken } from '../auth/auth.hook.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { BadRequestError, InvalidValueError, NotFoundError } from '../errors/errors.js';
 import type { ErrorItem } from '../errors/errors.js';
+import { PERSON_SCHEMAS, PersonSchema } from '../answer/answer.schema.js';
+import {
+  BODY_ERRORS,
+  errorResponses,
+  jsonResponse,
+  refTo,
+  registerSchemas,
+  TOKEN_ERRORS,
+} from '../http/openapi.js';
 import { sendJson } from '../http/send-json.js';
 import { isLanguage, LANGUAGES } from '../person/person.js';
 import type { ClockChange } from '../time/clock.js';
@@ -22,9 +31,6 @@ export const TESTDATA_SCOPE = 'krr:testdata.write';
 
 /** A test-data import may be larger than any other body (docs/testdata.md#import). */
 export const TESTDATA_IMPORT_BODY_LIMIT = 64 * 1024 * 1024;
-
-const ErrorResponse = Type.Object({ errors: Type.Array(Type.Object({}, { additionalProperties: true })) });
-const ERRORS = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 422: ErrorResponse };
 
 const Params = Type.Object({ personidentifikator: Type.String() });
 type Params = Static<typeof Params>;
@@ -41,33 +47,45 @@ const TestPerson = Type.Object(
     reservasjon: Type.Optional(Type.String({ description: 'JA or NEI' })),
     reservasjonstidspunkt: time(),
     reservasjon_oppdatert: time(),
+    // null is absent, as parsePerson reads it (docs/import-export.md#format).
     kontaktinformasjon: Type.Optional(
-      Type.Object(
-        {
-          epostadresse: Type.Optional(Type.String()),
-          epostadresse_oppdatert: time(),
-          epostadresse_sist_verifisert: time(),
-          mobiltelefonnummer: Type.Optional(Type.String()),
-          mobiltelefonnummer_oppdatert: time(),
-          mobiltelefonnummer_sist_verifisert: time(),
-        },
-        { additionalProperties: true },
-      ),
+      Type.Union([
+        Type.Object(
+          {
+            epostadresse: Type.Optional(Type.String()),
+            epostadresse_oppdatert: time(),
+            epostadresse_sist_verifisert: time(),
+            mobiltelefonnummer: Type.Optional(Type.String()),
+            mobiltelefonnummer_oppdatert: time(),
+            mobiltelefonnummer_sist_verifisert: time(),
+          },
+          { additionalProperties: true },
+        ),
+        Type.Null(),
+      ]),
     ),
     digital_post: Type.Optional(
-      Type.Object(
-        { postkasseadresse: Type.String(), postkasseleverandoeradresse: Type.String() },
-        { additionalProperties: true },
-      ),
+      Type.Union([
+        Type.Object(
+          { postkasseadresse: Type.String(), postkasseleverandoeradresse: Type.String() },
+          { additionalProperties: true },
+        ),
+        Type.Null(),
+      ]),
     ),
     sertifikat: Type.Optional(Type.String({ description: 'base64 of a DER X.509 certificate' })),
     spraak: Type.Optional(Type.String({ description: LANGUAGES.join(', ') })),
     spraak_oppdatert: time(),
   },
-  { additionalProperties: true },
+  {
+    $id: 'TestPerson',
+    additionalProperties: true,
+    description:
+      'One person in the import format; PUT takes timestamps absolute or relative, GET answers them absolute.',
+  },
 );
 
-const CreateBody = Type.Object(
+const TestPersonRequest = Type.Object(
   {
     mal: Type.String({ description: `the template: ${TEMPLATE_NAMES.join(', ')}` }),
     spraak: Type.Optional(Type.String({ description: LANGUAGES.join(', ') })),
@@ -75,17 +93,21 @@ const CreateBody = Type.Object(
       Type.String({ description: 'the mailbox provider (organisation number) of digipost and eboks' }),
     ),
   },
-  { additionalProperties: false },
+  {
+    $id: 'TestPersonRequest',
+    additionalProperties: false,
+    description: 'A template for a new test person (docs/testdata.md).',
+  },
 );
-type CreateBody = Static<typeof CreateBody>;
+type CreateBody = Static<typeof TestPersonRequest>;
 
-const ResetBody = Type.Object(
+const NullstillRequest = Type.Object(
   { datasett: Type.String({ description: DATASETS.join(', ') }) },
-  { additionalProperties: false },
+  { $id: 'NullstillRequest', additionalProperties: false, description: 'The data set to reset to.' },
 );
-type ResetBody = Static<typeof ResetBody>;
+type ResetBody = Static<typeof NullstillRequest>;
 
-const ClockBody = Type.Object(
+const KlokkeRequest = Type.Object(
   {
     naa: Type.Optional(
       Type.String({ description: 'freeze the clock at this instant (ISO-8601 with an offset)' }),
@@ -97,24 +119,69 @@ const ClockBody = Type.Object(
     ),
     reell: Type.Optional(Type.Boolean({ description: 'true: the system clock again' })),
   },
-  { additionalProperties: false },
+  {
+    $id: 'KlokkeRequest',
+    additionalProperties: false,
+    description: 'Exactly one of naa, forskyv and reell (docs/testdata.md#the-clock).',
+  },
 );
-type ClockBody = Static<typeof ClockBody>;
+type ClockBody = Static<typeof KlokkeRequest>;
 
-const ClockAnswer = Type.Object({ naa: Type.String(), fryst: Type.Boolean() });
+const Klokke = Type.Object(
+  {
+    naa: Type.String({ description: "the register's now, Europe/Oslo local time" }),
+    fryst: Type.Boolean({ description: 'true while the clock is frozen' }),
+  },
+  { $id: 'Klokke', description: "The register's clock." },
+);
 
-const ImportAnswer = Type.Object({
-  personer: Type.Integer(),
-  linjer: Type.Integer(),
-  antallMerknader: Type.Integer(),
-  merknader: Type.Array(Type.Object({ linje: Type.Integer(), peker: Type.String(), detalj: Type.String() })),
+const TestImportLines = Type.String({
+  $id: 'TestImportLines',
+  description: 'JSON Lines: one person in the import format per line',
 });
 
-const ResetAnswer = Type.Object({
-  datasett: Type.String(),
-  fjernet: Type.Integer(),
-  personer: Type.Integer(),
-});
+const TestImportMerknad = Type.Object(
+  {
+    linje: Type.Integer({ description: 'the line index, from 0' }),
+    peker: Type.String({ description: 'a JSON Pointer into the line' }),
+    detalj: Type.String(),
+  },
+  { $id: 'TestImportMerknad', description: 'A line that is valid but surprising.' },
+);
+
+const TestImportResponse = Type.Object(
+  {
+    personer: Type.Integer(),
+    linjer: Type.Integer(),
+    antallMerknader: Type.Integer(),
+    merknader: Type.Array(Type.Unsafe<Static<typeof TestImportMerknad>>(Type.Ref('TestImportMerknad'))),
+  },
+  { $id: 'TestImportResponse', description: 'What an import wrote, with its notes.' },
+);
+
+const NullstillResponse = Type.Object(
+  {
+    datasett: Type.String(),
+    fjernet: Type.Integer({ description: 'persons removed' }),
+    personer: Type.Integer({ description: 'persons written' }),
+  },
+  { $id: 'NullstillResponse', description: 'What a reset removed and wrote.' },
+);
+
+const TESTDATA_SCHEMAS = [
+  ...PERSON_SCHEMAS,
+  TestPerson,
+  TestPersonRequest,
+  TestImportLines,
+  TestImportMerknad,
+  TestImportResponse,
+  NullstillRequest,
+  NullstillResponse,
+  KlokkeRequest,
+  Klokke,
+];
+
+const BAD_IDENTIFIER = 'The path identifier is not a valid identifier.';
 
 /** Exactly one of naa, forskyv, reell (docs/testdata.md#the-clock). */
 export function parseClockChange(body: ClockBody): ClockChange {
@@ -153,6 +220,7 @@ export async function testdataRoutes(
   app: FastifyInstance,
   deps: { service: TestdataService; verifier: TokenVerifier },
 ): Promise<void> {
+  registerSchemas(app, TESTDATA_SCHEMAS);
   const auth = requireToken(deps.verifier, 'maskinporten', [TESTDATA_SCOPE]);
   const security = [{ maskinporten: [] }];
   const tags = ['testdata'];
@@ -171,8 +239,17 @@ export async function testdataRoutes(
         tags,
         security,
         params: Params,
-        body: TestPerson,
-        response: { 200: Type.Ref('Person'), 201: Type.Ref('Person'), ...ERRORS },
+        body: refTo(TestPerson),
+        response: {
+          200: jsonResponse(PersonSchema, 'Replaced: the person as a lookup with every data scope shows it'),
+          201: jsonResponse(PersonSchema, 'Created: the person as a lookup with every data scope shows it'),
+          ...errorResponses({
+            ...BODY_ERRORS,
+            400: 'The body is not a JSON object, or a member is of the wrong type (with source.pointer); or the request is not valid HTTP.',
+            ...TOKEN_ERRORS,
+            422: `${BAD_IDENTIFIER} Or a refused value (with source.pointer), or a personidentifikator other than the path's.`,
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -195,7 +272,14 @@ export async function testdataRoutes(
         tags,
         security,
         params: Params,
-        response: { 200: Type.Object({}, { additionalProperties: true }), 404: ErrorResponse, ...ERRORS },
+        response: {
+          200: jsonResponse(TestPerson, 'The person as stored, in the import format, timestamps absolute'),
+          ...errorResponses({
+            ...TOKEN_ERRORS,
+            404: 'The register holds no entry for this identifier.',
+            422: BAD_IDENTIFIER,
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -217,7 +301,14 @@ export async function testdataRoutes(
         tags,
         security,
         params: Params,
-        response: { 204: Type.Null(), 404: ErrorResponse, ...ERRORS },
+        response: {
+          204: Type.Null({ description: 'Removed' }),
+          ...errorResponses({
+            ...TOKEN_ERRORS,
+            404: 'The register holds no entry for this identifier.',
+            422: BAD_IDENTIFIER,
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -236,8 +327,19 @@ export async function testdataRoutes(
         summary: 'A new test person from a template, under a new synthetic identifier',
         tags,
         security,
-        body: CreateBody,
-        response: { 201: Type.Ref('Person'), 409: ErrorResponse, ...ERRORS },
+        body: refTo(TestPersonRequest),
+        response: {
+          201: jsonResponse(
+            PersonSchema,
+            'The new person as a lookup with every data scope shows it; Location: its path',
+          ),
+          ...errorResponses({
+            ...BODY_ERRORS,
+            ...TOKEN_ERRORS,
+            409: 'This register refuses synthetic identifiers (allowSyntheticIdentifiers off), or no unused one was found (try again).',
+            422: 'mal or spraak is not one of its values (with source.pointer).',
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -278,8 +380,16 @@ export async function testdataRoutes(
           tags,
           security,
           consumes: ['application/x-ndjson'],
-          body: Type.String({ description: 'JSON Lines: one person in the import format per line' }),
-          response: { 200: ImportAnswer, ...ERRORS },
+          body: refTo(TestImportLines),
+          response: {
+            200: jsonResponse(TestImportResponse, 'Every line was written'),
+            ...errorResponses({
+              400: 'A line is not JSON or not a JSON object, or a member is of the wrong type (source.pointer /<line>/<field>); or the request is not valid HTTP.',
+              ...TOKEN_ERRORS,
+              413: 'The body is over the import limit (64 MiB).',
+              422: 'A refused value (source.pointer /<line>/<field>); nothing was written.',
+            }),
+          },
         },
       },
       async (request, reply) => {
@@ -311,8 +421,15 @@ export async function testdataRoutes(
           "Reset the register's persons to nothing, krr's demo persons, or Digdir's published test users",
         tags,
         security,
-        body: ResetBody,
-        response: { 200: ResetAnswer, ...ERRORS },
+        body: refTo(NullstillRequest),
+        response: {
+          200: jsonResponse(NullstillResponse, 'The persons were reset'),
+          ...errorResponses({
+            ...BODY_ERRORS,
+            ...TOKEN_ERRORS,
+            422: 'datasett is not one of the data sets (with source.pointer).',
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -338,7 +455,10 @@ export async function testdataRoutes(
         summary: "The register's clock",
         tags,
         security,
-        response: { 200: ClockAnswer, ...ERRORS },
+        response: {
+          200: jsonResponse(Klokke, "The register's clock"),
+          ...errorResponses({ ...TOKEN_ERRORS, 409: "This server's clock cannot be turned." }),
+        },
       },
     },
     (_request, reply) => {
@@ -359,8 +479,17 @@ export async function testdataRoutes(
           'Every krr process on the same store follows at once; tokens keep real time.',
         tags,
         security,
-        body: ClockBody,
-        response: { 200: ClockAnswer, ...ERRORS },
+        body: refTo(KlokkeRequest),
+        response: {
+          200: jsonResponse(Klokke, 'The clock after the change'),
+          ...errorResponses({
+            ...BODY_ERRORS,
+            400: 'The body is not a JSON object of the shape, or has none of naa, forskyv and reell; or the request is not valid HTTP.',
+            ...TOKEN_ERRORS,
+            409: "This server's clock cannot be turned.",
+            422: 'More than one of naa, forskyv and reell, a value that is not valid, or a clock outside the years 1900 to 2199 (with source.pointer).',
+          }),
+        },
       },
     },
     async (request, reply) => {
