@@ -16,6 +16,8 @@ export interface TransportOptions {
   readonly maxBackoffMs?: number;
   /** A `Retry-After` longer than this is not waited for: the answer is given up on at once. */
   readonly maxRetryAfterMs?: number;
+  /** An answer larger than this is not read to its end (default MAX_ANSWER_BYTES). */
+  readonly maxAnswerBytes?: number;
 }
 
 /** An answer, read whole. */
@@ -64,7 +66,16 @@ export function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });
-    promise.finally(() => signal.removeEventListener('abort', onAbort)).then(resolve, reject);
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: Error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
   });
 }
 
@@ -72,7 +83,7 @@ export function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise
  * A bound on an answer's size, far above any KRR answer (a full feed page or a batch of 1000 persons
  * with certificates is a few MB): a server that sends without end does not fill the memory.
  */
-const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 class AnswerTooLarge extends Error {}
 
@@ -83,13 +94,11 @@ async function readBounded(res: Response, maxBytes: number, controller: AbortCon
     controller.abort();
     throw new AnswerTooLarge();
   }
-  const reader: ReadableStreamDefaultReader<Uint8Array> = res.body.getReader();
   const decoder = new TextDecoder();
   let text = '';
   let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
+  // Node's web streams are async iterables (its fetch's body among them).
+  for await (const value of res.body as unknown as AsyncIterable<Uint8Array>) {
     bytes += value.byteLength;
     if (bytes > maxBytes) {
       controller.abort();
@@ -97,17 +106,20 @@ async function readBounded(res: Response, maxBytes: number, controller: AbortCon
     }
     text += decoder.decode(value, { stream: true });
   }
+  return text + decoder.decode();
 }
 
 export class Transport {
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly maxRetryAfterMs: number;
+  private readonly maxAnswerBytes: number;
 
   constructor(private readonly options: TransportOptions) {
     this.backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
     this.maxBackoffMs = options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
     this.maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
+    this.maxAnswerBytes = options.maxAnswerBytes ?? MAX_ANSWER_BYTES;
   }
 
   /**
@@ -126,11 +138,11 @@ export class Transport {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const res = await this.options.fetch(url, { ...init, redirect: 'manual', signal: controller.signal });
-      const text = await readBounded(res, MAX_ANSWER_BYTES, controller);
+      const text = await readBounded(res, this.maxAnswerBytes, controller);
       return { status: res.status, headers: res.headers, text };
     } catch (err) {
       if (err instanceof AnswerTooLarge)
-        throw new KrrProtocolError(`is larger than ${MAX_ANSWER_BYTES} bytes`, operation);
+        throw new KrrProtocolError(`is larger than ${this.maxAnswerBytes} bytes`, operation);
       if (signal?.aborted) throw signal.reason;
       if (timedOut) throw new KrrTimeoutError(operation, this.options.timeoutMs);
       throw new KrrNetworkError(operation, err);

@@ -45,7 +45,10 @@ export interface SignedAnswersOptions {
    * that issued it (PEM text with one or more certificates, base64 DER, DER bytes, X509Certificate).
    */
   readonly trust: CertificateInput | readonly CertificateInput[];
-  /** Called with every answer that verified (lookup batches and the person), e.g. to archive it. */
+  /**
+   * Called with every answer that verified (lookup batches and the person) as it arrives, e.g. to
+   * archive it; the batches of one lookup may arrive in any order.
+   */
   readonly onVerified?: (answer: SignedAnswer) => void;
 }
 
