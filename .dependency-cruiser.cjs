@@ -24,8 +24,10 @@ const LAYERS = [
     'transfer',
     'sync',
     'testdata',
+    'outbox',
+    'profile',
   ],
-  ['maskinporten', 'idporten', 'demo'],
+  ['maskinporten', 'idporten', 'demo', 'minprofil'],
   ['app'],
   ['cli'],
 ];

@@ -251,6 +251,64 @@ const MIGRATIONS: readonly Migration[] = [
       create unique index person_removed_change_id_idx on person_removed (change_id);
     `,
   },
+  {
+    version: 11,
+    name: 'min profil: sessions, one-time codes, the outbox, self-service audit detail',
+    sql: `
+      -- Signed-in citizens of Min profil (docs/minprofil.md#sessions). The cookie carries a random
+      -- id; the store keeps only its SHA-256, so a copy of this table signs no one in. A session
+      -- ends on "Logg ut" (ended_at) or when idle past the timeout (last_seen_at).
+      create table minprofil_session (
+        id_hash text primary key,
+        personidentifikator text not null check (personidentifikator ~ '^[0-9]{11}$'),
+        acr text,
+        created_at timestamptz not null,
+        last_seen_at timestamptz not null,
+        ended_at timestamptz
+      );
+      create index minprofil_session_last_seen_idx on minprofil_session (last_seen_at);
+
+      -- One-time codes sent to a new e-mail address or mobile number (docs/minprofil.md#codes):
+      -- the new value waits here until the citizen enters the code. Only the code's hash is kept.
+      create table profile_code (
+        id bigserial primary key,
+        personidentifikator text not null check (personidentifikator ~ '^[0-9]{11}$'),
+        session_hash text,
+        channel text not null check (channel in ('epost', 'mobil')),
+        value text not null,
+        code_hash text not null,
+        created_at timestamptz not null,
+        expires_at timestamptz not null,
+        tries integer not null default 0,
+        used_at timestamptz
+      );
+      create index profile_code_person_idx on profile_code (personidentifikator, created_at);
+
+      -- Messages to citizens, written in the same transaction as what causes them and delivered
+      -- after it commits (docs/minprofil.md#the-outbox). kind names the message's purpose for
+      -- logs and metrics; recipient and text are personal data and never logged.
+      create table outbox (
+        id bigserial primary key,
+        kind text not null,
+        channel text not null check (channel in ('epost', 'sms')),
+        recipient text not null,
+        subject text not null default '',
+        text text not null,
+        created_at timestamptz not null,
+        attempts integer not null default 0,
+        next_attempt_at timestamptz not null,
+        claimed_until timestamptz,
+        delivered_at timestamptz,
+        delivered_to text,
+        last_error text,
+        failed_at timestamptz
+      );
+      create index outbox_due_idx on outbox (next_attempt_at) where delivered_at is null and failed_at is null;
+
+      -- What a self-service change changed (field names, never values): docs/minprofil.md#audit.
+      alter table audit_log add column detail text;
+    `,
+  },
 ];
 
 /**
