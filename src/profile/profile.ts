@@ -40,7 +40,11 @@ export interface ProfileEntry {
   readonly spraakOppdatert: EpochMs | undefined;
   /** The digital mailbox: its address and its provider's (with the provider's name when known). */
   readonly digitalPost:
-    | { readonly postkasseadresse: string; readonly leverandoerAdresse: string; readonly leverandoerNavn: string | undefined }
+    | {
+        readonly postkasseadresse: string;
+        readonly leverandoerAdresse: string;
+        readonly leverandoerNavn: string | undefined;
+      }
     | undefined;
   /**
    * Whether agencies may notify the person now (varslingsstatus KAN_VARSLES, the 18-month rule),
