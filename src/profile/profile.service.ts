@@ -519,19 +519,24 @@ export class ProfileService implements ProfileOperations {
     const size = Math.max(1, Math.min(100, Math.floor(pageSize)));
     const offset = Math.max(0, Math.floor(page)) * size;
     const since = monthsBefore(this.now(), LOOKUP_HISTORY_MONTHS);
-    // `identifiers @> array[$1]` is what the GIN index of migration 12 answers; the parameter is
-    // cast to the column's type (text[]) so that the planner can use it.
+    // The person's own entries first, through the GIN index of migration 12 (the parameter cast
+    // to the column's type, text[]), then sorted. Materialised on purpose: left to itself the
+    // planner, which has no statistics for an identifier (each is rare), walks the `at` index
+    // backwards through the whole 12 months looking for the person (85 ms against 1 ms on 120 000
+    // entries, docs/minprofil.md#lookup-history).
     const rows = await this.deps.db.query<{
       at_ms: number;
       endpoint: string;
       consumer: string | null;
       supplier: string | null;
     }>(
-      `select (extract(epoch from at) * 1000)::int8 as at_ms, endpoint, consumer, supplier
-       from audit_log
-       where identifiers @> array[$1::text] and endpoint = any($2::text[]) and status = 200
-         and at >= $3::text::timestamptz
-       order by at desc, id desc
+      `with mine as materialized (
+         select id, at, endpoint, consumer, supplier from audit_log
+         where identifiers @> array[$1::text] and endpoint = any($2::text[]) and status = 200
+           and at >= $3::text::timestamptz
+       )
+       select (extract(epoch from at) * 1000)::int8 as at_ms, endpoint, consumer, supplier
+       from mine order by at desc, id desc
        limit $4 offset $5`,
       [pid, Object.keys(LOOKUP_ENDPOINTS), iso(since), size + 1, offset],
     );
