@@ -132,8 +132,14 @@ export class OutboxRepository {
    * Claims at most `limit` messages due at `now` (a first attempt is due at once; a retry from its
    * next_attempt_at) that no unexpired lease holds, oldest first, under a lease until
    * `now + leaseMs`. A message whose worker stopped or died is claimed again once its lease ends.
+   * Only messages of `channels` (those the worker has a sender for; default both).
    */
-  async claimDue(now: Date, limit: number, leaseMs: number): Promise<ClaimedMessage[]> {
+  async claimDue(
+    now: Date,
+    limit: number,
+    leaseMs: number,
+    channels: readonly OutboxChannel[] = ['epost', 'sms'],
+  ): Promise<ClaimedMessage[]> {
     const lease = new Date(now.getTime() + leaseMs);
     const rows = await this.db.query<StoredRow>(
       `with due as (
@@ -141,6 +147,7 @@ export class OutboxRepository {
          where delivered_at is null and failed_at is null
            and (attempts = 0 or next_attempt_at <= $1::text::timestamptz)
            and (claimed_until is null or claimed_until <= $1::text::timestamptz)
+           and channel = any($4::text[])
          order by next_attempt_at, id
          limit $2
          for update skip locked
@@ -148,7 +155,7 @@ export class OutboxRepository {
        update outbox set claimed_until = $3::text::timestamptz
        from due where outbox.id = due.id
        returning ${storedColumns('outbox.')}`,
-      [iso(now), limit, iso(lease)],
+      [iso(now), limit, iso(lease), channels],
     );
     return rows.map((row) => ({ ...storedMessage(row), lease })).sort((a, b) => a.id - b.id);
   }
