@@ -8,12 +8,12 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { ChangesRepository } from '../changes/changes.repository.js';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
-import type { OutboxMessage } from '../outbox/outbox.js';
+import type { EnqueueMessage, OutboxMessage } from '../outbox/outbox.js';
+import { enqueueMessage } from '../outbox/outbox.repository.js';
 import type { Person } from '../person/person.js';
 import { ProviderRepository } from '../provider/provider.repository.js';
 import { PersonRepository } from '../register/person.repository.js';
 import { PersonWriter } from '../register/person.writer.js';
-import type { Queryable } from '../store/database.js';
 import { parseInstant } from '../time/oslo-time.js';
 import { skipReason, STORE_KINDS, openTestStore } from '../../test/support/stores.js';
 import type { TestStore } from '../../test/support/stores.js';
@@ -73,13 +73,9 @@ for (const kind of STORE_KINDS) {
     let store: TestStore;
     let now = START;
     let sent: OutboxMessage[] = [];
-    /** Writes the message to the outbox table in the caller's transaction, as the outbox does. */
-    const enqueue = async (tx: Queryable, message: OutboxMessage, at: Date) => {
-      await tx.query(
-        `insert into outbox (kind, channel, recipient, subject, text, created_at, next_attempt_at)
-         values ($1, $2, $3, $4, $5, $6::text::timestamptz, $6::text::timestamptz)`,
-        [message.kind, message.channel, message.recipient, message.subject, message.text, at.toISOString()],
-      );
+    /** The outbox's own enqueue, in the caller's transaction; what it was given is kept for the test. */
+    const enqueue: EnqueueMessage = async (tx, message, at) => {
+      await enqueueMessage(tx, message, at);
       sent.push(message);
     };
     const service = (config: Partial<ProfileConfig> = {}) =>
