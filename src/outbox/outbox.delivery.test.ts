@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { OutboxDelivery } from './outbox.delivery.js';
+import { OutboxDelivery, sendersFromConfig } from './outbox.delivery.js';
 import type { DeliveryOutcome, OutboxDeliveryOptions } from './outbox.delivery.js';
 import { enqueueMessage, OutboxRepository } from './outbox.repository.js';
 import { SmsSender, SmtpSender } from './outbox.senders.js';
@@ -242,11 +242,7 @@ for (const kind of STORE_KINDS) {
       await a.stop();
       const byFirst = first.list.filter((o) => o.result === 'delivered').length;
       assert.ok(byFirst < N, `the first worker delivered ${byFirst} of ${N} before stopping`);
-      assert.equal(
-        await outbox.pendingCount(),
-        N - byFirst,
-        'nothing claimed is left behind by a clean stop',
-      );
+      assert.equal(await outbox.pendingCount(), N - byFirst, 'the rest waits in the outbox');
 
       const second = new Outcomes();
       const b = worker(second);
@@ -366,5 +362,23 @@ describe('two workers on one PostgreSQL', { skip: await skipReason('postgres') }
     assert.equal(new Set(references).size, N, 'none twice');
     assert.equal(outcomes.list.length, N, 'no failed or lost attempt');
     assert.equal(await new OutboxRepository(store.db).pendingCount(), 0);
+  });
+});
+
+describe('the senders a configuration gives', () => {
+  const smtp = { host: 'smtp.example.no', port: 587, secure: false, from: 'a@example.no' };
+  const sms = { url: 'https://sms.example.no/' };
+  const destinations = (config: Parameters<typeof sendersFromConfig>[0]) =>
+    Object.fromEntries(sendersFromConfig(config).map((s) => [s.channel, s.destination]));
+
+  it('are the dev inbox in dev mode for a channel without SMTP or SMS, and none outside it', () => {
+    assert.deepEqual(destinations({ dev: true, smtp: undefined, sms: undefined }), {
+      epost: 'dev-inbox',
+      sms: 'dev-inbox',
+    });
+    assert.deepEqual(destinations({ dev: true, smtp, sms: undefined }), { epost: 'smtp', sms: 'dev-inbox' });
+    assert.deepEqual(destinations({ dev: false, smtp: undefined, sms }), { sms: 'sms' });
+    assert.deepEqual(destinations({ dev: false, smtp, sms }), { epost: 'smtp', sms: 'sms' });
+    assert.deepEqual(destinations({ dev: false, smtp: undefined, sms: undefined }), {});
   });
 });
