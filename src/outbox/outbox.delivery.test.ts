@@ -3,6 +3,8 @@
 // two workers on one PostgreSQL, and an operational log without recipients or texts.
 
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
@@ -259,6 +261,40 @@ for (const kind of STORE_KINDS) {
         .filter((p) => ids.map(String).includes(referenceOf(p)))
         .map(referenceOf);
       assert.deepEqual([...references].sort(), ids.map(String).sort(), 'each message delivered once');
+    });
+
+    it('lets a delivery in flight finish and be recorded when stopped', async () => {
+      // A gateway that holds its answer until told: the delivery is in flight while stop() runs.
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let arrived: () => void = () => {};
+      const arrival = new Promise<void>((resolve) => (arrived = resolve));
+      const slow = createServer((req, res) => {
+        req.resume();
+        arrived();
+        void held.then(() => res.writeHead(204).end());
+      });
+      await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+      const outcomes = new Outcomes();
+      const w = worker(outcomes, {
+        senders: [new SmsSender({ url: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/` })],
+      });
+      try {
+        await w.start();
+        const id = await enqueue(store.db, sms('45678901', 'Koden din er 999000.'));
+        await arrival;
+        const stopping = w.stop();
+        assert.equal((await outbox.byId(id))?.deliveredAt, null, 'in flight');
+        release();
+        await stopping;
+        assert.equal((await outbox.byId(id))?.deliveredTo, 'sms', 'recorded before stop() resolved');
+        assert.deepEqual(outcomes.list, [{ id, result: 'delivered', deliveredTo: 'sms' }]);
+      } finally {
+        release();
+        await w.stop();
+        slow.closeAllConnections();
+        await new Promise((resolve) => slow.close(resolve));
+      }
     });
 
     it("delivers a dead worker's messages once its lease has ended", async () => {
