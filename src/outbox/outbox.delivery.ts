@@ -110,7 +110,10 @@ export class OutboxDelivery {
     if (this.options.db.listen) {
       try {
         // A notification, or the connection (re)established (when one may have been missed).
-        this.stopListening = await this.options.db.listen(OUTBOX_CHANNEL, () => this.wake());
+        const unlisten = await this.options.db.listen(OUTBOX_CHANNEL, () => this.wake());
+        // Stopped while the listening connection was being set up.
+        if (!this.running) return unlisten();
+        this.stopListening = unlisten;
       } catch (err) {
         this.options.log.warn(
           { error: safeError(err) },
