@@ -186,6 +186,6 @@ export function SubmitButton({
 }
 
 /** A whole page as HTML text, with its doctype. */
-export function renderPage(page: VNode): string {
-  return `<!DOCTYPE html>${renderToString(page)}`;
+export function renderPage<P>(page: VNode<P>): string {
+  return `<!DOCTYPE html>${renderToString(page as VNode)}`;
 }
