@@ -60,6 +60,152 @@ const OverloadSchema = Type.Object(
   { additionalProperties: false },
 );
 
+// --- The outbox's senders and retries (docs/minprofil.md#configuration) ---
+
+const SmtpSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1 }),
+    /** Default 465 when secure, else 587. */
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    /** TLS from the first byte (smtps, port 465); otherwise STARTTLS when the server offers it. Default: port 465. */
+    secure: Type.Optional(Type.Boolean()),
+    user: Type.Optional(Type.String({ minLength: 1 })),
+    password: Type.Optional(Type.String()),
+    from: Type.String({ minLength: 3 }),
+  },
+  { additionalProperties: false },
+);
+const SmsSchema = Type.Object(
+  {
+    url: Type.String({ minLength: 1 }),
+    headerName: Type.Optional(Type.String({ minLength: 1, pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" })),
+    headerValue: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+const OutboxSchema = Type.Object(
+  {
+    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    firstRetrySeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400 })),
+    maxRetrySeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 86400 })),
+  },
+  { additionalProperties: false },
+);
+
+export interface SmtpConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly secure: boolean;
+  readonly user?: string;
+  readonly password?: string;
+  readonly from: string;
+}
+export interface SmsConfig {
+  readonly url: string;
+  readonly headerName?: string;
+  readonly headerValue?: string;
+}
+export interface OutboxConfig {
+  /** Attempts at most, then the message is given up (failed_at). */
+  readonly maxAttempts: number;
+  /** The wait after the first failed attempt; doubled after each further one, up to maxRetrySeconds. */
+  readonly firstRetrySeconds: number;
+  readonly maxRetrySeconds: number;
+}
+
+export const DEFAULT_OUTBOX: OutboxConfig = { maxAttempts: 10, firstRetrySeconds: 30, maxRetrySeconds: 3600 };
+
+/** KRR_SMTP_URL: `smtp://[user:password@]host[:port]` (STARTTLS when offered) or `smtps://` (TLS). */
+function smtpFromUrl(text: string, from: string | undefined): SmtpConfig {
+  // The URL holds a password: no message below repeats it.
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError('KRR_SMTP_URL must be a URL: smtp://[user:password@]host[:port] or smtps://...');
+  }
+  if ((url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || !url.hostname)
+    throw new ConfigError('KRR_SMTP_URL must be a URL: smtp://[user:password@]host[:port] or smtps://...');
+  if (!from) throw new ConfigError('KRR_SMTP_URL needs KRR_SMTP_FROM, the address messages are sent from');
+  const secure = url.protocol === 'smtps:';
+  const user = url.username ? decodeURIComponent(url.username) : undefined;
+  return {
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port ? Number(url.port) : secure ? 465 : 587,
+    secure,
+    ...(user !== undefined ? { user, password: decodeURIComponent(url.password) } : {}),
+    from,
+  };
+}
+
+function checkSmsUrl(url: string, where: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`${where} must be an absolute http(s) URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new ConfigError(`${where} must be an absolute http(s) URL`);
+  return url;
+}
+
+/** KRR_SMS_HEADER: `Name: value` (the value may be empty; it is never repeated in a message). */
+function smsHeaderFromEnv(text: string): { headerName: string; headerValue: string } {
+  const colon = text.indexOf(':');
+  const name = colon < 0 ? '' : text.slice(0, colon).trim();
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+    throw new ConfigError('KRR_SMS_HEADER must be "Name: value", a header name and its value');
+  return { headerName: name, headerValue: text.slice(colon + 1).trim() };
+}
+
+/** The outbox's senders and retries: the environment over the config file. */
+function messagingFrom(
+  env: NodeJS.ProcessEnv,
+  file: FileConfig,
+): { smtp: SmtpConfig | undefined; sms: SmsConfig | undefined; outbox: OutboxConfig } {
+  let smtp: SmtpConfig | undefined;
+  if (env.KRR_SMTP_URL) smtp = smtpFromUrl(env.KRR_SMTP_URL, env.KRR_SMTP_FROM || file.smtp?.from);
+  else if (file.smtp) {
+    const secure = file.smtp.secure ?? file.smtp.port === 465;
+    smtp = {
+      host: file.smtp.host,
+      port: file.smtp.port ?? (secure ? 465 : 587),
+      secure,
+      ...(file.smtp.user !== undefined ? { user: file.smtp.user, password: file.smtp.password ?? '' } : {}),
+      from: env.KRR_SMTP_FROM || file.smtp.from,
+    };
+  }
+  let sms: SmsConfig | undefined;
+  if (env.KRR_SMS_URL) {
+    sms = {
+      url: checkSmsUrl(env.KRR_SMS_URL, 'KRR_SMS_URL'),
+      ...(env.KRR_SMS_HEADER ? smsHeaderFromEnv(env.KRR_SMS_HEADER) : {}),
+    };
+  } else if (file.sms) {
+    sms = {
+      url: checkSmsUrl(file.sms.url, 'sms.url'),
+      ...(file.sms.headerName !== undefined
+        ? { headerName: file.sms.headerName, headerValue: file.sms.headerValue ?? '' }
+        : {}),
+    };
+    if (env.KRR_SMS_HEADER) sms = { ...sms, ...smsHeaderFromEnv(env.KRR_SMS_HEADER) };
+  }
+  const outbox: OutboxConfig = {
+    maxAttempts:
+      parseCountEnv('KRR_OUTBOX_MAX_ATTEMPTS', env.KRR_OUTBOX_MAX_ATTEMPTS) ??
+      file.outbox?.maxAttempts ??
+      DEFAULT_OUTBOX.maxAttempts,
+    firstRetrySeconds: file.outbox?.firstRetrySeconds ?? DEFAULT_OUTBOX.firstRetrySeconds,
+    maxRetrySeconds: file.outbox?.maxRetrySeconds ?? DEFAULT_OUTBOX.maxRetrySeconds,
+  };
+  if (outbox.maxRetrySeconds < outbox.firstRetrySeconds)
+    throw new ConfigError('outbox.maxRetrySeconds must be at least outbox.firstRetrySeconds');
+  return { smtp, sms, outbox };
+}
+
+// --- end of the outbox's block ---
+
 // --- Min profil (docs/minprofil.md#configuration) ---
 /** An allowed return address: an origin (`https://nav.no`) or a URL prefix (`https://nav.no/app/`). */
 const MinprofilSchema = Type.Object(
@@ -214,6 +360,10 @@ const FileConfigSchema = Type.Object(
     idportenClients: Type.Optional(IdportenClientsSchema),
     /** The test-data API (docs/testdata.md): on in dev mode, off elsewhere unless this says so. */
     testdataApi: Type.Optional(Type.Boolean()),
+    /** The outbox (docs/minprofil.md#configuration): e-mail over SMTP, SMS over HTTP, retries. */
+    smtp: Type.Optional(SmtpSchema),
+    sms: Type.Optional(SmsSchema),
+    outbox: Type.Optional(OutboxSchema),
     /** Min profil's sign-in, sessions and return addresses (docs/minprofil.md#configuration). */
     minprofil: Type.Optional(MinprofilSchema),
   },
@@ -281,6 +431,12 @@ export interface KrrConfig {
   readonly rateLimit: { readonly max: number; readonly windowSeconds: number } | undefined;
   /** Load shedding: requests in flight at most; mean event-loop delay at most (0: not checked). */
   readonly overload: { readonly maxInFlight: number; readonly maxEventLoopDelayMs: number };
+  /** The outbox's e-mail over SMTP (`smtp`, KRR_SMTP_URL and KRR_SMTP_FROM); undefined: none. */
+  readonly smtp: SmtpConfig | undefined;
+  /** The outbox's SMS gateway (`sms`, KRR_SMS_URL and KRR_SMS_HEADER); undefined: none. */
+  readonly sms: SmsConfig | undefined;
+  /** The outbox's retries (`outbox`, KRR_OUTBOX_MAX_ATTEMPTS). */
+  readonly outbox: OutboxConfig;
   /** Min profil: the citizens' pages (docs/minprofil.md#configuration). */
   readonly minprofil: MinprofilConfig;
 }
@@ -602,6 +758,7 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
         file.overload?.maxEventLoopDelayMs ??
         DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
     },
+    ...messagingFrom(env, file),
     minprofil: minprofilFrom(env, file, configPath, cli.dev ?? false),
   });
 }
