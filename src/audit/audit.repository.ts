@@ -1,4 +1,4 @@
-import type { Database } from '../store/database.js';
+import type { Database, Queryable } from '../store/database.js';
 
 /** One lookup, as the audit trail keeps it: the one place identifiers asked for are recorded. */
 export interface AuditEntry {
@@ -9,6 +9,11 @@ export interface AuditEntry {
   readonly endpoint: string;
   readonly identifiers: readonly string[];
   readonly status: number;
+  /**
+   * A self-service event's changed field names, comma-separated (docs/minprofil.md#audit): never
+   * a value. Null for lookups.
+   */
+  readonly detail?: string | null;
 }
 
 // NUL, and UTF-16 surrogates without their other half.
@@ -42,10 +47,14 @@ export function auditedValues(values: readonly string[]): string[] {
 export class AuditRepository {
   constructor(private readonly db: Database) {}
 
-  async record(entry: AuditEntry): Promise<void> {
-    await this.db.query(
-      `insert into audit_log (at, client_id, consumer, supplier, endpoint, identifiers, status)
-       values ($1::text::timestamptz, $2, $3, $4, $5, $6::text[], $7)`,
+  /**
+   * `q`: the caller's transaction, when the entry must commit with what it records (a
+   * self-service change and its audit entry land together or not at all).
+   */
+  async record(entry: AuditEntry, q: Queryable = this.db): Promise<void> {
+    await q.query(
+      `insert into audit_log (at, client_id, consumer, supplier, endpoint, identifiers, status, detail)
+       values ($1::text::timestamptz, $2, $3, $4, $5, $6::text[], $7, $8)`,
       [
         entry.at.toISOString(),
         entry.clientId,
@@ -54,6 +63,7 @@ export class AuditRepository {
         entry.endpoint,
         auditedValues(entry.identifiers),
         entry.status,
+        entry.detail ?? null,
       ],
     );
   }
@@ -68,9 +78,10 @@ export class AuditRepository {
       endpoint: string;
       identifiers: string[];
       status: number;
+      detail: string | null;
     }>(
       `select to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, client_id, consumer, supplier,
-              endpoint, identifiers, status
+              endpoint, identifiers, status, detail
        from audit_log order by id desc limit $1`,
       [limit],
     );
@@ -82,6 +93,7 @@ export class AuditRepository {
       endpoint: r.endpoint,
       identifiers: r.identifiers,
       status: Number(r.status),
+      ...(r.detail !== null ? { detail: r.detail } : {}),
     }));
   }
 }

@@ -15,6 +15,8 @@ import { idportenIssuerOf } from '../idporten/idporten-issuer.js';
 import { PersonRepository } from '../register/person.repository.js';
 import type { Database } from '../store/database.js';
 import { openStore } from '../register/open-store.js';
+import { outboxDeliveryFor } from '../outbox/outbox.delivery.js';
+import type { OutboxDelivery } from '../outbox/outbox.delivery.js';
 import { RegisterClock } from '../register/register-clock.js';
 import { formatOslo } from '../time/oslo-time.js';
 import type { EpochMs } from '../time/oslo-time.js';
@@ -53,6 +55,8 @@ export interface RunningServer {
   readonly clock: RegisterClock;
   /** With `--demo`: what it did. */
   readonly demo: DemoOutcome | undefined;
+  /** The outbox's delivery worker (docs/minprofil.md#the-outbox), running until `close()`. */
+  readonly outbox: OutboxDelivery;
   close(): Promise<void>;
 }
 
@@ -68,6 +72,7 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
   }
   const db = await openStore(config.store);
   let clock: RegisterClock | undefined;
+  let outbox: OutboxDelivery | undefined;
   try {
     // `--clock` freezes the store's clock at start; without it the store's clock stands as it is.
     clock = await RegisterClock.open(db, config.clock === undefined ? {} : { initial: config.clock });
@@ -122,6 +127,10 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
       });
     }
     await app.listen({ host: config.http.host, port: config.http.port });
+    // The app itself never needs the worker (its tests inject requests without one): messages wait
+    // in the outbox, in the store, until a worker of some krr process on it delivers them.
+    outbox = outboxDeliveryFor(config, db, app.log.child({ component: 'outbox' }));
+    await outbox.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.http.port;
     const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
@@ -133,13 +142,18 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
       config,
       clock,
       demo,
+      outbox,
       async close() {
         await app.close();
+        // After the app: a request that enqueued a message has committed; the round in flight
+        // finishes, and what is left waits in the store for the next start.
+        await outbox!.stop();
         await clock!.close();
         await db.close();
       },
     };
   } catch (err) {
+    await outbox?.stop();
     await clock?.close();
     await db.close();
     throw err;

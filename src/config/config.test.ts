@@ -258,3 +258,134 @@ describe('publicUrl and the dev issuer', () => {
     assert.deepEqual(loadConfig({}, {}).maskinporten.trustedClientCas, []);
   });
 });
+
+describe('the outbox: smtp, sms and outbox', () => {
+  const withFile = (json: unknown) => {
+    const dir = mkdtempSync(join(tmpdir(), 'krr-config-'));
+    const file = join(dir, 'krr.json');
+    writeFileSync(file, JSON.stringify(json));
+    return file;
+  };
+
+  it('has no senders and ten attempts by default', () => {
+    const c = loadConfig({}, {});
+    assert.equal(c.smtp, undefined);
+    assert.equal(c.sms, undefined);
+    assert.deepEqual(c.outbox, { maxAttempts: 10, firstRetrySeconds: 30, maxRetrySeconds: 3600 });
+  });
+
+  it('takes SMTP from KRR_SMTP_URL and KRR_SMTP_FROM: smtp:// with STARTTLS on 587, smtps:// with TLS on 465', () => {
+    assert.deepEqual(
+      loadConfig(
+        {},
+        {
+          KRR_SMTP_URL: 'smtp://krr%40x:p%3Ass@mail.example.no:2525',
+          KRR_SMTP_FROM: 'KRR <ikke-svar@example.no>',
+        },
+      ).smtp,
+      {
+        host: 'mail.example.no',
+        port: 2525,
+        secure: false,
+        user: 'krr@x',
+        password: 'p:ss',
+        from: 'KRR <ikke-svar@example.no>',
+      },
+    );
+    assert.deepEqual(
+      loadConfig({}, { KRR_SMTP_URL: 'smtp://mail.example.no', KRR_SMTP_FROM: 'a@b.no' }).smtp,
+      {
+        host: 'mail.example.no',
+        port: 587,
+        secure: false,
+        from: 'a@b.no',
+      },
+    );
+    assert.deepEqual(
+      loadConfig({}, { KRR_SMTP_URL: 'smtps://mail.example.no', KRR_SMTP_FROM: 'a@b.no' }).smtp,
+      {
+        host: 'mail.example.no',
+        port: 465,
+        secure: true,
+        from: 'a@b.no',
+      },
+    );
+  });
+
+  it('refuses a bad KRR_SMTP_URL or one without a From address, never repeating the password', () => {
+    for (const env of [
+      { KRR_SMTP_URL: 'http://u:hemmelig@mail.example.no', KRR_SMTP_FROM: 'a@b.no' },
+      { KRR_SMTP_URL: 'smtp://u:hemmelig@mail.example.no' },
+      { KRR_SMTP_URL: 'smtp//u:hemmelig@', KRR_SMTP_FROM: 'a@b.no' },
+    ]) {
+      assert.throws(
+        () => loadConfig({}, env),
+        (err: unknown) =>
+          err instanceof ConfigError && /KRR_SMTP/.test(err.message) && !err.message.includes('hemmelig'),
+      );
+    }
+  });
+
+  it('takes smtp, sms and outbox from the config file, the environment over it', () => {
+    const file = withFile({
+      smtp: { host: 'smtp.example.no', port: 465, user: 'krr', password: 'pw', from: 'a@b.no' },
+      sms: { url: 'https://sms.example.no/send', headerName: 'X-Api-Key', headerValue: 'k1' },
+      outbox: { maxAttempts: 3, firstRetrySeconds: 5, maxRetrySeconds: 60 },
+    });
+    const c = loadConfig({ config: file }, {});
+    assert.deepEqual(c.smtp, {
+      host: 'smtp.example.no',
+      port: 465,
+      secure: true,
+      user: 'krr',
+      password: 'pw',
+      from: 'a@b.no',
+    });
+    assert.deepEqual(c.sms, {
+      url: 'https://sms.example.no/send',
+      headerName: 'X-Api-Key',
+      headerValue: 'k1',
+    });
+    assert.deepEqual(c.outbox, { maxAttempts: 3, firstRetrySeconds: 5, maxRetrySeconds: 60 });
+
+    const e = loadConfig(
+      { config: file },
+      {
+        KRR_SMS_URL: 'http://127.0.0.1:9999/sms',
+        KRR_SMS_HEADER: 'Authorization: Bearer abc:def',
+        KRR_SMTP_FROM: 'other@b.no',
+        KRR_OUTBOX_MAX_ATTEMPTS: '4',
+      },
+    );
+    assert.deepEqual(e.sms, {
+      url: 'http://127.0.0.1:9999/sms',
+      headerName: 'Authorization',
+      headerValue: 'Bearer abc:def',
+    });
+    assert.equal(e.smtp?.from, 'other@b.no');
+    assert.equal(e.outbox.maxAttempts, 4);
+    assert.deepEqual(loadConfig({ config: withFile({ smtp: { host: 'h', from: 'a@b.no' } }) }, {}).smtp, {
+      host: 'h',
+      port: 587,
+      secure: false,
+      from: 'a@b.no',
+    });
+  });
+
+  it('refuses a bad SMS URL or header, and retries that make no sense', () => {
+    assert.throws(() => loadConfig({}, { KRR_SMS_URL: 'ftp://x' }), /KRR_SMS_URL/);
+    assert.throws(
+      () => loadConfig({}, { KRR_SMS_URL: 'http://x', KRR_SMS_HEADER: 'no colon' }),
+      /KRR_SMS_HEADER/,
+    );
+    assert.throws(() => loadConfig({}, { KRR_OUTBOX_MAX_ATTEMPTS: '0' }), /KRR_OUTBOX_MAX_ATTEMPTS/);
+    assert.throws(
+      () => loadConfig({ config: withFile({ outbox: { firstRetrySeconds: 60, maxRetrySeconds: 10 } }) }, {}),
+      /maxRetrySeconds/,
+    );
+    assert.throws(
+      () => loadConfig({ config: withFile({ sms: { url: 'x', headerName: 'Bad Name' } }) }, {}),
+      /not valid/,
+    );
+  });
+});

@@ -60,6 +60,276 @@ const OverloadSchema = Type.Object(
   { additionalProperties: false },
 );
 
+// --- The outbox's senders and retries (docs/minprofil.md#configuration) ---
+
+const SmtpSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1 }),
+    /** Default 465 when secure, else 587. */
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    /** TLS from the first byte (smtps, port 465); otherwise STARTTLS when the server offers it. Default: port 465. */
+    secure: Type.Optional(Type.Boolean()),
+    user: Type.Optional(Type.String({ minLength: 1 })),
+    password: Type.Optional(Type.String()),
+    from: Type.String({ minLength: 3 }),
+  },
+  { additionalProperties: false },
+);
+const SmsSchema = Type.Object(
+  {
+    url: Type.String({ minLength: 1 }),
+    headerName: Type.Optional(Type.String({ minLength: 1, pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" })),
+    headerValue: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+const OutboxSchema = Type.Object(
+  {
+    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    firstRetrySeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400 })),
+    maxRetrySeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 86400 })),
+  },
+  { additionalProperties: false },
+);
+
+export interface SmtpConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly secure: boolean;
+  readonly user?: string;
+  readonly password?: string;
+  readonly from: string;
+}
+export interface SmsConfig {
+  readonly url: string;
+  readonly headerName?: string;
+  readonly headerValue?: string;
+}
+export interface OutboxConfig {
+  /** Attempts at most, then the message is given up (failed_at). */
+  readonly maxAttempts: number;
+  /** The wait after the first failed attempt; doubled after each further one, up to maxRetrySeconds. */
+  readonly firstRetrySeconds: number;
+  readonly maxRetrySeconds: number;
+}
+
+export const DEFAULT_OUTBOX: OutboxConfig = { maxAttempts: 10, firstRetrySeconds: 30, maxRetrySeconds: 3600 };
+
+/** KRR_SMTP_URL: `smtp://[user:password@]host[:port]` (STARTTLS when offered) or `smtps://` (TLS). */
+function smtpFromUrl(text: string, from: string | undefined): SmtpConfig {
+  // The URL holds a password: no message below repeats it.
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError('KRR_SMTP_URL must be a URL: smtp://[user:password@]host[:port] or smtps://...');
+  }
+  if ((url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || !url.hostname)
+    throw new ConfigError('KRR_SMTP_URL must be a URL: smtp://[user:password@]host[:port] or smtps://...');
+  if (!from) throw new ConfigError('KRR_SMTP_URL needs KRR_SMTP_FROM, the address messages are sent from');
+  const secure = url.protocol === 'smtps:';
+  const user = url.username ? decodeURIComponent(url.username) : undefined;
+  return {
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port ? Number(url.port) : secure ? 465 : 587,
+    secure,
+    ...(user !== undefined ? { user, password: decodeURIComponent(url.password) } : {}),
+    from,
+  };
+}
+
+function checkSmsUrl(url: string, where: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`${where} must be an absolute http(s) URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new ConfigError(`${where} must be an absolute http(s) URL`);
+  return url;
+}
+
+/** KRR_SMS_HEADER: `Name: value` (the value may be empty; it is never repeated in a message). */
+function smsHeaderFromEnv(text: string): { headerName: string; headerValue: string } {
+  const colon = text.indexOf(':');
+  const name = colon < 0 ? '' : text.slice(0, colon).trim();
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+    throw new ConfigError('KRR_SMS_HEADER must be "Name: value", a header name and its value');
+  return { headerName: name, headerValue: text.slice(colon + 1).trim() };
+}
+
+/** The outbox's senders and retries: the environment over the config file. */
+function messagingFrom(
+  env: NodeJS.ProcessEnv,
+  file: FileConfig,
+): { smtp: SmtpConfig | undefined; sms: SmsConfig | undefined; outbox: OutboxConfig } {
+  let smtp: SmtpConfig | undefined;
+  if (env.KRR_SMTP_URL) smtp = smtpFromUrl(env.KRR_SMTP_URL, env.KRR_SMTP_FROM || file.smtp?.from);
+  else if (file.smtp) {
+    const secure = file.smtp.secure ?? file.smtp.port === 465;
+    smtp = {
+      host: file.smtp.host,
+      port: file.smtp.port ?? (secure ? 465 : 587),
+      secure,
+      ...(file.smtp.user !== undefined ? { user: file.smtp.user, password: file.smtp.password ?? '' } : {}),
+      from: env.KRR_SMTP_FROM || file.smtp.from,
+    };
+  }
+  let sms: SmsConfig | undefined;
+  if (env.KRR_SMS_URL) {
+    sms = {
+      url: checkSmsUrl(env.KRR_SMS_URL, 'KRR_SMS_URL'),
+      ...(env.KRR_SMS_HEADER ? smsHeaderFromEnv(env.KRR_SMS_HEADER) : {}),
+    };
+  } else if (file.sms) {
+    sms = {
+      url: checkSmsUrl(file.sms.url, 'sms.url'),
+      ...(file.sms.headerName !== undefined
+        ? { headerName: file.sms.headerName, headerValue: file.sms.headerValue ?? '' }
+        : {}),
+    };
+    if (env.KRR_SMS_HEADER) sms = { ...sms, ...smsHeaderFromEnv(env.KRR_SMS_HEADER) };
+  }
+  const outbox: OutboxConfig = {
+    maxAttempts:
+      parseCountEnv('KRR_OUTBOX_MAX_ATTEMPTS', env.KRR_OUTBOX_MAX_ATTEMPTS) ??
+      file.outbox?.maxAttempts ??
+      DEFAULT_OUTBOX.maxAttempts,
+    firstRetrySeconds: file.outbox?.firstRetrySeconds ?? DEFAULT_OUTBOX.firstRetrySeconds,
+    maxRetrySeconds: file.outbox?.maxRetrySeconds ?? DEFAULT_OUTBOX.maxRetrySeconds,
+  };
+  if (outbox.maxRetrySeconds < outbox.firstRetrySeconds)
+    throw new ConfigError('outbox.maxRetrySeconds must be at least outbox.firstRetrySeconds');
+  return { smtp, sms, outbox };
+}
+
+// --- end of the outbox's block ---
+
+// --- Min profil (docs/minprofil.md#configuration) ---
+/** An allowed return address: an origin (`https://nav.no`) or a URL prefix (`https://nav.no/app/`). */
+const MinprofilSchema = Type.Object(
+  {
+    /** Default: on in dev mode and wherever an issuer is configured. */
+    enabled: Type.Optional(Type.Boolean()),
+    /** The OpenID Connect issuer (ID-porten's); none: dev mode's own stand-in. */
+    issuer: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+    clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    /** client_secret_post; better given as KRR_MINPROFIL_CLIENT_SECRET than in a file. */
+    clientSecret: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+    /** private_key_jwt: a JWK or PEM (PKCS #8) private key file, relative to the config file. */
+    privateKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** The key's `kid` (a JWK's own is used when this is absent). */
+    privateKeyId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    gotoUrls: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 1000 })),
+    sessionIdleMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 60 })),
+    /** Signs the cookies; better given as KRR_MINPROFIL_COOKIE_SECRET. At least 32 characters. */
+    cookieSecret: Type.Optional(Type.String({ minLength: 32, maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+
+/** How Min profil authenticates to the issuer's token endpoint. */
+export type MinprofilClientAuth =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'client_secret_post'; readonly secret: string }
+  | { readonly kind: 'private_key_jwt'; readonly keyFile: string; readonly keyId: string | undefined };
+
+/** Min profil's configuration (docs/minprofil.md#configuration). */
+export interface MinprofilConfig {
+  readonly enabled: boolean;
+  /** undefined: dev mode's ID-porten stand-in at `<publicUrl>/idporten`. */
+  readonly issuer: string | undefined;
+  readonly clientId: string;
+  readonly clientAuth: MinprofilClientAuth;
+  /** Origins and URL prefixes a `gotoUrl` may match. */
+  readonly gotoUrls: readonly string[];
+  readonly sessionIdleMinutes: number;
+  readonly cookieSecret: string | undefined;
+}
+
+export const MINPROFIL_DEV_CLIENT_ID = 'krr-minprofil';
+export const DEFAULT_SESSION_IDLE_MINUTES = 15;
+
+/** An origin or a URL prefix, absolute http(s), no query or fragment. */
+function checkGotoPattern(value: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('minprofil.gotoUrls: each must be an absolute http(s) origin or URL prefix');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username)
+    throw new ConfigError('minprofil.gotoUrls: each must be http(s) without query, fragment or user');
+}
+
+function minprofilFrom(
+  env: NodeJS.ProcessEnv,
+  file: FileConfig,
+  configPath: string | undefined,
+  dev: boolean,
+): MinprofilConfig {
+  const m = file.minprofil ?? {};
+  const issuer = env.KRR_MINPROFIL_ISSUER || m.issuer;
+  const enabled =
+    parseBoolean('KRR_MINPROFIL_ENABLED', env.KRR_MINPROFIL_ENABLED) ??
+    m.enabled ??
+    (dev || issuer !== undefined);
+  if (issuer !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(issuer);
+    } catch {
+      throw new ConfigError('minprofil.issuer must be an absolute https URL');
+    }
+    if (url.protocol !== 'https:' && !(dev && url.protocol === 'http:'))
+      throw new ConfigError('minprofil.issuer must be an https URL (http only in dev mode)');
+  }
+  if (enabled && issuer === undefined && !dev)
+    throw new ConfigError(
+      'Min profil needs minprofil.issuer and minprofil.clientId outside dev mode (or minprofil.enabled false)',
+    );
+  const clientId = env.KRR_MINPROFIL_CLIENT_ID || m.clientId;
+  if (enabled && issuer !== undefined && clientId === undefined)
+    throw new ConfigError('minprofil.clientId is required with minprofil.issuer');
+  const secret = env.KRR_MINPROFIL_CLIENT_SECRET || m.clientSecret;
+  const keyFileText = env.KRR_MINPROFIL_PRIVATE_KEY_FILE || m.privateKeyFile;
+  if (secret !== undefined && keyFileText !== undefined)
+    throw new ConfigError('give minprofil.clientSecret or minprofil.privateKeyFile, not both');
+  let clientAuth: MinprofilClientAuth = { kind: 'none' };
+  if (secret !== undefined) clientAuth = { kind: 'client_secret_post', secret };
+  else if (keyFileText !== undefined) {
+    const keyFile =
+      env.KRR_MINPROFIL_PRIVATE_KEY_FILE || configPath === undefined
+        ? resolve(keyFileText)
+        : resolve(dirname(resolve(configPath)), keyFileText);
+    clientAuth = {
+      kind: 'private_key_jwt',
+      keyFile,
+      keyId: env.KRR_MINPROFIL_PRIVATE_KEY_ID || m.privateKeyId,
+    };
+  } else if (enabled && issuer !== undefined)
+    throw new ConfigError('minprofil needs clientSecret or privateKeyFile to authenticate to its issuer');
+  const gotoUrls = m.gotoUrls ?? [];
+  gotoUrls.forEach(checkGotoPattern);
+  const cookieSecret = env.KRR_MINPROFIL_COOKIE_SECRET || m.cookieSecret;
+  if (cookieSecret !== undefined && cookieSecret.length < 32)
+    throw new ConfigError('KRR_MINPROFIL_COOKIE_SECRET must be at least 32 characters');
+  return {
+    enabled,
+    issuer: issuer?.replace(/\/+$/, ''),
+    clientId: clientId ?? MINPROFIL_DEV_CLIENT_ID,
+    clientAuth,
+    gotoUrls: [...gotoUrls],
+    sessionIdleMinutes:
+      parseCountEnv('KRR_MINPROFIL_SESSION_IDLE_MINUTES', env.KRR_MINPROFIL_SESSION_IDLE_MINUTES) ??
+      m.sessionIdleMinutes ??
+      DEFAULT_SESSION_IDLE_MINUTES,
+    cookieSecret,
+  };
+}
+// --- end Min profil ---
+
 /** What a config file (`--config FILE`, `KRR_CONFIG`) may hold. */
 const FileConfigSchema = Type.Object(
   {
@@ -90,6 +360,12 @@ const FileConfigSchema = Type.Object(
     idportenClients: Type.Optional(IdportenClientsSchema),
     /** The test-data API (docs/testdata.md): on in dev mode, off elsewhere unless this says so. */
     testdataApi: Type.Optional(Type.Boolean()),
+    /** The outbox (docs/minprofil.md#configuration): e-mail over SMTP, SMS over HTTP, retries. */
+    smtp: Type.Optional(SmtpSchema),
+    sms: Type.Optional(SmsSchema),
+    outbox: Type.Optional(OutboxSchema),
+    /** Min profil's sign-in, sessions and return addresses (docs/minprofil.md#configuration). */
+    minprofil: Type.Optional(MinprofilSchema),
   },
   { additionalProperties: false },
 );
@@ -155,6 +431,14 @@ export interface KrrConfig {
   readonly rateLimit: { readonly max: number; readonly windowSeconds: number } | undefined;
   /** Load shedding: requests in flight at most; mean event-loop delay at most (0: not checked). */
   readonly overload: { readonly maxInFlight: number; readonly maxEventLoopDelayMs: number };
+  /** The outbox's e-mail over SMTP (`smtp`, KRR_SMTP_URL and KRR_SMTP_FROM); undefined: none. */
+  readonly smtp: SmtpConfig | undefined;
+  /** The outbox's SMS gateway (`sms`, KRR_SMS_URL and KRR_SMS_HEADER); undefined: none. */
+  readonly sms: SmsConfig | undefined;
+  /** The outbox's retries (`outbox`, KRR_OUTBOX_MAX_ATTEMPTS). */
+  readonly outbox: OutboxConfig;
+  /** Min profil: the citizens' pages (docs/minprofil.md#configuration). */
+  readonly minprofil: MinprofilConfig;
 }
 
 /** Command-line values; undefined where the option was not given. */
@@ -474,5 +758,7 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
         file.overload?.maxEventLoopDelayMs ??
         DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
     },
+    ...messagingFrom(env, file),
+    minprofil: minprofilFrom(env, file, configPath, cli.dev ?? false),
   });
 }

@@ -309,6 +309,18 @@ const MIGRATIONS: readonly Migration[] = [
       alter table audit_log add column detail text;
     `,
   },
+  {
+    version: 12,
+    name: "the audit trail searchable by identifier (Min profil's lookup history)",
+    sql: `
+      -- "Hvem har slått meg opp" (docs/minprofil.md#lookup-history) asks for the entries whose
+      -- identifiers hold one person's: identifiers @> array[$1::text]. A GIN index on the text[]
+      -- answers that from the index instead of reading the whole trail. Each entry adds one index
+      -- key per identifier; fastupdate (the default) queues them in the pending list and merges
+      -- them in bulk, so a lookup's insert stays cheap (measured in docs/minprofil.md#lookup-history).
+      create index audit_log_identifiers_idx on audit_log using gin (identifiers);
+    `,
+  },
 ];
 
 /**
