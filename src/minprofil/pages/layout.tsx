@@ -11,7 +11,11 @@ import type { Texts } from '../i18n/i18n.js';
 export const PREFIX = '/minprofil';
 export const ASSETS = `${PREFIX}/assets`;
 /** The stylesheets, in cascade order: the theme's tokens, the components, our own few rules. */
-export const STYLESHEETS = [`${ASSETS}/theme.css`, `${ASSETS}/ds.css`, `${ASSETS}/minprofil.css`] as const;
+export const STYLESHEETS = [
+  `${ASSETS}/designsystemet.css`,
+  `${ASSETS}/index.css`,
+  `${ASSETS}/minprofil.css`,
+] as const;
 
 /** A locale's name in its own language, for the language switch. */
 const LOCALE_NAMES: Readonly<Record<Locale, string>> = { nb: 'Bokmål', nn: 'Nynorsk', en: 'English' };
