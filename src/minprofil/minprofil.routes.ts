@@ -604,7 +604,7 @@ export async function minprofilRoutes(app: FastifyInstance, deps: MinprofilRoute
         signedIn(async (request, reply, { ctx, session }) => {
           const side = request.query.side;
           const page = typeof side === 'string' && /^[1-9][0-9]{0,4}$/.test(side) ? Number(side) : 1;
-          const history = await deps.profile.lookups(session.pid, page, LOOKUPS_PAGE_SIZE);
+          const history = await deps.profile.lookups(session.pid, page - 1, LOOKUPS_PAGE_SIZE);
           return send(reply, 200, h(LookupsPage, { ctx, history, page }));
         }),
       );
