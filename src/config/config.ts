@@ -310,7 +310,9 @@ function minprofilFrom(
     };
   } else if (enabled && issuer !== undefined)
     throw new ConfigError('minprofil needs clientSecret or privateKeyFile to authenticate to its issuer');
-  const gotoUrls = m.gotoUrls ?? [];
+  const gotoEnv = env.KRR_MINPROFIL_GOTO_URLS;
+  const gotoUrls =
+    gotoEnv !== undefined && gotoEnv.trim() !== '' ? gotoEnv.trim().split(/\s+/) : (m.gotoUrls ?? []);
   gotoUrls.forEach(checkGotoPattern);
   const cookieSecret = env.KRR_MINPROFIL_COOKIE_SECRET || m.cookieSecret;
   if (cookieSecret !== undefined && cookieSecret.length < 32)

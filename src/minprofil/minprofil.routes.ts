@@ -16,7 +16,7 @@ import type { StoredOutboxMessage } from '../outbox/outbox.js';
 import { isLanguage } from '../person/person.js';
 import { ProfileError } from '../profile/profile.js';
 import type { ProfileActor, ProfileChannel, ProfileOperations } from '../profile/profile.js';
-import { allowedGotoUrl } from './goto.js';
+import { allowedGotoUrl, gotoOrigins } from './goto.js';
 import { chooseLocale, Texts } from './i18n/i18n.js';
 import { PREFIX, renderPage } from './pages/layout.js';
 import {
@@ -113,9 +113,7 @@ export async function minprofilRoutes(app: FastifyInstance, deps: MinprofilRoute
   const origin = new URL(deps.publicUrl).origin;
   const redirectUri = `${deps.publicUrl}${CALLBACK_PATH}`;
   const secure = cookiesSecure(deps.publicUrl);
-  const csp = contentSecurityPolicy([
-    ...new Set(deps.gotoUrls.map((p) => new URL(p).origin).filter((o) => o !== origin)),
-  ]);
+  const csp = contentSecurityPolicy(gotoOrigins(deps.gotoUrls).filter((o) => o !== origin));
   const headers = pageHeaders(csp);
   const baseCookie = { httpOnly: true, sameSite: 'lax' as const, secure, path: PREFIX };
 

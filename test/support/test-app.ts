@@ -10,6 +10,7 @@ import type { TokenVerifierOptions } from '../../src/auth/token-verifier.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { KrrConfig } from '../../src/config/config.js';
 import { buildApp } from '../../src/app/app.js';
+import type { AppDeps } from '../../src/app/app.js';
 import { idportenIssuerOf } from '../../src/idporten/idporten-issuer.js';
 import { mintIdportenAccessToken } from '../../src/idporten/idporten.tokens.js';
 import type { Person } from '../../src/person/person.js';
@@ -73,6 +74,8 @@ export async function startTestApp(
      * at `now` when that is given: the test-data API can turn it.
      */
     registerClock?: boolean;
+    /** Min profil's real clock and sign-in flow (AppDeps.minprofil). */
+    minprofil?: AppDeps['minprofil'];
   } = {},
 ): Promise<TestApp> {
   const store = await openTestStore(kind);
@@ -104,6 +107,7 @@ export async function startTestApp(
     verifier,
     clock,
     devKey: key,
+    ...(options.minprofil ? { minprofil: options.minprofil } : {}),
     ...(options.logDestination ? { logDestination: options.logDestination } : {}),
   });
   const writer = new PersonWriter(store.db);
