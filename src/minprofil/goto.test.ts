@@ -33,6 +33,9 @@ describe('gotoUrl allow list', () => {
       '/minprofil',
       '',
       'x'.repeat(3000),
+      'https://nav.no/\r\nLocation: https://evil.example/',
+      ' https://nav.no/',
+      'https://nav.no/\tx',
     ]) {
       assert.equal(allowedGotoUrl(bad, ALLOWED), undefined, bad);
     }

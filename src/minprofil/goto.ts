@@ -5,6 +5,9 @@
 /** The allowed URL, normalised, or undefined when `value` matches no pattern of `allowed`. */
 export function allowedGotoUrl(value: unknown, allowed: readonly string[]): string | undefined {
   if (typeof value !== 'string' || value.length === 0 || value.length > 2000) return undefined;
+  // The URL parser drops tabs, line breaks and outer spaces without a word: an address that holds
+  // any is not the one the agency wrote, so it is refused rather than repaired.
+  if ([...value].some((c) => c.trim() === '' || c < ' ' || c === '\u007f')) return undefined;
   let url: URL;
   try {
     url = new URL(value);
