@@ -49,6 +49,9 @@ import { TestdataService } from '../testdata/testdata.service.js';
 import { idportenIssuerOf } from '../idporten/idporten-issuer.js';
 import { idportenRoutes } from '../idporten/idporten.routes.js';
 import { IdportenService } from '../idporten/idporten.service.js';
+import { ProfileContactPrompt } from '../idporten/contact-prompt.js';
+import { ProfileService } from '../profile/profile.service.js';
+import { enqueueMessage } from '../outbox/outbox.repository.js';
 import { selfRoutes } from '../self/self.routes.js';
 import { SelfService } from '../self/self.service.js';
 import { answerSignerFromFiles, lazyDevAnswerSigner } from '../signing/answer-signer.js';
@@ -315,15 +318,33 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       pid: p.person.personidentifikator,
       label: p.label,
     }));
+    // The confirm step (docs/minprofil.md#confirm-prompt) reads and stamps through Min profil's
+    // operations, so that a confirmation there is the same write and audit event as one here.
+    const profile = new ProfileService({
+      db,
+      writer: new PersonWriter(db),
+      persons,
+      audit,
+      enqueue: enqueueMessage,
+      clock: deps.clock,
+    });
+    const minprofilUrl = `${config.publicUrl}/minprofil`;
     await idportenRoutes(app, {
       service: new IdportenService({
         issuer: idportenIssuerOf(config),
         clients: withMinprofilClient(config),
         privateJwk: deps.devKey,
         identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
+        ...(config.idporten.confirmPrompt
+          ? {
+              contactPrompt: new ProfileContactPrompt(profile, deps.clock, config.idporten.confirmAfterDays),
+              selfServiceUrl: minprofilUrl,
+            }
+          : {}),
       }),
       publicJwk: publicJwk(deps.devKey),
       persons: () => testPersons,
+      minprofilUrl,
     });
   }
   // Min profil: the citizens' pages (docs/minprofil.md). Without a configured issuer it signs in
