@@ -8,13 +8,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { buildApp } from '../app/app.js';
-import { TokenVerifier } from '../auth/token-verifier.js';
-import { loadConfig } from '../config/config.js';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
 import type { Person } from '../person/person.js';
 import { freePort } from '../../test/support/processes.js';
-import { openTestStore, skipReason, STORE_KINDS } from '../../test/support/stores.js';
+import { skipReason, STORE_KINDS } from '../../test/support/stores.js';
 import { startTestApp } from '../../test/support/test-app.js';
 import type { TestApp } from '../../test/support/test-app.js';
 
@@ -521,36 +518,27 @@ for (const kind of STORE_KINDS) {
 
   describe(`Min profil outside dev mode (${kind})`, { skip: await skipReason(kind) }, () => {
     it('has no /dev/innboks; without an issuer no /minprofil either', async () => {
-      const store = await openTestStore(kind);
-      try {
-        for (const env of [
-          {},
-          {
-            KRR_MINPROFIL_ISSUER: 'https://idporten.example',
-            KRR_MINPROFIL_CLIENT_ID: 'krr',
-            KRR_MINPROFIL_CLIENT_SECRET: 'a-secret',
-            KRR_MINPROFIL_COOKIE_SECRET: 'c'.repeat(40),
-          },
-        ]) {
-          const config = loadConfig({ logLevel: 'silent' }, env);
-          const app = await buildApp({
-            config,
-            db: store.db,
-            verifier: new TokenVerifier({ trustedIssuers: [], clockSkewSeconds: 30 }),
-            clock: { now: () => Date.now() },
-          });
-          try {
-            const inbox = await app.inject({ url: '/dev/innboks' });
-            assert.equal(inbox.statusCode, 404);
-            assert.match(inbox.headers['content-type'] as string, /json/);
-            const css = await app.inject({ url: '/minprofil/assets/minprofil.css' });
-            assert.equal(css.statusCode, config.minprofil.enabled ? 200 : 404);
-          } finally {
-            await app.close();
-          }
+      for (const env of [
+        {},
+        {
+          KRR_MINPROFIL_ISSUER: 'https://idporten.example',
+          KRR_MINPROFIL_CLIENT_ID: 'krr',
+          KRR_MINPROFIL_CLIENT_SECRET: 'a-secret',
+          KRR_MINPROFIL_COOKIE_SECRET: 'c'.repeat(40),
+        },
+      ]) {
+        const app = await startTestApp(kind, { dev: false, env });
+        try {
+          assert.equal(app.config.dev, false);
+          const inbox = await app.app.inject({ url: '/dev/innboks' });
+          assert.equal(inbox.statusCode, 404);
+          assert.match(inbox.headers['content-type'] as string, /json/);
+          const css = await app.app.inject({ url: '/minprofil/assets/minprofil.css' });
+          assert.equal(css.statusCode, app.config.minprofil.enabled ? 200 : 404);
+          assert.equal(app.config.minprofil.enabled, 'KRR_MINPROFIL_ISSUER' in env);
+        } finally {
+          await app.close();
         }
-      } finally {
-        await store.dispose();
       }
     });
   });

@@ -19,6 +19,9 @@ export function hashSessionId(id: string): string {
   return createHash('sha256').update(id, 'utf8').digest('hex');
 }
 
+/** Sessions unused this long are removed (far beyond any idle timeout the config allows). */
+const PRUNE_AFTER_MS = 2 * 24 * 3600_000;
+
 interface SessionRow {
   personidentifikator: string;
   acr: string | null;
@@ -31,6 +34,8 @@ export class SessionRepository {
   async create(pid: string, acr: string | undefined, now: Date): Promise<{ id: string; session: Session }> {
     const id = randomBytes(32).toString('base64url');
     const idHash = hashSessionId(id);
+    // Housekeeping as sessions begin: rows unused for a day are worthless (ended or idle), gone.
+    await this.prune(new Date(now.getTime() - PRUNE_AFTER_MS));
     await this.db.query(
       `insert into minprofil_session (id_hash, personidentifikator, acr, created_at, last_seen_at)
        values ($1, $2, $3, $4, $4)`,

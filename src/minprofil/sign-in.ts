@@ -44,7 +44,8 @@ export interface SignInOptions {
   readonly allowHttp: boolean;
 }
 
-async function clientAuthentication(auth: MinprofilClientAuth): Promise<client.ClientAuth> {
+/** openid-client's client authentication for the configured method (a key file is read here). */
+export async function clientAuthentication(auth: MinprofilClientAuth): Promise<client.ClientAuth> {
   if (auth.kind === 'none') return client.None();
   if (auth.kind === 'client_secret_post') return client.ClientSecretPost(auth.secret);
   const text = await readFile(auth.keyFile, 'utf8');
@@ -54,7 +55,8 @@ async function clientAuthentication(auth: MinprofilClientAuth): Promise<client.C
     const alg = jwk.alg ?? (jwk.kty === 'EC' ? 'ES256' : 'RS256');
     const key = await importJWK(jwk, alg);
     const kid = auth.keyId ?? jwk.kid;
-    if (!(key instanceof CryptoKey)) throw new ConfigError('minprofil.privateKeyFile is not a private key');
+    if (!(key instanceof CryptoKey) || key.type !== 'private')
+      throw new ConfigError('minprofil.privateKeyFile is not a private key');
     return client.PrivateKeyJwt(kid === undefined ? key : { key, kid });
   }
   const key = await importPKCS8(trimmed, 'RS256');

@@ -74,6 +74,8 @@ export async function startTestApp(
      * at `now` when that is given: the test-data API can turn it.
      */
     registerClock?: boolean;
+    /** false: an app outside dev mode (no dev key, no stand-ins); default true. */
+    dev?: boolean;
     /** Min profil's real clock and sign-in flow (AppDeps.minprofil). */
     minprofil?: AppDeps['minprofil'];
   } = {},
@@ -82,7 +84,7 @@ export async function startTestApp(
   const key = await testKey();
   const config = loadConfig(
     {
-      dev: true,
+      dev: options.dev ?? true,
       syntheticIdentifiers: options.allowSynthetic ?? true,
       logLevel: options.logLevel ?? 'silent',
     },
@@ -106,7 +108,7 @@ export async function startTestApp(
     db: store.db,
     verifier,
     clock,
-    devKey: key,
+    ...(options.dev === false ? {} : { devKey: key }),
     ...(options.minprofil ? { minprofil: options.minprofil } : {}),
     ...(options.logDestination ? { logDestination: options.logDestination } : {}),
   });

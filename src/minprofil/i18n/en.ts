@@ -29,8 +29,6 @@ export const en: Messages = {
   'overview.notReserved': 'You have not reserved yourself.',
   'overview.reservationLink': 'About the reservation',
   'overview.language': 'Preferred language',
-  'overview.languageNone': 'Not chosen',
-  'overview.languageLink': 'Change language',
   'overview.mailbox': 'Digital mailbox',
   'overview.mailboxNone': 'You have not chosen a digital mailbox.',
   'overview.mailboxProvider': 'Provider: {name}',

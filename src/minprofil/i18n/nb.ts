@@ -29,8 +29,6 @@ export const nb = {
   'overview.notReserved': 'Du har ikke reservert deg.',
   'overview.reservationLink': 'Om reservasjon',
   'overview.language': 'Foretrukket språk',
-  'overview.languageNone': 'Ikke valgt',
-  'overview.languageLink': 'Endre språk',
   'overview.mailbox': 'Digital postkasse',
   'overview.mailboxNone': 'Du har ikke valgt en digital postkasse.',
   'overview.mailboxProvider': 'Leverandør: {name}',

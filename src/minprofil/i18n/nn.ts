@@ -29,8 +29,6 @@ export const nn: Messages = {
   'overview.notReserved': 'Du har ikkje reservert deg.',
   'overview.reservationLink': 'Om reservasjon',
   'overview.language': 'Føretrekt språk',
-  'overview.languageNone': 'Ikkje valt',
-  'overview.languageLink': 'Endre språk',
   'overview.mailbox': 'Digital postkasse',
   'overview.mailboxNone': 'Du har ikkje valt ein digital postkasse.',
   'overview.mailboxProvider': 'Leverandør: {name}',

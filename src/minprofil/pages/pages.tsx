@@ -78,10 +78,6 @@ function ChannelSummary({
   );
 }
 
-export function languageName(texts: Texts, language: Language | undefined): string {
-  return language === undefined ? texts.t('overview.languageNone') : texts.t(`language.${language}`);
-}
-
 export function OverviewPage({
   ctx,
   entry,
@@ -154,6 +150,17 @@ export function OverviewPage({
         ) : (
           <Paragraph>{t('overview.notReserved')}</Paragraph>
         )}
+        {entry.reservasjon === 'JA' ? (
+          <form method="post" action={`${PREFIX}/reservasjon/opphev`}>
+            <CsrfField token={ctx.csrf} />
+            <SubmitButton variant="secondary">{t('reservation.lift')}</SubmitButton>
+          </form>
+        ) : (
+          // The first step only: the page it leads to says what reserving means and asks again.
+          <form method="get" action={`${PREFIX}/reservasjon`}>
+            <SubmitButton variant="secondary">{t('reservation.reserve')}</SubmitButton>
+          </form>
+        )}
         <Paragraph>
           <a class="ds-link" href={`${PREFIX}/reservasjon`}>
             {t('overview.reservationLink')}
@@ -165,12 +172,7 @@ export function OverviewPage({
         <Heading level={2}>
           <span id="language-heading">{t('overview.language')}</span>
         </Heading>
-        <Paragraph>{languageName(texts, entry.spraak)}</Paragraph>
-        <Paragraph>
-          <a class="ds-link" href={`${PREFIX}/spraak`}>
-            {t('overview.languageLink')}
-          </a>
-        </Paragraph>
+        <LanguageForm ctx={ctx} current={entry.spraak} />
       </section>
 
       <section class="mp-section" aria-labelledby="mailbox-heading">
@@ -379,6 +381,54 @@ export function ReservationPage({
   );
 }
 
+/** The preferred language: a select and "Lagre" (on the overview and on its own page). */
+function LanguageForm({
+  ctx,
+  current,
+  error,
+}: {
+  ctx: PageContext;
+  current: Language | undefined;
+  error?: string | undefined;
+}): VNode {
+  const t = ctx.texts.t.bind(ctx.texts);
+  return (
+    <form method="post" action={`${PREFIX}/spraak`}>
+      <CsrfField token={ctx.csrf} />
+      <div class="ds-field">
+        <label class="ds-label" for="spraak">
+          {t('language.label')}
+        </label>
+        <div data-field="description" id="spraak-hint">
+          {t('language.text')}
+        </div>
+        <select
+          class="ds-input"
+          id="spraak"
+          name="spraak"
+          aria-describedby={error ? 'spraak-hint spraak-error' : 'spraak-hint'}
+          aria-invalid={error ? 'true' : undefined}
+        >
+          <option value="" selected={current === undefined}>
+            {t('language.none')}
+          </option>
+          {LANGUAGES.map((language) => (
+            <option value={language} selected={current === language} key={language}>
+              {t(`language.${language}`)}
+            </option>
+          ))}
+        </select>
+        {error && (
+          <p class="ds-validation-message" data-field="validation" id="spraak-error">
+            {error}
+          </p>
+        )}
+      </div>
+      <SubmitButton>{t('language.save')}</SubmitButton>
+    </form>
+  );
+}
+
 export function LanguagePage({
   ctx,
   current,
@@ -394,39 +444,7 @@ export function LanguagePage({
   return (
     <Layout texts={texts} title={t('language.title')} path={path} csrf={ctx.csrf}>
       <Heading>{t('language.title')}</Heading>
-      <form method="post" action={path}>
-        <CsrfField token={ctx.csrf} />
-        <div class="ds-field">
-          <label class="ds-label" for="spraak">
-            {t('language.label')}
-          </label>
-          <div data-field="description" id="spraak-hint">
-            {t('language.text')}
-          </div>
-          <select
-            class="ds-input"
-            id="spraak"
-            name="spraak"
-            aria-describedby={error ? 'spraak-hint spraak-error' : 'spraak-hint'}
-            aria-invalid={error ? 'true' : undefined}
-          >
-            <option value="" selected={current === undefined}>
-              {t('language.none')}
-            </option>
-            {LANGUAGES.map((language) => (
-              <option value={language} selected={current === language} key={language}>
-                {t(`language.${language}`)}
-              </option>
-            ))}
-          </select>
-          {error && (
-            <p class="ds-validation-message" data-field="validation" id="spraak-error">
-              {error}
-            </p>
-          )}
-        </div>
-        <SubmitButton>{t('language.save')}</SubmitButton>
-      </form>
+      <LanguageForm ctx={ctx} current={current} error={error} />
       <BackLink texts={texts} />
     </Layout>
   );
