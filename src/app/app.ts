@@ -50,8 +50,6 @@ import { idportenIssuerOf } from '../idporten/idporten-issuer.js';
 import { idportenRoutes } from '../idporten/idporten.routes.js';
 import { IdportenService } from '../idporten/idporten.service.js';
 import { ProfileContactPrompt } from '../idporten/contact-prompt.js';
-import { ProfileService } from '../profile/profile.service.js';
-import { enqueueMessage } from '../outbox/outbox.repository.js';
 import { selfRoutes } from '../self/self.routes.js';
 import { SelfService } from '../self/self.service.js';
 import { answerSignerFromFiles, lazyDevAnswerSigner } from '../signing/answer-signer.js';
@@ -313,21 +311,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       verifier: deps.verifier,
     });
   }
+  // Min profil's operations (docs/minprofil.md), one instance for its pages and the dev ID-porten's
+  // confirm step, so that a confirmation there is the same write and audit event as one here.
+  const profile = new ProfileService({
+    db,
+    writer: new PersonWriter(db),
+    persons,
+    audit,
+    enqueue: enqueueMessage,
+    clock: deps.clock,
+  });
   if (config.dev && deps.devKey) {
     const testPersons = demoPersons(Date.now()).map((p) => ({
       pid: p.person.personidentifikator,
       label: p.label,
     }));
-    // The confirm step (docs/minprofil.md#confirm-prompt) reads and stamps through Min profil's
-    // operations, so that a confirmation there is the same write and audit event as one here.
-    const profile = new ProfileService({
-      db,
-      writer: new PersonWriter(db),
-      persons,
-      audit,
-      enqueue: enqueueMessage,
-      clock: deps.clock,
-    });
     const minprofilUrl = `${config.publicUrl}/minprofil`;
     await idportenRoutes(app, {
       service: new IdportenService({
@@ -352,14 +350,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const minprofil = config.minprofil;
   if (minprofil.enabled && (minprofil.issuer !== undefined || (config.dev && deps.devKey))) {
     await minprofilRoutes(app, {
-      profile: new ProfileService({
-        db,
-        writer: new PersonWriter(db),
-        persons,
-        audit,
-        enqueue: enqueueMessage,
-        clock: deps.clock,
-      }),
+      profile,
       sessions: new SessionRepository(db),
       signIn:
         deps.minprofil?.signIn ??
@@ -372,7 +363,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           allowHttp: minprofil.issuer === undefined || config.dev,
         }),
       publicUrl: config.publicUrl,
-      gotoUrls: minprofil.gotoUrls,
+      // In dev mode the stand-in's confirm step sends people here to change their data and back
+      // (docs/minprofil.md#confirm-prompt): its own address is on the allow list.
+      gotoUrls:
+        config.dev && minprofil.issuer === undefined
+          ? [...minprofil.gotoUrls, `${idportenIssuerOf(config)}/confirm`]
+          : minprofil.gotoUrls,
       sessionIdleMinutes: minprofil.sessionIdleMinutes,
       cookieSecret: minprofilCookieSecret(config, deps.devKey, app.log),
       ...(config.dev ? { devInbox: new OutboxRepository(db) } : {}),
