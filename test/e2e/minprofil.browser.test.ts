@@ -8,6 +8,9 @@
 // the three languages (screenshots/, see the README).
 
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { devKeyFor, mintDevToken } from '../../src/auth/dev-issuer.js';
@@ -43,6 +46,7 @@ interface Wire {
   readonly personidentifikator: string;
   readonly status: string;
   readonly reservasjon?: string;
+  readonly varslingsstatus?: string;
   readonly spraak?: string;
   readonly kontaktinformasjon?: {
     readonly epostadresse?: string;
@@ -339,6 +343,73 @@ for (const kind of STORE_KINDS) {
       );
       await context.close();
     });
+
+    it(
+      'an agency sign-in of a person not confirmed for 90 days stops at the confirm step, then goes on',
+      { timeout: 120_000 },
+      async () => {
+        // The demo person whose contact data is three years old: due for the step.
+        const demo = demoPersons(Date.now())[2]!;
+        const pid = demo.person.personidentifikator;
+        const before = await lookup(pid);
+        assert.equal(before.varslingsstatus, 'KAN_IKKE_VARSLES');
+        const agency = createServer((_req, res) => {
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+          res.end(
+            '<!DOCTYPE html><html lang="nb"><title>Etaten</title><main><h1>Tilbake hos etaten</h1></main></html>',
+          );
+        });
+        await new Promise<void>((resolve) => agency.listen(0, '127.0.0.1', resolve));
+        const callback = `http://127.0.0.1:${(agency.address() as AddressInfo).port}/callback`;
+        try {
+          const authorize = new URL(`${krr.localUrl}/idporten/authorize`);
+          for (const [name, value] of Object.entries({
+            response_type: 'code',
+            client_id: 'etaten',
+            redirect_uri: callback,
+            scope: 'openid',
+            state: 'etatens-state',
+            nonce: 'etatens-nonce',
+            code_challenge: createHash('sha256').update('a'.repeat(43)).digest('base64url'),
+            code_challenge_method: 'S256',
+          })) {
+            authorize.searchParams.set(name, value);
+          }
+          const context = await newUserContext(browser);
+          const page = await context.newPage();
+          await page.goto(authorize.toString());
+          await page.getByLabel(/Fødselsnummer/).fill(pid);
+          await page
+            .getByRole('button', { name: /Sign in|Logg inn/ })
+            .first()
+            .click();
+          await page.getByRole('button', { name: 'Bekreft', exact: true }).waitFor();
+          assert.ok(await page.getByText(demo.person.kontaktinformasjon!.epostadresse!).isVisible());
+          await assertAccessible(page, 'the confirm step');
+          if (kind === 'embedded') await screenshot(page, 'nb-idporten-confirm');
+          await page.getByRole('button', { name: 'Bekreft', exact: true }).click();
+          await page.waitForURL((url) => url.toString().startsWith(callback));
+          const back = new URL(page.url());
+          assert.equal(back.searchParams.get('state'), 'etatens-state');
+          assert.ok(back.searchParams.get('code'));
+          await context.close();
+        } finally {
+          await new Promise<void>((resolve) => agency.close(() => resolve()));
+        }
+        // Confirming stamped both channels now: the person can be notified again, and the feed says so.
+        const after = await lookup(pid);
+        assert.equal(after.varslingsstatus, 'KAN_VARSLES');
+        assert.ok(
+          after.kontaktinformasjon!.epostadresse_sist_verifisert! >
+            before.kontaktinformasjon!.epostadresse_sist_verifisert!,
+        );
+        assert.equal(
+          after.kontaktinformasjon!.epostadresse_oppdatert,
+          before.kontaktinformasjon!.epostadresse_oppdatert,
+        );
+        await assertFeedShows(after);
+      },
+    );
 
     it(
       'every page visited passes axe in nb, nn and en, and is photographed',
