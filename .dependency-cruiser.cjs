@@ -48,7 +48,7 @@ const IO_MODULES = [
   'dns',
 ].flatMap((m) => [`^${m}$`, `^node:${m}$`]);
 const PACKAGES_WITH_IO = ['^postgres$', '^@electric-sql/pglite', '^fastify', '^@fastify/', '^pino'];
-const production = '^src/.*(?<!\\.test)\\.ts$';
+const production = '^src/.*(?<!\\.test)\\.tsx?$';
 
 const layerRules = LAYERS.flatMap((layer, i) => {
   const above = LAYERS.slice(i + 1).flat();

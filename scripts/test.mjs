@@ -78,11 +78,12 @@ if (files.length === 0) {
 
 const BUILD = '.test-build';
 /** Where the compiled copy of a source file goes. */
-const compiledPath = (/** @type {string} */ source) => join(BUILD, source).replace(/\.ts$/, '.js');
+const compiledPath = (/** @type {string} */ source) => join(BUILD, source).replace(/\.tsx?$/, '.js');
 
 /** Why .test-build/ must be compiled again, or undefined when it is up to date with the sources. */
 function buildOutdated() {
-  for (const source of SOURCES.flatMap((d) => [...walk(d, '.ts')])) {
+  // .tsx: the pages' templates (src/minprofil/), compiled to .js like the rest.
+  for (const source of SOURCES.flatMap((d) => [...walk(d, '.ts'), ...walk(d, '.tsx')])) {
     const compiled = compiledPath(source);
     if (!existsSync(compiled)) return `${compiled} is missing`;
     if (statSync(compiled).mtimeMs < statSync(source).mtimeMs) return `${source} is newer than ${compiled}`;

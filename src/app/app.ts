@@ -50,13 +50,19 @@ import { idportenIssuerOf } from '../idporten/idporten-issuer.js';
 import { idportenRoutes } from '../idporten/idporten.routes.js';
 import { IdportenService } from '../idporten/idporten.service.js';
 import { ProfileContactPrompt } from '../idporten/contact-prompt.js';
-import { ProfileService } from '../profile/profile.service.js';
-import { enqueueMessage } from '../outbox/outbox.repository.js';
 import { selfRoutes } from '../self/self.routes.js';
 import { SelfService } from '../self/self.service.js';
 import { answerSignerFromFiles, lazyDevAnswerSigner } from '../signing/answer-signer.js';
 import { signedAnswerHook } from '../signing/signed-answer.hook.js';
 import { sendJson } from '../http/send-json.js';
+import { createHmac, randomBytes } from 'node:crypto';
+import { enqueueMessage, OutboxRepository } from '../outbox/outbox.repository.js';
+import { ProfileService } from '../profile/profile.service.js';
+import { CALLBACK_PATH, minprofilRoutes } from '../minprofil/minprofil.routes.js';
+import type { SignInFlow } from '../minprofil/minprofil.routes.js';
+import { SessionRepository } from '../minprofil/session.repository.js';
+import { OidcSignIn } from '../minprofil/sign-in.js';
+import type { IdportenClient } from '../config/config.js';
 
 export interface AppDeps {
   readonly config: KrrConfig;
@@ -73,6 +79,44 @@ export interface AppDeps {
   readonly maskinporten?: DevTokenServiceOptions;
   /** Dev mode's private JWK: with it, the ID-porten-like sign-in is served under /idporten. */
   readonly devKey?: JWK;
+  /**
+   * Min profil (docs/minprofil.md): tests may give the real clock its sessions' idle timeout runs
+   * on (default Date.now; never the register's clock) and a sign-in flow of their own.
+   */
+  readonly minprofil?: { readonly now?: () => number; readonly signIn?: SignInFlow };
+}
+
+/**
+ * The secret that signs Min profil's cookies and CSRF tokens: the configured one; in dev mode one
+ * derived from the dev key kept with the store (sessions survive a restart); else one of this
+ * process only (sessions end with it, and several processes need a configured one).
+ */
+function minprofilCookieSecret(
+  config: KrrConfig,
+  devKey: JWK | undefined,
+  log: FastifyInstance['log'],
+): string {
+  if (config.minprofil.cookieSecret !== undefined) return config.minprofil.cookieSecret;
+  if (devKey?.d !== undefined)
+    return createHmac('sha256', devKey.d).update('krr minprofil cookies').digest('base64url');
+  log.warn('Min profil: no cookieSecret configured; sessions last only as long as this process');
+  return randomBytes(32).toString('base64url');
+}
+
+/** Min profil's client at the dev ID-porten stand-in, with its redirect URI (docs/minprofil.md#sign-in). */
+function withMinprofilClient(config: KrrConfig): IdportenClient[] {
+  const clients = config.idporten.clients.map((c) => ({
+    clientId: c.clientId,
+    redirectUris: [...c.redirectUris],
+  }));
+  if (!config.minprofil.enabled || config.minprofil.issuer !== undefined) return clients;
+  const redirectUri = `${config.publicUrl}${CALLBACK_PATH}`;
+  const own = clients.find((c) => c.clientId === config.minprofil.clientId);
+  if (own) {
+    if (!own.redirectUris.includes(redirectUri)) own.redirectUris.push(redirectUri);
+    return clients;
+  }
+  return [...clients, { clientId: config.minprofil.clientId, redirectUris: [redirectUri] }];
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -267,26 +311,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       verifier: deps.verifier,
     });
   }
+  // Min profil's operations (docs/minprofil.md), one instance for its pages and the dev ID-porten's
+  // confirm step, so that a confirmation there is the same write and audit event as one here.
+  const profile = new ProfileService({
+    db,
+    writer: new PersonWriter(db),
+    persons,
+    audit,
+    enqueue: enqueueMessage,
+    clock: deps.clock,
+  });
   if (config.dev && deps.devKey) {
     const testPersons = demoPersons(Date.now()).map((p) => ({
       pid: p.person.personidentifikator,
       label: p.label,
     }));
-    // The confirm step (docs/minprofil.md#confirm-prompt) reads and stamps through Min profil's
-    // operations, so that a confirmation there is the same write and audit event as one here.
-    const profile = new ProfileService({
-      db,
-      writer: new PersonWriter(db),
-      persons,
-      audit,
-      enqueue: enqueueMessage,
-      clock: deps.clock,
-    });
     const minprofilUrl = `${config.publicUrl}/minprofil`;
     await idportenRoutes(app, {
       service: new IdportenService({
         issuer: idportenIssuerOf(config),
-        clients: config.idporten.clients,
+        clients: withMinprofilClient(config),
         privateJwk: deps.devKey,
         identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
         ...(config.idporten.confirmPrompt
@@ -299,6 +343,36 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       publicJwk: publicJwk(deps.devKey),
       persons: () => testPersons,
       minprofilUrl,
+    });
+  }
+  // Min profil: the citizens' pages (docs/minprofil.md). Without a configured issuer it signs in
+  // through the dev stand-in above, so it needs dev mode's key.
+  const minprofil = config.minprofil;
+  if (minprofil.enabled && (minprofil.issuer !== undefined || (config.dev && deps.devKey))) {
+    await minprofilRoutes(app, {
+      profile,
+      sessions: new SessionRepository(db),
+      signIn:
+        deps.minprofil?.signIn ??
+        new OidcSignIn({
+          issuer: minprofil.issuer ?? idportenIssuerOf(config),
+          clientId: minprofil.clientId,
+          clientAuth: minprofil.clientAuth,
+          redirectUri: `${config.publicUrl}${CALLBACK_PATH}`,
+          // The stand-in serves over plain http on this very server.
+          allowHttp: minprofil.issuer === undefined || config.dev,
+        }),
+      publicUrl: config.publicUrl,
+      // In dev mode the stand-in's confirm step sends people here to change their data and back
+      // (docs/minprofil.md#confirm-prompt): its own address is on the allow list.
+      gotoUrls:
+        config.dev && minprofil.issuer === undefined
+          ? [...minprofil.gotoUrls, `${idportenIssuerOf(config)}/confirm`]
+          : minprofil.gotoUrls,
+      sessionIdleMinutes: minprofil.sessionIdleMinutes,
+      cookieSecret: minprofilCookieSecret(config, deps.devKey, app.log),
+      ...(config.dev ? { devInbox: new OutboxRepository(db) } : {}),
+      ...(deps.minprofil?.now ? { now: deps.minprofil.now } : {}),
     });
   }
   return app;

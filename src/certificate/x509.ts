@@ -5,6 +5,8 @@ import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto);
+// Cast through its own parameter type: with the DOM library in the program (preact's JSX types
+// bring it, for src/minprofil/'s templates) Node's Crypto and the DOM's differ in their overloads.
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 export { x509 };

@@ -449,3 +449,92 @@ describe('the outbox: smtp, sms and outbox', () => {
     );
   });
 });
+
+describe('loadConfig: Min profil (minprofil)', () => {
+  it('is on in dev mode with the stand-in, a 15-minute idle timeout and no return addresses; off elsewhere', () => {
+    const dev = loadConfig({ dev: true }, {}).minprofil;
+    assert.equal(dev.enabled, true);
+    assert.equal(dev.issuer, undefined);
+    assert.equal(dev.clientId, 'krr-minprofil');
+    assert.deepEqual(dev.clientAuth, { kind: 'none' });
+    assert.equal(dev.sessionIdleMinutes, 15);
+    assert.deepEqual(dev.gotoUrls, []);
+    assert.equal(loadConfig({}, {}).minprofil.enabled, false);
+  });
+
+  it('takes issuer, client, secret, idle minutes and return addresses from the environment', () => {
+    const m = loadConfig(
+      {},
+      {
+        KRR_MINPROFIL_ISSUER: 'https://idporten.no/',
+        KRR_MINPROFIL_CLIENT_ID: 'my-client',
+        KRR_MINPROFIL_CLIENT_SECRET: 's3cret',
+        KRR_MINPROFIL_SESSION_IDLE_MINUTES: '30',
+        KRR_MINPROFIL_GOTO_URLS: 'https://nav.no https://skatt.example/side/',
+        KRR_MINPROFIL_COOKIE_SECRET: 'k'.repeat(32),
+      },
+    ).minprofil;
+    assert.equal(m.enabled, true);
+    assert.equal(m.issuer, 'https://idporten.no');
+    assert.equal(m.clientId, 'my-client');
+    assert.deepEqual(m.clientAuth, { kind: 'client_secret_post', secret: 's3cret' });
+    assert.equal(m.sessionIdleMinutes, 30);
+    assert.deepEqual(m.gotoUrls, ['https://nav.no', 'https://skatt.example/side/']);
+    assert.equal(m.cookieSecret, 'k'.repeat(32));
+  });
+
+  it('takes the block from the config file, a private key file relative to it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'krr-config-'));
+    const file = join(dir, 'krr.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        minprofil: {
+          issuer: 'https://test.idporten.no',
+          clientId: 'c',
+          privateKeyFile: 'keys/minprofil.jwk',
+          privateKeyId: 'k1',
+          gotoUrls: ['https://agency.example/back/'],
+          sessionIdleMinutes: 5,
+        },
+      }),
+    );
+    const m = loadConfig({ config: file }, {}).minprofil;
+    assert.deepEqual(m.clientAuth, {
+      kind: 'private_key_jwt',
+      keyFile: join(dir, 'keys/minprofil.jwk'),
+      keyId: 'k1',
+    });
+    assert.equal(m.sessionIdleMinutes, 5);
+    assert.deepEqual(m.gotoUrls, ['https://agency.example/back/']);
+  });
+
+  it('refuses what cannot work', () => {
+    const refuses = (env: NodeJS.ProcessEnv, pattern: RegExp, dev = false) =>
+      assert.throws(
+        () => loadConfig({ dev }, env),
+        (e: unknown) => e instanceof ConfigError && pattern.test(e.message),
+      );
+    refuses({ KRR_MINPROFIL_ENABLED: 'true' }, /needs minprofil.issuer/);
+    refuses({ KRR_MINPROFIL_ISSUER: 'http://idporten.example' }, /https/);
+    refuses({ KRR_MINPROFIL_ISSUER: 'https://idporten.example' }, /clientId is required/);
+    refuses(
+      { KRR_MINPROFIL_ISSUER: 'https://idporten.example', KRR_MINPROFIL_CLIENT_ID: 'c' },
+      /clientSecret or privateKeyFile/,
+    );
+    refuses(
+      {
+        KRR_MINPROFIL_ISSUER: 'https://idporten.example',
+        KRR_MINPROFIL_CLIENT_ID: 'c',
+        KRR_MINPROFIL_CLIENT_SECRET: 's',
+        KRR_MINPROFIL_PRIVATE_KEY_FILE: 'k.pem',
+      },
+      /not both/,
+    );
+    refuses({ KRR_MINPROFIL_GOTO_URLS: 'https://nav.no/?x=1' }, /gotoUrls/, true);
+    refuses({ KRR_MINPROFIL_GOTO_URLS: 'javascript:alert(1)' }, /gotoUrls/, true);
+    refuses({ KRR_MINPROFIL_COOKIE_SECRET: 'short' }, /at least 32/, true);
+    refuses({ KRR_MINPROFIL_SESSION_IDLE_MINUTES: '0' }, /KRR_MINPROFIL_SESSION_IDLE_MINUTES/, true);
+    assert.equal(loadConfig({ dev: true }, { KRR_MINPROFIL_ENABLED: 'false' }).minprofil.enabled, false);
+  });
+});

@@ -228,6 +228,132 @@ function messagingFrom(
 
 // --- end of the outbox's block ---
 
+// --- Min profil (docs/minprofil.md#configuration) ---
+/** An allowed return address: an origin (`https://nav.no`) or a URL prefix (`https://nav.no/app/`). */
+const MinprofilSchema = Type.Object(
+  {
+    /** Default: on in dev mode and wherever an issuer is configured. */
+    enabled: Type.Optional(Type.Boolean()),
+    /** The OpenID Connect issuer (ID-porten's); none: dev mode's own stand-in. */
+    issuer: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+    clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    /** client_secret_post; better given as KRR_MINPROFIL_CLIENT_SECRET than in a file. */
+    clientSecret: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+    /** private_key_jwt: a JWK or PEM (PKCS #8) private key file, relative to the config file. */
+    privateKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** The key's `kid` (a JWK's own is used when this is absent). */
+    privateKeyId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    gotoUrls: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 1000 })),
+    sessionIdleMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 60 })),
+    /** Signs the cookies; better given as KRR_MINPROFIL_COOKIE_SECRET. At least 32 characters. */
+    cookieSecret: Type.Optional(Type.String({ minLength: 32, maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+
+/** How Min profil authenticates to the issuer's token endpoint. */
+export type MinprofilClientAuth =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'client_secret_post'; readonly secret: string }
+  | { readonly kind: 'private_key_jwt'; readonly keyFile: string; readonly keyId: string | undefined };
+
+/** Min profil's configuration (docs/minprofil.md#configuration). */
+export interface MinprofilConfig {
+  readonly enabled: boolean;
+  /** undefined: dev mode's ID-porten stand-in at `<publicUrl>/idporten`. */
+  readonly issuer: string | undefined;
+  readonly clientId: string;
+  readonly clientAuth: MinprofilClientAuth;
+  /** Origins and URL prefixes a `gotoUrl` may match. */
+  readonly gotoUrls: readonly string[];
+  readonly sessionIdleMinutes: number;
+  readonly cookieSecret: string | undefined;
+}
+
+export const MINPROFIL_DEV_CLIENT_ID = 'krr-minprofil';
+export const DEFAULT_SESSION_IDLE_MINUTES = 15;
+
+/** An origin or a URL prefix, absolute http(s), no query or fragment. */
+function checkGotoPattern(value: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('minprofil.gotoUrls: each must be an absolute http(s) origin or URL prefix');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username)
+    throw new ConfigError('minprofil.gotoUrls: each must be http(s) without query, fragment or user');
+}
+
+function minprofilFrom(
+  env: NodeJS.ProcessEnv,
+  file: FileConfig,
+  configPath: string | undefined,
+  dev: boolean,
+): MinprofilConfig {
+  const m = file.minprofil ?? {};
+  const issuer = env.KRR_MINPROFIL_ISSUER || m.issuer;
+  const enabled =
+    parseBoolean('KRR_MINPROFIL_ENABLED', env.KRR_MINPROFIL_ENABLED) ??
+    m.enabled ??
+    (dev || issuer !== undefined);
+  if (issuer !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(issuer);
+    } catch {
+      throw new ConfigError('minprofil.issuer must be an absolute https URL');
+    }
+    if (url.protocol !== 'https:' && !(dev && url.protocol === 'http:'))
+      throw new ConfigError('minprofil.issuer must be an https URL (http only in dev mode)');
+  }
+  if (enabled && issuer === undefined && !dev)
+    throw new ConfigError(
+      'Min profil needs minprofil.issuer and minprofil.clientId outside dev mode (or minprofil.enabled false)',
+    );
+  const clientId = env.KRR_MINPROFIL_CLIENT_ID || m.clientId;
+  if (enabled && issuer !== undefined && clientId === undefined)
+    throw new ConfigError('minprofil.clientId is required with minprofil.issuer');
+  const secret = env.KRR_MINPROFIL_CLIENT_SECRET || m.clientSecret;
+  const keyFileText = env.KRR_MINPROFIL_PRIVATE_KEY_FILE || m.privateKeyFile;
+  if (secret !== undefined && keyFileText !== undefined)
+    throw new ConfigError('give minprofil.clientSecret or minprofil.privateKeyFile, not both');
+  let clientAuth: MinprofilClientAuth = { kind: 'none' };
+  if (secret !== undefined) clientAuth = { kind: 'client_secret_post', secret };
+  else if (keyFileText !== undefined) {
+    const keyFile =
+      env.KRR_MINPROFIL_PRIVATE_KEY_FILE || configPath === undefined
+        ? resolve(keyFileText)
+        : resolve(dirname(resolve(configPath)), keyFileText);
+    clientAuth = {
+      kind: 'private_key_jwt',
+      keyFile,
+      keyId: env.KRR_MINPROFIL_PRIVATE_KEY_ID || m.privateKeyId,
+    };
+  } else if (enabled && issuer !== undefined)
+    throw new ConfigError('minprofil needs clientSecret or privateKeyFile to authenticate to its issuer');
+  const gotoEnv = env.KRR_MINPROFIL_GOTO_URLS;
+  const gotoUrls =
+    gotoEnv !== undefined && gotoEnv.trim() !== '' ? gotoEnv.trim().split(/\s+/) : (m.gotoUrls ?? []);
+  gotoUrls.forEach(checkGotoPattern);
+  const cookieSecret = env.KRR_MINPROFIL_COOKIE_SECRET || m.cookieSecret;
+  if (cookieSecret !== undefined && cookieSecret.length < 32)
+    throw new ConfigError('KRR_MINPROFIL_COOKIE_SECRET must be at least 32 characters');
+  return {
+    enabled,
+    issuer: issuer?.replace(/\/+$/, ''),
+    clientId: clientId ?? MINPROFIL_DEV_CLIENT_ID,
+    clientAuth,
+    gotoUrls: [...gotoUrls],
+    sessionIdleMinutes:
+      parseCountEnv('KRR_MINPROFIL_SESSION_IDLE_MINUTES', env.KRR_MINPROFIL_SESSION_IDLE_MINUTES) ??
+      m.sessionIdleMinutes ??
+      DEFAULT_SESSION_IDLE_MINUTES,
+    cookieSecret,
+  };
+}
+// --- end Min profil ---
+
 /** What a config file (`--config FILE`, `KRR_CONFIG`) may hold. */
 const FileConfigSchema = Type.Object(
   {
@@ -264,6 +390,8 @@ const FileConfigSchema = Type.Object(
     smtp: Type.Optional(SmtpSchema),
     sms: Type.Optional(SmsSchema),
     outbox: Type.Optional(OutboxSchema),
+    /** Min profil's sign-in, sessions and return addresses (docs/minprofil.md#configuration). */
+    minprofil: Type.Optional(MinprofilSchema),
   },
   { additionalProperties: false },
 );
@@ -343,6 +471,8 @@ export interface KrrConfig {
   readonly sms: SmsConfig | undefined;
   /** The outbox's retries (`outbox`, KRR_OUTBOX_MAX_ATTEMPTS). */
   readonly outbox: OutboxConfig;
+  /** Min profil: the citizens' pages (docs/minprofil.md#configuration). */
+  readonly minprofil: MinprofilConfig;
 }
 
 /** Command-line values; undefined where the option was not given. */
@@ -708,5 +838,6 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
         DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
     },
     ...messagingFrom(env, file),
+    minprofil: minprofilFrom(env, file, configPath, cli.dev ?? false),
   });
 }

@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { AuditRepository } from '../audit/audit.repository.js';
@@ -33,6 +34,14 @@ const EMAIL_ONLY = makeIdentifier({ day: 6, month: 2, year: 70 });
 
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 const ago = (days: number) => Math.floor((NOW - days * DAY) / 1000) * 1000;
+
+class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: string, done: () => void) {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    done();
+  }
+}
 
 function persons(): Person[] {
   return [
@@ -74,8 +83,10 @@ function persons(): Person[] {
 for (const kind of STORE_KINDS) {
   describe(`the dev ID-porten's confirm step (${kind})`, { skip: await skipReason(kind) }, () => {
     let t: TestApp;
+    const logs = new LogCapture();
+    const confirmIds: string[] = [];
     before(async () => {
-      t = await startTestApp(kind, { now: NOW });
+      t = await startTestApp(kind, { now: NOW, logLevel: 'trace', logDestination: logs });
       await t.write(persons());
     });
     after(async () => t?.close());
@@ -109,7 +120,11 @@ for (const kind of STORE_KINDS) {
     }
 
     /** The confirm step's id on its page. */
-    const confirmIdOf = (html: string) => /name="confirm_id" value="([^"]+)"/.exec(html)![1]!;
+    const confirmIdOf = (html: string) => {
+      const id = /name="confirm_id" value="([^"]+)"/.exec(html)![1]!;
+      confirmIds.push(id);
+      return id;
+    };
 
     /** The redirect to the client carries a code for `pid`, with the original state. */
     async function assertSignedIn(
@@ -268,6 +283,25 @@ for (const kind of STORE_KINDS) {
     it('never interrupts the sign-in to Min profil itself, which the step links to', async () => {
       const { picked, verifier, redirectUri } = await signIn(NOBODY, MINPROFIL_REDIRECT);
       await assertSignedIn(picked, NOBODY, verifier, redirectUri);
+    });
+
+    it('logs no identifier, address, number or step id (after the tests above)', () => {
+      assert.ok(logs.lines.length > 10, 'requests were logged');
+      const text = logs.lines.join('\n');
+      for (const secret of [
+        FRESH,
+        STALE,
+        EMPTY,
+        NOBODY,
+        RESERVED,
+        EMAIL_ONLY,
+        'example.no',
+        '91234567',
+        '41234567',
+        ...confirmIds,
+      ]) {
+        assert.ok(!text.includes(secret), `the log holds no ${secret.slice(0, 3)}…`);
+      }
     });
 
     it('counts the 90 days on the register’s clock', async () => {

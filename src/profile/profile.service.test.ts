@@ -19,7 +19,13 @@ import { skipReason, STORE_KINDS, openTestStore } from '../../test/support/store
 import type { TestStore } from '../../test/support/stores.js';
 import { ProfileError } from './profile.js';
 import type { ProfileActor, ProfileProblem } from './profile.js';
-import { isAcceptableMobile, PROFILE_EVENTS, ProfileService } from './profile.service.js';
+import {
+  isAcceptableMobile,
+  LOOKUP_ENDPOINTS,
+  LOOKUP_HISTORY_SQL,
+  PROFILE_EVENTS,
+  ProfileService,
+} from './profile.service.js';
 import type { ProfileConfig } from './profile.service.js';
 
 const START = parseInstant('2026-03-02T09:00:00+01:00')!;
@@ -467,6 +473,27 @@ for (const kind of STORE_KINDS) {
         ['endringer'],
       );
       assert.deepEqual((await s.lookups(NOBODY, 0, 10)).records, []);
+    });
+
+    it('finds the person’s entries through the GIN index on identifiers (EXPLAIN), not by walking the trail', async () => {
+      // A trail of 20 000 lookups of other persons, as the planner sees it after ANALYZE.
+      await store.db.query(
+        `insert into audit_log (at, client_id, consumer, supplier, endpoint, identifiers, status)
+         select now() - (n || ' minutes')::interval, 'c', '974761076', null, '/rest/v2/personer',
+                array[lpad((10000000000 + n * 7919)::text, 11, '0')], 200
+         from generate_series(1, 20000) as n`,
+      );
+      await store.db.query('analyze audit_log');
+      const plan = await store.db.query<Record<string, string>>(`explain ${LOOKUP_HISTORY_SQL}`, [
+        KARI,
+        Object.keys(LOOKUP_ENDPOINTS),
+        new Date(START - 365 * 86_400_000).toISOString(),
+        21,
+        0,
+      ]);
+      const text = plan.map((row) => Object.values(row)[0]).join('\n');
+      assert.match(text, /Bitmap Index Scan on audit_log_identifiers_idx/, text);
+      assert.doesNotMatch(text, /Seq Scan on audit_log/, text);
     });
   });
 }

@@ -111,7 +111,7 @@ export interface ProfileOperations {
   setLanguage(actor: ProfileActor, spraak: Language | null): Promise<void>;
   /** Creates an AKTIV entry (no channels, no reservation) for a person who has none. */
   register(actor: ProfileActor): Promise<void>;
-  /** Lookups of the person's own identifier, newest first, the last 12 months. */
+  /** Lookups of the person's own identifier, newest first, the last 12 months; `page` 0 is the newest. */
   lookups(pid: string, page: number, pageSize: number): Promise<LookupHistoryPage>;
 }
 

@@ -88,7 +88,9 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
           // PGlite reads COPY's input from a Blob named /dev/blob.
           async copyFrom(target, data, format, options = {}) {
             await tx.query(`copy ${target} from '/dev/blob' with (${copyOptions(format, options)})`, [], {
-              blob: new Blob(data instanceof Uint8Array ? [data] : [...data]),
+              // Cast: with the DOM library in the program (preact's JSX types) BlobPart wants an
+              // ArrayBuffer-backed view; PGlite takes any.
+              blob: new Blob((data instanceof Uint8Array ? [data] : [...data]) as unknown as BlobPart[]),
             });
           },
         };

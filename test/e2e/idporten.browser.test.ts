@@ -5,32 +5,20 @@
 
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { startServer } from '../../src/cli/serve.command.js';
 import type { RunningServer } from '../../src/cli/serve.command.js';
 import { loadConfig } from '../../src/config/config.js';
 import { demoPersons } from '../../src/demo/demo-data.js';
+import { chromiumSkipReason, launchChromium } from '../support/browser.js';
 import { copyEmptyEmbeddedStore, freshStoreConfig, skipReason, STORE_KINDS } from '../support/stores.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 const CLIENT = 'browser-test-client';
 const SCOPE = 'openid krr:user/kontaktinformasjon.read krr:user/digitalpost.read';
-
-function chromiumSkipReason(): string | false {
-  if (existsSync(CHROMIUM)) return false;
-  // In CI the browser test must run: there a missing browser is a failure (at launch), not a skip.
-  if (process.env.CI === 'true') return false;
-  const reason = `${CHROMIUM} is missing (apt-get install -y chromium); CI=true requires it`;
-  console.log(`# skipping the browser sign-in test: ${reason}`);
-  return reason;
-}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -54,7 +42,7 @@ async function startClient(): Promise<{ server: Server; base: string; received: 
   return { server, base, received };
 }
 
-const chromiumSkip = chromiumSkipReason();
+const chromiumSkip = chromiumSkipReason('the browser sign-in test');
 
 for (const kind of STORE_KINDS) {
   describe(
@@ -78,7 +66,7 @@ for (const kind of STORE_KINDS) {
         };
         krr = await startServer(config, { demo: true });
         client = await startClient();
-        browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+        browser = await launchChromium();
       });
       after(async () => {
         await browser?.close();

@@ -10,6 +10,7 @@ import type { TokenVerifierOptions } from '../../src/auth/token-verifier.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { KrrConfig } from '../../src/config/config.js';
 import { buildApp } from '../../src/app/app.js';
+import type { AppDeps } from '../../src/app/app.js';
 import { idportenIssuerOf } from '../../src/idporten/idporten-issuer.js';
 import { mintIdportenAccessToken } from '../../src/idporten/idporten.tokens.js';
 import type { Person } from '../../src/person/person.js';
@@ -73,13 +74,17 @@ export async function startTestApp(
      * at `now` when that is given: the test-data API can turn it.
      */
     registerClock?: boolean;
+    /** false: an app outside dev mode (no dev key, no stand-ins); default true. */
+    dev?: boolean;
+    /** Min profil's real clock and sign-in flow (AppDeps.minprofil). */
+    minprofil?: AppDeps['minprofil'];
   } = {},
 ): Promise<TestApp> {
   const store = await openTestStore(kind);
   const key = await testKey();
   const config = loadConfig(
     {
-      dev: true,
+      dev: options.dev ?? true,
       syntheticIdentifiers: options.allowSynthetic ?? true,
       logLevel: options.logLevel ?? 'silent',
     },
@@ -103,7 +108,8 @@ export async function startTestApp(
     db: store.db,
     verifier,
     clock,
-    devKey: key,
+    ...(options.dev === false ? {} : { devKey: key }),
+    ...(options.minprofil ? { minprofil: options.minprofil } : {}),
     ...(options.logDestination ? { logDestination: options.logDestination } : {}),
   });
   const writer = new PersonWriter(store.db);
