@@ -105,10 +105,8 @@ function minprofilCookieSecret(
 
 /** Min profil's client at the dev ID-porten stand-in, with its redirect URI (docs/minprofil.md#sign-in). */
 function withMinprofilClient(config: KrrConfig): IdportenClient[] {
-  const clients = config.idporten.clients.map((c) => ({
-    clientId: c.clientId,
-    redirectUris: [...c.redirectUris],
-  }));
+  // Copies (the config is frozen) that keep every field, the client's keys too.
+  const clients = config.idporten.clients.map((c) => ({ ...c, redirectUris: [...c.redirectUris] }));
   if (!config.minprofil.enabled || config.minprofil.issuer !== undefined) return clients;
   const redirectUri = `${config.publicUrl}${CALLBACK_PATH}`;
   const own = clients.find((c) => c.clientId === config.minprofil.clientId);
