@@ -49,14 +49,16 @@ import { TestdataService } from '../testdata/testdata.service.js';
 import { idportenIssuerOf } from '../idporten/idporten-issuer.js';
 import { idportenRoutes } from '../idporten/idporten.routes.js';
 import { IdportenService } from '../idporten/idporten.service.js';
+import { ProfileContactPrompt } from '../idporten/contact-prompt.js';
+import { ProfileService } from '../profile/profile.service.js';
+import { enqueueMessage } from '../outbox/outbox.repository.js';
 import { selfRoutes } from '../self/self.routes.js';
 import { SelfService } from '../self/self.service.js';
 import { answerSignerFromFiles, lazyDevAnswerSigner } from '../signing/answer-signer.js';
 import { signedAnswerHook } from '../signing/signed-answer.hook.js';
 import { sendJson } from '../http/send-json.js';
 import { createHmac, randomBytes } from 'node:crypto';
-import { enqueueMessage, OutboxRepository } from '../outbox/outbox.repository.js';
-import { ProfileService } from '../profile/profile.service.js';
+import { OutboxRepository } from '../outbox/outbox.repository.js';
 import { CALLBACK_PATH, minprofilRoutes } from '../minprofil/minprofil.routes.js';
 import type { SignInFlow } from '../minprofil/minprofil.routes.js';
 import { SessionRepository } from '../minprofil/session.repository.js';
@@ -104,10 +106,8 @@ function minprofilCookieSecret(
 
 /** Min profil's client at the dev ID-porten stand-in, with its redirect URI (docs/minprofil.md#sign-in). */
 function withMinprofilClient(config: KrrConfig): IdportenClient[] {
-  const clients = config.idporten.clients.map((c) => ({
-    clientId: c.clientId,
-    redirectUris: [...c.redirectUris],
-  }));
+  // Copies (the config is frozen), with their keys (jwks, jwksUri) as configured.
+  const clients = config.idporten.clients.map((c) => ({ ...c, redirectUris: [...c.redirectUris] }));
   if (!config.minprofil.enabled || config.minprofil.issuer !== undefined) return clients;
   const redirectUri = `${config.publicUrl}${CALLBACK_PATH}`;
   const own = clients.find((c) => c.clientId === config.minprofil.clientId);
@@ -310,20 +310,39 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       verifier: deps.verifier,
     });
   }
+  // Min profil's operations (docs/minprofil.md): its pages and the dev ID-porten's confirm step
+  // (docs/minprofil.md#confirm-prompt) read and stamp through the same service, so a confirmation
+  // in either is the same write and audit event.
+  const profile = new ProfileService({
+    db,
+    writer: new PersonWriter(db),
+    persons,
+    audit,
+    enqueue: enqueueMessage,
+    clock: deps.clock,
+  });
   if (config.dev && deps.devKey) {
     const testPersons = demoPersons(Date.now()).map((p) => ({
       pid: p.person.personidentifikator,
       label: p.label,
     }));
+    const minprofilUrl = `${config.publicUrl}/minprofil`;
     await idportenRoutes(app, {
       service: new IdportenService({
         issuer: idportenIssuerOf(config),
         clients: withMinprofilClient(config),
         privateJwk: deps.devKey,
         identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
+        ...(config.idporten.confirmPrompt
+          ? {
+              contactPrompt: new ProfileContactPrompt(profile, deps.clock, config.idporten.confirmAfterDays),
+              selfServiceUrl: minprofilUrl,
+            }
+          : {}),
       }),
       publicJwk: publicJwk(deps.devKey),
       persons: () => testPersons,
+      minprofilUrl,
     });
   }
   // Min profil: the citizens' pages (docs/minprofil.md). Without a configured issuer it signs in
@@ -331,14 +350,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const minprofil = config.minprofil;
   if (minprofil.enabled && (minprofil.issuer !== undefined || (config.dev && deps.devKey))) {
     await minprofilRoutes(app, {
-      profile: new ProfileService({
-        db,
-        writer: new PersonWriter(db),
-        persons,
-        audit,
-        enqueue: enqueueMessage,
-        clock: deps.clock,
-      }),
+      profile,
       sessions: new SessionRepository(db),
       signIn:
         deps.minprofil?.signIn ??

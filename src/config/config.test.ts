@@ -182,6 +182,66 @@ describe('loadConfig', () => {
     }
     assert.throws(() => loadConfig({}, { KRR_IDPORTEN_CLIENTS: '[' }), /KRR_IDPORTEN_CLIENTS/);
   });
+
+  it('takes an ID-porten client’s keys for private_key_jwt as jwks or jwksUri, not both', () => {
+    const jwk = {
+      kty: 'EC',
+      crv: 'P-256',
+      x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+      y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+    };
+    const withJwks = [{ clientId: 'rp', redirectUris: ['https://rp.example/cb'], jwks: { keys: [jwk] } }];
+    assert.deepEqual(
+      loadConfig({}, { KRR_IDPORTEN_CLIENTS: JSON.stringify(withJwks) }).idporten.clients,
+      withJwks,
+    );
+    const withUri = [
+      { clientId: 'rp', redirectUris: ['https://rp.example/cb'], jwksUri: 'https://rp.example/jwks' },
+    ];
+    assert.deepEqual(
+      loadConfig({}, { KRR_IDPORTEN_CLIENTS: JSON.stringify(withUri) }).idporten.clients,
+      withUri,
+    );
+    for (const value of [
+      [{ ...withJwks[0], jwksUri: 'https://rp.example/jwks' }],
+      [{ ...withUri[0], jwksUri: 'ftp://rp.example/jwks' }],
+      [{ ...withUri[0], jwksUri: 'not a url' }],
+      [{ ...withJwks[0], jwks: { keys: [] } }],
+    ]) {
+      assert.throws(
+        () => loadConfig({}, { KRR_IDPORTEN_CLIENTS: JSON.stringify(value) }),
+        ConfigError,
+        JSON.stringify(value),
+      );
+    }
+  });
+
+  it('prompts for confirmation after 90 days by default; idporten.confirmPrompt / KRR_IDPORTEN_CONFIRM_PROMPT turn it off', () => {
+    const c = loadConfig({}, {});
+    assert.equal(c.idporten.confirmPrompt, true);
+    assert.equal(c.idporten.confirmAfterDays, 90);
+    assert.equal(loadConfig({}, { KRR_IDPORTEN_CONFIRM_PROMPT: 'false' }).idporten.confirmPrompt, false);
+    assert.equal(loadConfig({}, { KRR_IDPORTEN_CONFIRM_AFTER_DAYS: '30' }).idporten.confirmAfterDays, 30);
+    const dir = mkdtempSync(join(tmpdir(), 'krr-config-'));
+    const file = join(dir, 'krr.json');
+    writeFileSync(file, JSON.stringify({ idporten: { confirmPrompt: false, confirmAfterDays: 7 } }));
+    const fromFile = loadConfig({ config: file }, {});
+    assert.deepEqual([fromFile.idporten.confirmPrompt, fromFile.idporten.confirmAfterDays], [false, 7]);
+    assert.equal(
+      loadConfig({ config: file }, { KRR_IDPORTEN_CONFIRM_PROMPT: 'true' }).idporten.confirmPrompt,
+      true,
+    );
+    assert.throws(
+      () => loadConfig({}, { KRR_IDPORTEN_CONFIRM_PROMPT: 'maybe' }),
+      /KRR_IDPORTEN_CONFIRM_PROMPT/,
+    );
+    assert.throws(
+      () => loadConfig({}, { KRR_IDPORTEN_CONFIRM_AFTER_DAYS: '0' }),
+      /KRR_IDPORTEN_CONFIRM_AFTER_DAYS/,
+    );
+    writeFileSync(file, JSON.stringify({ idporten: { confirmAfterDays: 0 } }));
+    assert.throws(() => loadConfig({ config: file }, {}), ConfigError);
+  });
 });
 
 describe('publicUrl and the dev issuer', () => {

@@ -38,11 +38,33 @@ const IdportenClientSchema = Type.Object(
   {
     clientId: Type.String({ minLength: 1, maxLength: 200 }),
     redirectUris: Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { minItems: 1, maxItems: 50 }),
+    /**
+     * The client's public keys for `private_key_jwt` at the token endpoint (docs/minprofil.md#configuration):
+     * a JWKS given here, or the URL it is fetched from. A client with keys must authenticate with them.
+     */
+    jwks: Type.Optional(
+      Type.Object(
+        { keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1, maxItems: 20 }) },
+        { additionalProperties: false },
+      ),
+    ),
+    jwksUri: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
   },
   { additionalProperties: false },
 );
 const IdportenClientsSchema = Type.Array(IdportenClientSchema, { maxItems: 1000 });
 export type IdportenClient = Static<typeof IdportenClientSchema>;
+
+/** The dev ID-porten's confirm prompt (docs/minprofil.md#confirm-prompt); read by idportenPromptFrom. */
+const IdportenPromptSchema = Type.Object(
+  {
+    /** Interrupt a sign-in with the confirm step (default true; KRR_IDPORTEN_CONFIRM_PROMPT). */
+    confirmPrompt: Type.Optional(Type.Boolean()),
+    /** How long contact information counts as confirmed (default 90 days; KRR_IDPORTEN_CONFIRM_AFTER_DAYS). */
+    confirmAfterDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+  },
+  { additionalProperties: false },
+);
 
 /** At most `max` requests per client (the token's client, else the address) in each window. */
 const RateLimitSchema = Type.Object(
@@ -360,6 +382,8 @@ const FileConfigSchema = Type.Object(
     ),
     lookupCacheBytes: Type.Optional(Type.Integer({ minimum: 0 })),
     idportenClients: Type.Optional(IdportenClientsSchema),
+    /** The dev ID-porten's confirm prompt (docs/minprofil.md#confirm-prompt). */
+    idporten: Type.Optional(IdportenPromptSchema),
     /** The test-data API (docs/testdata.md): on in dev mode, off elsewhere unless this says so. */
     testdataApi: Type.Optional(Type.Boolean()),
     /** The outbox (docs/minprofil.md#configuration): e-mail over SMTP, SMS over HTTP, retries. */
@@ -416,7 +440,15 @@ export interface KrrConfig {
   /** Whether `publicUrl` was configured (else it follows host and port). */
   readonly publicUrlConfigured: boolean;
   /** The dev-mode ID-porten sign-in: its clients and their redirect URIs (docs/tokens.md#id-porten-clients). */
-  readonly idporten: { readonly clients: readonly IdportenClient[] };
+  readonly idporten: {
+    readonly clients: readonly IdportenClient[];
+    /**
+     * Whether the dev ID-porten interrupts a sign-in whose person last confirmed their contact
+     * information more than `confirmAfterDays` ago (docs/minprofil.md#confirm-prompt).
+     */
+    readonly confirmPrompt: boolean;
+    readonly confirmAfterDays: number;
+  };
   /** The dev-mode Maskinporten-like token service (`POST /token`). */
   readonly maskinporten: {
     /** `expires_in` of the access tokens it issues (Maskinporten's is 120 s). */
@@ -596,8 +628,53 @@ function idportenClientsFrom(env: NodeJS.ProcessEnv, file: FileConfig): Idporten
     seen.add(client.clientId);
     client.redirectUris.forEach(checkRedirectUri);
   }
-  return clients.map((c) => ({ clientId: c.clientId, redirectUris: [...c.redirectUris] }));
+  return clients.map((c) => {
+    if (c.jwks && c.jwksUri)
+      throw new ConfigError('an ID-porten client has both jwks and jwksUri: give one of them');
+    if (c.jwksUri !== undefined) checkJwksUri(c.jwksUri);
+    return {
+      clientId: c.clientId,
+      redirectUris: [...c.redirectUris],
+      ...(c.jwks ? { jwks: { keys: c.jwks.keys.map((k) => ({ ...k })) } } : {}),
+      ...(c.jwksUri !== undefined ? { jwksUri: c.jwksUri } : {}),
+    };
+  });
 }
+
+// --- The dev ID-porten's confirm prompt and its clients' keys (docs/minprofil.md#configuration) ---
+
+export const DEFAULT_CONFIRM_AFTER_DAYS = 90;
+
+/** A client's JWKS URL: absolute http(s). */
+function checkJwksUri(value: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('the jwksUri of an ID-porten client is not an absolute URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError('the jwksUri of an ID-porten client must be an http(s) URL');
+}
+
+/** KRR_IDPORTEN_CONFIRM_PROMPT and KRR_IDPORTEN_CONFIRM_AFTER_DAYS over the file's `idporten`. */
+function idportenPromptFrom(
+  env: NodeJS.ProcessEnv,
+  file: FileConfig,
+): { confirmPrompt: boolean; confirmAfterDays: number } {
+  return {
+    confirmPrompt:
+      parseBoolean('KRR_IDPORTEN_CONFIRM_PROMPT', env.KRR_IDPORTEN_CONFIRM_PROMPT) ??
+      file.idporten?.confirmPrompt ??
+      true,
+    confirmAfterDays:
+      parseCountEnv('KRR_IDPORTEN_CONFIRM_AFTER_DAYS', env.KRR_IDPORTEN_CONFIRM_AFTER_DAYS) ??
+      file.idporten?.confirmAfterDays ??
+      DEFAULT_CONFIRM_AFTER_DAYS,
+  };
+}
+
+// --- end of the confirm prompt's block ---
 
 export const DEFAULT_MAX_IN_FLIGHT = 1024;
 export const DEFAULT_MAX_EVENT_LOOP_DELAY_MS = 0;
@@ -704,7 +781,7 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
     store,
     publicUrl,
     publicUrlConfigured: publicUrlText !== undefined,
-    idporten: { clients: idportenClientsFrom(env, file) },
+    idporten: { clients: idportenClientsFrom(env, file), ...idportenPromptFrom(env, file) },
     maskinporten: {
       tokenExpiresInSeconds,
       trustedClientCas:

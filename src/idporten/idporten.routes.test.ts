@@ -26,6 +26,8 @@ const REGISTERED_CLIENT = 'registered-client';
 const REGISTERED_URI = 'https://client.example/callback';
 const CLIENTS_ENV = {
   KRR_IDPORTEN_CLIENTS: JSON.stringify([{ clientId: REGISTERED_CLIENT, redirectUris: [REGISTERED_URI] }]),
+  // These tests are about the sign-in itself; the confirm step has its own (confirm-prompt.test.ts).
+  KRR_IDPORTEN_CONFIRM_PROMPT: 'false',
 };
 
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
@@ -506,7 +508,7 @@ for (const kind of STORE_KINDS) {
 describe('ID-porten-like sign-in under a flood of pending requests', () => {
   let t: TestApp;
   before(async () => {
-    t = await startTestApp('embedded');
+    t = await startTestApp('embedded', { env: { KRR_IDPORTEN_CONFIRM_PROMPT: 'false' } });
   });
   after(async () => t?.close());
 

@@ -10,7 +10,8 @@ import type { JWK } from 'jose';
 import { OAuthError } from '../errors/errors.js';
 import { sendJson } from '../http/send-json.js';
 import type { IdportenService } from './idporten.service.js';
-import { renderErrorPage, renderSignInPage } from './sign-in.page.js';
+import type { CompleteOutcome } from './idporten.service.js';
+import { renderConfirmPage, renderErrorPage, renderSignInPage } from './sign-in.page.js';
 import type { TestPerson } from './sign-in.page.js';
 
 export const IDPORTEN_PREFIX = '/idporten';
@@ -20,7 +21,14 @@ export interface IdportenRoutesDeps {
   readonly publicJwk: JWK;
   /** Shown on the sign-in page. */
   readonly persons: () => readonly TestPerson[];
+  /**
+   * Min profil's address (`<publicUrl>/minprofil`): the confirm step links there to change the
+   * data, with the step's own address as gotoUrl (docs/minprofil.md#confirm-prompt).
+   */
+  readonly minprofilUrl?: string;
 }
+
+const CONFIRM_ACTIONS = ['confirm', 'continue', 'cancel'] as const;
 
 type Form = Record<string, string>;
 
@@ -144,9 +152,55 @@ export async function idportenRoutes(app: FastifyInstance, deps: IdportenRoutesD
       );
     });
 
+    const confirmPath = `${IDPORTEN_PREFIX}/confirm`;
+    const minprofilUrl = deps.minprofilUrl ?? `${service.issuer.replace(/\/idporten$/, '')}/minprofil`;
+    /** The confirm step's page, or the redirect, or the expired page. */
+    const answerStep = (reply: FastifyReply, outcome: CompleteOutcome) => {
+      if (outcome.kind === 'confirm') {
+        // Where Min profil sends the person back to: this step, which goes straight on when the
+        // data is no longer due.
+        const back = `${service.issuer}/confirm?${new URLSearchParams({ confirm_id: outcome.confirmId }).toString()}`;
+        const changeUrl = `${minprofilUrl}?${new URLSearchParams({ gotoUrl: back }).toString()}`;
+        return sendPage(
+          reply,
+          200,
+          renderConfirmPage({
+            formAction: confirmPath,
+            confirmId: outcome.confirmId,
+            view: outcome.view,
+            changeUrl,
+          }),
+        );
+      }
+      if (outcome.kind === 'redirect')
+        return reply.header('cache-control', 'no-store').redirect(outcome.location, 303);
+      return sendPage(
+        reply,
+        400,
+        renderErrorPage(
+          'This sign-in has expired or is unknown. Start again from the service you came from.',
+        ),
+      );
+    };
+
+    scope.get<{ Querystring: Record<string, unknown> }>(confirmPath, hide, async (request, reply) => {
+      const id = request.query?.confirm_id;
+      return answerStep(reply, await service.confirmStep(typeof id === 'string' ? id : undefined, 'show'));
+    });
+
+    scope.post<{ Body: Form }>(confirmPath, hide, async (request, reply) => {
+      const form = request.body ?? {};
+      const action = CONFIRM_ACTIONS.find((a) => a === form.action) ?? 'show';
+      return answerStep(reply, await service.confirmStep(form.confirm_id, action));
+    });
+
     scope.post<{ Body: Form }>(authorizePath, hide, async (request, reply) => {
       const form = request.body ?? {};
-      const outcome = service.complete(form.request_id, { pid: form.pid, cancel: form.cancel !== undefined });
+      const outcome = await service.proceed(form.request_id, {
+        pid: form.pid,
+        cancel: form.cancel !== undefined,
+      });
+      if (outcome.kind === 'confirm') return answerStep(reply, outcome);
       if (outcome.kind === 'expired') {
         return sendPage(
           reply,

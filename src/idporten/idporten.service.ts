@@ -7,7 +7,8 @@
 // three endpoints a dev stand-in needs, and PKCE itself is one SHA-256 compare.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { JWK } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import type { JSONWebKeySet, JWK, JWTVerifyGetKey } from 'jose';
 import { OAuthError } from '../errors/errors.js';
 import { checkPersonIdentifier, IDENTIFIER_PROBLEM_TEXT } from '../identifier/identifier.js';
 import type { IdentifierRules } from '../identifier/identifier.js';
@@ -48,6 +49,16 @@ export type AuthorizeOutcome =
 
 export type CompleteOutcome =
   | { readonly kind: 'redirect'; readonly location: string }
+  /**
+   * The sign-in is held for the confirm step (docs/minprofil.md#confirm-prompt): show the person's
+   * contact information; `confirmId` names the held sign-in in the step's forms and links.
+   */
+  | {
+      readonly kind: 'confirm';
+      readonly confirmId: string;
+      readonly view: ContactPromptView;
+      readonly request: AuthorizationRequest;
+    }
   /** The typed identifier is not valid: show the page again with this message. */
   | { readonly kind: 'invalid-person'; readonly message: string; readonly request: AuthorizationRequest }
   | { readonly kind: 'expired' };
@@ -64,7 +75,32 @@ export interface TokenAnswer {
 export interface RegisteredClient {
   readonly clientId: string;
   readonly redirectUris: readonly string[];
+  /** Public keys for `private_key_jwt` (a client with keys must authenticate with them). */
+  readonly jwks?: { readonly keys: readonly Record<string, unknown>[] };
+  readonly jwksUri?: string;
 }
+
+/** What the confirm step shows of the signed-in person (docs/minprofil.md#confirm-prompt). */
+export interface ContactPromptView {
+  /** False: no entry (or SLETTET); the step offers to register at Min profil. */
+  readonly registered: boolean;
+  readonly epost: string | undefined;
+  readonly mobil: string | undefined;
+}
+
+/**
+ * The register's side of the confirm step: whether a sign-in is interrupted, and the confirmation.
+ * Implemented over Min profil's ProfileOperations (contact-prompt.ts).
+ */
+export interface ContactPrompt {
+  /** The person's contact information when the step is due, undefined when the sign-in goes on. */
+  due(pid: string): Promise<ContactPromptView | undefined>;
+  /** Stamps `_sist_verifisert` now for every channel the person has (audited). */
+  confirm(pid: string): Promise<void>;
+}
+
+/** RFC 7523's client assertion type: `private_key_jwt` (OpenID Connect Core § 9). */
+export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 export interface IdportenOptions {
   readonly issuer: string;
@@ -77,6 +113,19 @@ export interface IdportenOptions {
   readonly now?: () => number;
   readonly codeTtlSeconds?: number;
   readonly tokenTtlSeconds?: number;
+  /** The confirm step; undefined: sign-ins are never interrupted. */
+  readonly contactPrompt?: ContactPrompt;
+  /**
+   * Redirect URIs starting with this are Min profil's own sign-in, which the confirm step sends
+   * the person to: never interrupted, or changing one's data would loop.
+   */
+  readonly selfServiceUrl?: string;
+}
+
+/** A sign-in held for the confirm step: the request and the person picked. */
+interface HeldSignIn {
+  readonly request: AuthorizationRequest;
+  readonly pid: string;
 }
 
 interface IssuedCode {
@@ -91,6 +140,19 @@ const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 /** base64url of a SHA-256 digest. */
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 const PENDING_TTL_MS = 15 * 60_000;
+/** A client assertion may be valid for at most this long (`exp` - `iat`, or from now). */
+const MAX_ASSERTION_SECONDS = 120;
+const ASSERTION_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+] as const;
 /**
  * Bounds on what is held in memory, whatever anyone sends (docs/tokens.md#sign-in-limits): pending
  * sign-ins and issued codes, each at most this many and this many bytes, the oldest dropped first.
@@ -129,6 +191,11 @@ function isLoopback(redirectUri: string): boolean {
   return LOOPBACK_HOSTS.has(url.hostname) && url.username === '' && url.password === '';
 }
 
+/** Whether `url` is `prefix` or below it (a path segment, a query), not merely longer text. */
+function isUnder(url: string, prefix: string): boolean {
+  return url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`);
+}
+
 function s256(verifier: string): string {
   return createHash('sha256').update(verifier, 'ascii').digest('base64url');
 }
@@ -160,11 +227,27 @@ export class IdportenService {
   private readonly pending: BoundedEntries<AuthorizationRequest>;
   private readonly codes: BoundedEntries<IssuedCode>;
   private readonly redirectUris = new Map<string, ReadonlySet<string>>();
+  private readonly held: BoundedEntries<HeldSignIn>;
+  /** The keys of each client registered with some (private_key_jwt). */
+  private readonly clientKeys = new Map<string, JWTVerifyGetKey>();
+  /** Client assertions' `jti`s until they expire: an assertion is used once (RFC 7523 § 3). */
+  private readonly usedAssertions = new BoundedEntries<true>(
+    (MAX_ASSERTION_SECONDS + 60) * 1000, // past the latest exp allowed, with its tolerance
+    10_000,
+    2 * 1024 * 1024,
+  );
 
   constructor(private readonly options: IdportenOptions) {
     this.issuer = options.issuer;
-    for (const client of options.clients ?? [])
+    for (const client of options.clients ?? []) {
       this.redirectUris.set(client.clientId, new Set(client.redirectUris));
+      if (client.jwks) {
+        this.clientKeys.set(client.clientId, createLocalJWKSet(client.jwks as unknown as JSONWebKeySet));
+      } else if (client.jwksUri !== undefined) {
+        this.clientKeys.set(client.clientId, createRemoteJWKSet(new URL(client.jwksUri)));
+      }
+    }
+    this.held = new BoundedEntries(PENDING_TTL_MS, MAX_PENDING, MAX_PENDING_BYTES);
     this.now = options.now ?? Date.now;
     this.codeTtlMs = (options.codeTtlSeconds ?? 60) * 1000;
     this.tokenTtlSeconds = options.tokenTtlSeconds ?? 600;
@@ -184,7 +267,13 @@ export class IdportenService {
       response_modes_supported: ['query'],
       grant_types_supported: ['authorization_code'],
       code_challenge_methods_supported: ['S256'],
-      token_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'client_secret_basic'],
+      token_endpoint_auth_methods_supported: [
+        'none',
+        'client_secret_post',
+        'client_secret_basic',
+        'private_key_jwt',
+      ],
+      token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
       scopes_supported: [...IDPORTEN_SCOPES],
       acr_values_supported: [...ACR_VALUES],
       subject_types_supported: ['pairwise'],
@@ -293,8 +382,90 @@ export class IdportenService {
 
   /** The person was picked (or the sign-in cancelled): a code (or an error) goes back to the client. */
   complete(requestId: string | undefined, choice: { pid?: string; cancel?: boolean }): CompleteOutcome {
-    const now = this.now();
-    const request = requestId === undefined ? undefined : this.pending.get(requestId, now);
+    const checked = this.checkChoice(requestId, choice);
+    if (checked.kind !== 'picked') return checked;
+    this.pending.delete(requestId!);
+    return { kind: 'redirect', location: this.issueCode(checked.request, checked.pid) };
+  }
+
+  /**
+   * As `complete`, but first the confirm step (docs/minprofil.md#confirm-prompt): when the person's
+   * contact information is due for confirmation, the sign-in is held and the step shown instead
+   * of the code going back.
+   */
+  async proceed(
+    requestId: string | undefined,
+    choice: { pid?: string; cancel?: boolean },
+  ): Promise<CompleteOutcome> {
+    const prompt = this.options.contactPrompt;
+    const checked = this.checkChoice(requestId, choice);
+    if (checked.kind !== 'picked') return checked;
+    const { request, pid } = checked;
+    const selfService = this.options.selfServiceUrl;
+    const view =
+      prompt && !(selfService !== undefined && isUnder(request.redirectUri, selfService))
+        ? await prompt.due(pid)
+        : undefined;
+    // Taken only now: the same form posted twice meanwhile finds it gone, as with `complete`.
+    if (this.pending.get(requestId!, this.now()) === undefined) return { kind: 'expired' };
+    this.pending.delete(requestId!);
+    if (!view) return { kind: 'redirect', location: this.issueCode(request, pid) };
+    const confirmId = randomBytes(24).toString('base64url');
+    this.held.add(
+      confirmId,
+      { request, pid },
+      entryBytes([...requestStrings(request), confirmId, pid]),
+      this.now(),
+    );
+    return { kind: 'confirm', confirmId, view, request };
+  }
+
+  /**
+   * The confirm step's answer for a held sign-in: `show` (the step again, as Min profil sends the
+   * person back: a person whose data is no longer due goes straight on), `confirm` (stamps, then
+   * goes on), `continue` (goes on without stamping: only when there is nothing to confirm, as
+   * Digdir's module lets a person without contact information go on), `cancel`.
+   */
+  async confirmStep(
+    confirmId: string | undefined,
+    action: 'show' | 'confirm' | 'continue' | 'cancel',
+  ): Promise<CompleteOutcome> {
+    const held = confirmId === undefined ? undefined : this.held.get(confirmId, this.now());
+    const prompt = this.options.contactPrompt;
+    if (!held || !prompt) return { kind: 'expired' };
+    const goOn = (): CompleteOutcome => {
+      if (this.held.get(confirmId!, this.now()) === undefined) return { kind: 'expired' };
+      this.held.delete(confirmId!);
+      return { kind: 'redirect', location: this.issueCode(held.request, held.pid) };
+    };
+    if (action === 'cancel') {
+      this.held.delete(confirmId!);
+      return {
+        kind: 'redirect',
+        location: this.redirect(held.request.redirectUri, {
+          error: 'access_denied',
+          error_description: 'the sign-in was cancelled',
+          state: held.request.state,
+        }),
+      };
+    }
+    const view = await prompt.due(held.pid);
+    if (!view) return goOn();
+    const hasChannel = view.epost !== undefined || view.mobil !== undefined;
+    if (action === 'confirm' && hasChannel) {
+      await prompt.confirm(held.pid);
+      return goOn();
+    }
+    if (action === 'continue' && !hasChannel) return goOn();
+    return { kind: 'confirm', confirmId: confirmId!, view, request: held.request };
+  }
+
+  /** The request and the valid identifier picked, or what to answer instead. */
+  private checkChoice(
+    requestId: string | undefined,
+    choice: { pid?: string; cancel?: boolean },
+  ): CompleteOutcome | { kind: 'picked'; request: AuthorizationRequest; pid: string } {
+    const request = requestId === undefined ? undefined : this.pending.get(requestId, this.now());
     if (!request) return { kind: 'expired' };
     if (choice.cancel) {
       this.pending.delete(requestId!);
@@ -312,7 +483,12 @@ export class IdportenService {
     if (!check.valid) {
       return { kind: 'invalid-person', message: IDENTIFIER_PROBLEM_TEXT[check.problem], request };
     }
-    this.pending.delete(requestId!);
+    return { kind: 'picked', request, pid };
+  }
+
+  /** Issues a code for `pid` and gives the redirect that carries it back to the client. */
+  private issueCode(request: AuthorizationRequest, pid: string): string {
+    const now = this.now();
     const code = randomBytes(32).toString('base64url');
     const kept: AuthorizationRequest = { ...request, state: undefined };
     this.codes.add(
@@ -321,10 +497,7 @@ export class IdportenService {
       entryBytes([...requestStrings(kept), code, pid]),
       now,
     );
-    return {
-      kind: 'redirect',
-      location: this.redirect(request.redirectUri, { code, state: request.state }),
-    };
+    return this.redirect(request.redirectUri, { code, state: request.state });
   }
 
   /** The pending request behind a sign-in page, if it is still open. */
@@ -346,10 +519,29 @@ export class IdportenService {
     if (grantType !== 'authorization_code') {
       throw new OAuthError('unsupported_grant_type', 'only the authorization_code grant is supported');
     }
-    if (basic && form.client_id !== undefined && form.client_id !== basic.clientId) {
-      throw new OAuthError('invalid_request', 'client_id differs from the client authentication', 400);
+    let clientId: string | undefined;
+    let clientAmr: string;
+    if (form.client_assertion_type !== undefined || form.client_assertion !== undefined) {
+      if (form.client_assertion_type !== JWT_BEARER_ASSERTION) {
+        throw new OAuthError('invalid_request', `client_assertion_type must be ${JWT_BEARER_ASSERTION}`);
+      }
+      if (!form.client_assertion) throw new OAuthError('invalid_request', 'client_assertion is required');
+      if (basic || form.client_secret !== undefined) {
+        throw new OAuthError('invalid_request', 'the request authenticates the client in more than one way');
+      }
+      clientId = await this.verifyClientAssertion(form.client_assertion, form.client_id);
+      clientAmr = 'private_key_jwt';
+    } else {
+      if (basic && form.client_id !== undefined && form.client_id !== basic.clientId) {
+        throw new OAuthError('invalid_request', 'client_id differs from the client authentication', 400);
+      }
+      clientId = basic?.clientId ?? form.client_id;
+      // A client registered with keys proves itself with them, or anyone could be it.
+      if (clientId !== undefined && this.clientKeys.has(clientId)) {
+        throw new OAuthError('invalid_client', 'this client authenticates with private_key_jwt', 401);
+      }
+      clientAmr = basic ? 'client_secret_basic' : form.client_secret ? 'client_secret_post' : 'none';
     }
-    const clientId = basic?.clientId ?? form.client_id;
     for (const name of ['code', 'redirect_uri', 'code_verifier'] as const) {
       if (!form[name]) throw new OAuthError('invalid_request', `${name} is required`);
     }
@@ -371,7 +563,6 @@ export class IdportenService {
     if (!sameText(s256(form.code_verifier!), request.codeChallenge)) {
       throw new OAuthError('invalid_grant', 'the code_verifier does not match the code_challenge');
     }
-    const clientAmr = basic ? 'client_secret_basic' : form.client_secret ? 'client_secret_post' : 'none';
     const [accessToken, idToken] = await Promise.all([
       mintIdportenAccessToken(this.options.privateJwk, {
         issuer: this.issuer,
@@ -399,6 +590,50 @@ export class IdportenService {
       expires_in: this.tokenTtlSeconds,
       scope: request.scopes.join(' '),
     };
+  }
+
+  /**
+   * Checks a `private_key_jwt` client assertion (OpenID Connect Core § 9, RFC 7523 § 3): signed by
+   * a key of the client it names (`iss` = `sub` = the client), for this issuer or its token
+   * endpoint, short-lived, used once. Returns the client's id.
+   */
+  private async verifyClientAssertion(assertion: string, formClientId: string | undefined): Promise<string> {
+    const refuse = (why: string) => new OAuthError('invalid_client', `the client assertion ${why}`, 401);
+    let iss: unknown;
+    try {
+      iss = decodeJwt(assertion).iss;
+    } catch {
+      throw refuse('is not a JWT');
+    }
+    if (typeof iss !== 'string' || iss.length === 0) throw refuse('names no client (iss)');
+    if (formClientId !== undefined && formClientId !== iss)
+      throw refuse('is for another client than client_id');
+    const keys = this.clientKeys.get(iss);
+    if (!keys) throw refuse('names a client registered without keys (jwks or jwksUri)');
+    let payload: { exp?: number; iat?: number; jti?: string };
+    try {
+      ({ payload } = await jwtVerify(assertion, keys, {
+        issuer: iss,
+        subject: iss,
+        audience: [this.issuer, `${this.issuer}/token`],
+        algorithms: [...ASSERTION_ALGORITHMS],
+        requiredClaims: ['exp', 'jti'],
+        currentDate: new Date(this.now()),
+        clockTolerance: 30,
+      }));
+    } catch (err) {
+      // jose's codes name the check that failed (ERR_JWT_EXPIRED, ERR_JWS_SIGNATURE_VERIFICATION_FAILED),
+      // never a value from the token.
+      throw refuse(`is not valid (${(err as { code?: string }).code ?? 'unreadable'})`);
+    }
+    const nowSeconds = Math.floor(this.now() / 1000);
+    if (payload.exp! - Math.max(payload.iat ?? nowSeconds, nowSeconds - 30) > MAX_ASSERTION_SECONDS + 30) {
+      throw refuse(`lives longer than ${MAX_ASSERTION_SECONDS} seconds`);
+    }
+    const key = `${iss}\n${payload.jti!}`;
+    if (this.usedAssertions.get(key, this.now())) throw refuse('was used before');
+    this.usedAssertions.add(key, true, entryBytes([key]), this.now());
+    return iss;
   }
 
   /** The redirect back to the client, with `iss` (RFC 9207) as ID-porten sends it. */

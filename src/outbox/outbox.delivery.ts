@@ -16,7 +16,8 @@ import type { Database } from '../store/database.js';
 import type { OutboxChannel } from './outbox.js';
 import { OUTBOX_CHANNEL, OutboxRepository } from './outbox.repository.js';
 import type { Backoff, ClaimedMessage } from './outbox.repository.js';
-import { DeliveryError, DevInboxSender, SmsSender, SmtpSender } from './outbox.senders.js';
+import { KrrError } from '../errors/errors.js';
+import { DevInboxSender, SmsSender, SmtpSender } from './outbox.senders.js';
 import type { MessageSender } from './outbox.senders.js';
 
 /** What the worker logs with (pino's and fastify's loggers are such). */
@@ -59,9 +60,12 @@ export interface OutboxDeliveryOptions {
 
 export const DEFAULT_LEASE_MS = 120_000;
 
-/** A description of `err` fit for the store and the log: a DeliveryError's, else only its type. */
+/**
+ * A description of `err` fit for the store and the log: a typed error's message (which never holds
+ * personal data: errors/errors.ts), else only the error's type.
+ */
 function safeError(err: unknown): string {
-  if (err instanceof DeliveryError) return err.message;
+  if (err instanceof KrrError) return err.message;
   const name = (err as { name?: unknown } | null)?.name;
   return `unexpected error (${typeof name === 'string' && /^\w{1,40}$/.test(name) ? name : 'unknown'})`;
 }
@@ -106,7 +110,10 @@ export class OutboxDelivery {
     if (this.options.db.listen) {
       try {
         // A notification, or the connection (re)established (when one may have been missed).
-        this.stopListening = await this.options.db.listen(OUTBOX_CHANNEL, () => this.wake());
+        const unlisten = await this.options.db.listen(OUTBOX_CHANNEL, () => this.wake());
+        // Stopped while the listening connection was being set up.
+        if (!this.running) return unlisten();
+        this.stopListening = unlisten;
       } catch (err) {
         this.options.log.warn(
           { error: safeError(err) },

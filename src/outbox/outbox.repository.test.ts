@@ -171,6 +171,21 @@ for (const kind of STORE_KINDS) {
         ['r1', 'r2'],
       );
     });
+
+    it('claims only the channels asked for: a channel without a sender keeps its messages waiting', async () => {
+      const t = new Date('2026-12-05T12:00:00Z');
+      await outbox.enqueue({ ...message('c@example.no', 'e'), channel: 'epost' }, t);
+      await outbox.enqueue({ ...message('41234567', 's'), channel: 'sms' }, t);
+      // (Earlier tests' e-mails, their leases long over, are due too.)
+      const epost = await outbox.claimDue(t, 10, LEASE, ['epost']);
+      assert.ok(epost.every((m) => m.channel === 'epost'));
+      assert.ok(epost.some((m) => m.text === 'e'));
+      const sms = await outbox.claimDue(t, 10, LEASE, ['sms']);
+      assert.deepEqual(
+        sms.map((m) => [m.channel, m.text]),
+        [['sms', 's']],
+      );
+    });
   });
 }
 

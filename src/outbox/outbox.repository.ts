@@ -133,6 +133,10 @@ export class OutboxRepository {
    * next_attempt_at) that no unexpired lease holds, oldest first, under a lease until
    * `now + leaseMs`. A message whose worker stopped or died is claimed again once its lease ends.
    * Only messages of `channels` (those the worker has a sender for; default both).
+   *
+   * A first attempt is due whatever its next_attempt_at says: that is the enqueuer's `now`, the
+   * register's clock, which the test-data API can freeze or move years ahead
+   * (docs/testdata.md#the-clock); retries, leases and back-off count on the worker's clock alone.
    */
   async claimDue(
     now: Date,

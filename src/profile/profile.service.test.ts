@@ -8,18 +8,24 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { ChangesRepository } from '../changes/changes.repository.js';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
-import type { OutboxMessage } from '../outbox/outbox.js';
+import type { EnqueueMessage, OutboxMessage } from '../outbox/outbox.js';
+import { enqueueMessage } from '../outbox/outbox.repository.js';
 import type { Person } from '../person/person.js';
 import { ProviderRepository } from '../provider/provider.repository.js';
 import { PersonRepository } from '../register/person.repository.js';
 import { PersonWriter } from '../register/person.writer.js';
-import type { Queryable } from '../store/database.js';
 import { parseInstant } from '../time/oslo-time.js';
 import { skipReason, STORE_KINDS, openTestStore } from '../../test/support/stores.js';
 import type { TestStore } from '../../test/support/stores.js';
 import { ProfileError } from './profile.js';
 import type { ProfileActor, ProfileProblem } from './profile.js';
-import { isAcceptableMobile, PROFILE_EVENTS, ProfileService } from './profile.service.js';
+import {
+  isAcceptableMobile,
+  LOOKUP_ENDPOINTS,
+  LOOKUP_HISTORY_SQL,
+  PROFILE_EVENTS,
+  ProfileService,
+} from './profile.service.js';
 import type { ProfileConfig } from './profile.service.js';
 
 const START = parseInstant('2026-03-02T09:00:00+01:00')!;
@@ -73,13 +79,9 @@ for (const kind of STORE_KINDS) {
     let store: TestStore;
     let now = START;
     let sent: OutboxMessage[] = [];
-    /** Writes the message to the outbox table in the caller's transaction, as the outbox does. */
-    const enqueue = async (tx: Queryable, message: OutboxMessage, at: Date) => {
-      await tx.query(
-        `insert into outbox (kind, channel, recipient, subject, text, created_at, next_attempt_at)
-         values ($1, $2, $3, $4, $5, $6::text::timestamptz, $6::text::timestamptz)`,
-        [message.kind, message.channel, message.recipient, message.subject, message.text, at.toISOString()],
-      );
+    /** The outbox's own enqueue, in the caller's transaction; what it was given is kept for the test. */
+    const enqueue: EnqueueMessage = async (tx, message, at) => {
+      await enqueueMessage(tx, message, at);
       sent.push(message);
     };
     const service = (config: Partial<ProfileConfig> = {}) =>
@@ -471,6 +473,27 @@ for (const kind of STORE_KINDS) {
         ['endringer'],
       );
       assert.deepEqual((await s.lookups(NOBODY, 0, 10)).records, []);
+    });
+
+    it('finds the person’s entries through the GIN index on identifiers (EXPLAIN), not by walking the trail', async () => {
+      // A trail of 20 000 lookups of other persons, as the planner sees it after ANALYZE.
+      await store.db.query(
+        `insert into audit_log (at, client_id, consumer, supplier, endpoint, identifiers, status)
+         select now() - (n || ' minutes')::interval, 'c', '974761076', null, '/rest/v2/personer',
+                array[lpad((10000000000 + n * 7919)::text, 11, '0')], 200
+         from generate_series(1, 20000) as n`,
+      );
+      await store.db.query('analyze audit_log');
+      const plan = await store.db.query<Record<string, string>>(`explain ${LOOKUP_HISTORY_SQL}`, [
+        KARI,
+        Object.keys(LOOKUP_ENDPOINTS),
+        new Date(START - 365 * 86_400_000).toISOString(),
+        21,
+        0,
+      ]);
+      const text = plan.map((row) => Object.values(row)[0]).join('\n');
+      assert.match(text, /Bitmap Index Scan on audit_log_identifiers_idx/, text);
+      assert.doesNotMatch(text, /Seq Scan on audit_log/, text);
     });
   });
 }

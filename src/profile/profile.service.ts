@@ -215,6 +215,19 @@ interface CodeRow {
   tries: number;
 }
 
+/**
+ * The lookup history's query (docs/minprofil.md#lookup-history): $1 the identifier, $2 the
+ * endpoints, $3 the earliest instant, $4 the page size (plus one), $5 the offset.
+ */
+export const LOOKUP_HISTORY_SQL = `with mine as materialized (
+         select id, at, endpoint, consumer, supplier from audit_log
+         where identifiers @> array[$1::text] and endpoint = any($2::text[]) and status = 200
+           and at >= $3::text::timestamptz
+       )
+       select (extract(epoch from at) * 1000)::int8 as at_ms, endpoint, consumer, supplier
+       from mine order by at desc, id desc
+       limit $4 offset $5`;
+
 /** Advisory lock class for one person's code sends (the other int is a hash of the identifier). */
 const CODE_LOCK = 72617203;
 
@@ -529,17 +542,7 @@ export class ProfileService implements ProfileOperations {
       endpoint: string;
       consumer: string | null;
       supplier: string | null;
-    }>(
-      `with mine as materialized (
-         select id, at, endpoint, consumer, supplier from audit_log
-         where identifiers @> array[$1::text] and endpoint = any($2::text[]) and status = 200
-           and at >= $3::text::timestamptz
-       )
-       select (extract(epoch from at) * 1000)::int8 as at_ms, endpoint, consumer, supplier
-       from mine order by at desc, id desc
-       limit $4 offset $5`,
-      [pid, Object.keys(LOOKUP_ENDPOINTS), iso(since), size + 1, offset],
-    );
+    }>(LOOKUP_HISTORY_SQL, [pid, Object.keys(LOOKUP_ENDPOINTS), iso(since), size + 1, offset]);
     const records: LookupRecord[] = rows.slice(0, size).map((r) => ({
       at: Number(r.at_ms),
       service: LOOKUP_ENDPOINTS[r.endpoint]!,

@@ -22,6 +22,8 @@ export interface ReceivedPost {
   readonly rawBody: string;
   /** What the receiver answered with. */
   readonly status: number;
+  /** When it arrived (Date.now()). */
+  readonly at: number;
 }
 
 export interface TestHttpReceiver {
@@ -71,6 +73,7 @@ export async function startHttpReceiver(options: HttpReceiverOptions = {}): Prom
         body,
         rawBody,
         status,
+        at: Date.now(),
       });
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(status === 200 ? '{"status":"accepted"}' : '{"status":"error"}');
