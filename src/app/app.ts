@@ -50,14 +50,15 @@ import { idportenIssuerOf } from '../idporten/idporten-issuer.js';
 import { idportenRoutes } from '../idporten/idporten.routes.js';
 import { IdportenService } from '../idporten/idporten.service.js';
 import { ProfileContactPrompt } from '../idporten/contact-prompt.js';
+import { ProfileService } from '../profile/profile.service.js';
+import { enqueueMessage } from '../outbox/outbox.repository.js';
 import { selfRoutes } from '../self/self.routes.js';
 import { SelfService } from '../self/self.service.js';
 import { answerSignerFromFiles, lazyDevAnswerSigner } from '../signing/answer-signer.js';
 import { signedAnswerHook } from '../signing/signed-answer.hook.js';
 import { sendJson } from '../http/send-json.js';
 import { createHmac, randomBytes } from 'node:crypto';
-import { enqueueMessage, OutboxRepository } from '../outbox/outbox.repository.js';
-import { ProfileService } from '../profile/profile.service.js';
+import { OutboxRepository } from '../outbox/outbox.repository.js';
 import { CALLBACK_PATH, minprofilRoutes } from '../minprofil/minprofil.routes.js';
 import type { SignInFlow } from '../minprofil/minprofil.routes.js';
 import { SessionRepository } from '../minprofil/session.repository.js';
@@ -105,7 +106,7 @@ function minprofilCookieSecret(
 
 /** Min profil's client at the dev ID-porten stand-in, with its redirect URI (docs/minprofil.md#sign-in). */
 function withMinprofilClient(config: KrrConfig): IdportenClient[] {
-  // Copies (the config is frozen) that keep every field, the client's keys too.
+  // Copies (the config is frozen), with their keys (jwks, jwksUri) as configured.
   const clients = config.idporten.clients.map((c) => ({ ...c, redirectUris: [...c.redirectUris] }));
   if (!config.minprofil.enabled || config.minprofil.issuer !== undefined) return clients;
   const redirectUri = `${config.publicUrl}${CALLBACK_PATH}`;
@@ -309,8 +310,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       verifier: deps.verifier,
     });
   }
-  // Min profil's operations (docs/minprofil.md), one instance for its pages and the dev ID-porten's
-  // confirm step, so that a confirmation there is the same write and audit event as one here.
+  // Min profil's operations (docs/minprofil.md): its pages and the dev ID-porten's confirm step
+  // (docs/minprofil.md#confirm-prompt) read and stamp through the same service, so a confirmation
+  // in either is the same write and audit event.
   const profile = new ProfileService({
     db,
     writer: new PersonWriter(db),

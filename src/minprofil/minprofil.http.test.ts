@@ -6,7 +6,12 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { exportJWK, generateKeyPair } from 'jose';
+import type { JWK } from 'jose';
 import { after, before, describe, it } from 'node:test';
 import { makeIdentifier } from '../identifier/identifier.generate.js';
 import type { Person } from '../person/person.js';
@@ -513,6 +518,77 @@ for (const kind of STORE_KINDS) {
       const text = logs.join('');
       assert.ok(text.length > 0, 'the log was captured');
       for (const secret of secrets) assert.ok(!text.includes(secret), `the log holds ${secret.slice(0, 3)}…`);
+    });
+  });
+
+  describe(`Min profil with private_key_jwt (${kind})`, { skip: await skipReason(kind) }, () => {
+    let dir: string;
+    let privateJwk: JWK;
+    let publicJwk: JWK;
+    let otherPublicJwk: JWK;
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'krr-minprofil-pkjwt-'));
+      const pair = await generateKeyPair('RS256', { extractable: true });
+      privateJwk = { ...(await exportJWK(pair.privateKey)), kid: 'minprofil-1', alg: 'RS256' };
+      publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'minprofil-1', alg: 'RS256', use: 'sig' };
+      const other = await generateKeyPair('RS256', { extractable: true });
+      otherPublicJwk = {
+        ...(await exportJWK(other.publicKey)),
+        kid: 'minprofil-1',
+        alg: 'RS256',
+        use: 'sig',
+      };
+      await writeFile(join(dir, 'minprofil.jwk'), JSON.stringify(privateJwk));
+    });
+    after(() => rm(dir, { recursive: true, force: true }));
+
+    /** A dev krr whose stand-in knows Min profil's client by `registered`, Min profil signing with its key. */
+    async function start(registered: JWK) {
+      const port = await freePort();
+      const app = await startTestApp(kind, {
+        env: {
+          KRR_PORT: String(port),
+          KRR_MINPROFIL_PRIVATE_KEY_FILE: join(dir, 'minprofil.jwk'),
+          KRR_IDPORTEN_CLIENTS: JSON.stringify([
+            {
+              clientId: 'krr-minprofil',
+              redirectUris: [`http://127.0.0.1:${port}/minprofil/innlogget`],
+              jwks: { keys: [registered] },
+            },
+          ]),
+        },
+      });
+      await app.app.listen({ host: '127.0.0.1', port });
+      return { app, base: `http://127.0.0.1:${port}` };
+    }
+
+    it('signs in when the stand-in checks the assertion against the registered key', async () => {
+      const { app, base } = await start(publicJwk);
+      try {
+        assert.equal(app.config.minprofil.clientAuth.kind, 'private_key_jwt');
+        const b = new Browser(base);
+        await b.signIn(PERSON);
+        assert.equal((await b.get('/minprofil')).status, 200);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('does not sign in when the registered key is another', async () => {
+      const { app, base } = await start(otherPublicJwk);
+      try {
+        const b = new Browser(base);
+        const first = await b.get('/minprofil');
+        const page = await (await b.get(first.headers.get('location')!)).text();
+        const requestId = /name="request_id" value="([^"]+)"/.exec(page)![1]!;
+        const picked = await b.post('/idporten/authorize', { request_id: requestId, pid: PERSON });
+        const back = await b.get(picked.headers.get('location')!);
+        assert.equal(back.status, 400);
+        assert.match(await back.text(), /Innloggingen ble ikke fullført/);
+        assert.ok(!b.cookies.has('minprofil_session'));
+      } finally {
+        await app.close();
+      }
     });
   });
 

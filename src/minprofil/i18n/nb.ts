@@ -7,7 +7,7 @@ export const nb = {
   'app.register': 'Kontakt- og reservasjonsregisteret',
   'layout.skip': 'Hopp til hovedinnhold',
   'layout.logout': 'Logg ut',
-  'layout.language': 'Språk på sidene',
+  'layout.language': 'Velg målform for sidene',
   'layout.nav': 'Meny',
   'nav.overview': 'Oversikt',
   'nav.lookups': 'Hvem har slått meg opp',

@@ -7,7 +7,7 @@ export const nn: Messages = {
   'app.register': 'Kontakt- og reservasjonsregisteret',
   'layout.skip': 'Hopp til hovudinnhaldet',
   'layout.logout': 'Logg ut',
-  'layout.language': 'Språk på sidene',
+  'layout.language': 'Vel målform for sidene',
   'layout.nav': 'Meny',
   'nav.overview': 'Oversikt',
   'nav.lookups': 'Kven har slått meg opp',

@@ -39,6 +39,8 @@ export function Layout({ texts, title, path, csrf, children }: LayoutProps): VNo
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="same-origin" />
         <title>{`${title} – ${t('app.name')}`}</title>
+        {/* No icon to fetch: without this the browser asks for /favicon.ico, which is no page. */}
+        <link rel="icon" href="data:," />
         {STYLESHEETS.map((href) => (
           <link rel="stylesheet" href={href} key={href} />
         ))}

@@ -132,6 +132,18 @@ describe('Min profil pages', () => {
         assert.doesNotMatch(html, /<script|<style|\sstyle=|\son[a-z]+=/i);
         assert.ok(!html.includes(HOSTILE));
         assert.ok(!html.includes('<script>alert'));
+        if (locale === 'nb') {
+          // getByLabel matches names by substring: only the fields' own labels may name them.
+          for (const attr of html.matchAll(/aria-label(?:ledby)?="([^"]*)"/g))
+            assert.doesNotMatch(attr[1]!, /e-postadresse|mobiltelefonnummer|engangskode|språk/i, attr[0]);
+          for (const name of ['E-postadresse', 'Mobiltelefonnummer', 'Engangskode', 'Språk'])
+            assert.ok(
+              [...html.matchAll(/<label[^>]*>([^<]*)<\/label>/g)].filter((l) =>
+                l[1]!.toLowerCase().includes(name.toLowerCase()),
+              ).length <= 1,
+              name,
+            );
+        }
       });
     }
   }

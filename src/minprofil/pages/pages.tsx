@@ -47,7 +47,7 @@ function ChannelSummary({
 }): VNode {
   const t = texts.t.bind(texts);
   return (
-    <section class="mp-card ds-card" aria-labelledby={`${channel}-heading`}>
+    <section class="mp-card ds-card">
       <h2 class="ds-heading" data-size="xs" id={`${channel}-heading`}>
         {t(channel === 'epost' ? 'overview.epost' : 'overview.mobil')}
       </h2>
@@ -102,7 +102,7 @@ export function OverviewPage({
         <ChannelSummary texts={texts} channel="mobil" value={entry.mobil} />
       </div>
 
-      <section class="mp-section" aria-labelledby="notify-heading">
+      <section class="mp-section">
         <Heading level={2}>
           <span id="notify-heading">{t('overview.notify')}</span>
         </Heading>
@@ -119,7 +119,7 @@ export function OverviewPage({
       </section>
 
       {(entry.epost || entry.mobil) && (
-        <section class="mp-section" aria-labelledby="confirm-heading">
+        <section class="mp-section">
           <Heading level={2}>
             <span id="confirm-heading">{t('overview.confirmTitle')}</span>
           </Heading>
@@ -134,7 +134,7 @@ export function OverviewPage({
         </section>
       )}
 
-      <section class="mp-section" aria-labelledby="reservation-heading">
+      <section class="mp-section">
         <Heading level={2}>
           <span id="reservation-heading">{t('overview.reservation')}</span>
         </Heading>
@@ -168,14 +168,14 @@ export function OverviewPage({
         </Paragraph>
       </section>
 
-      <section class="mp-section" aria-labelledby="language-heading">
+      <section class="mp-section">
         <Heading level={2}>
           <span id="language-heading">{t('overview.language')}</span>
         </Heading>
         <LanguageForm ctx={ctx} current={entry.spraak} />
       </section>
 
-      <section class="mp-section" aria-labelledby="mailbox-heading">
+      <section class="mp-section">
         <Heading level={2}>
           <span id="mailbox-heading">{t('overview.mailbox')}</span>
         </Heading>
@@ -279,7 +279,7 @@ export function ChannelPage({
         <SubmitButton>{t('channel.send')}</SubmitButton>
       </form>
       {current && (
-        <section class="mp-section" aria-labelledby="remove-heading">
+        <section class="mp-section">
           <Heading level={2}>
             <span id="remove-heading">{t('channel.remove.title')}</span>
           </Heading>
