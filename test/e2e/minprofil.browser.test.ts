@@ -218,7 +218,7 @@ for (const kind of STORE_KINDS) {
 
         // The e-mail: a new value, the code from the SMTP server, saved with both stamps.
         const newEmail = 'ny.adresse@example.org';
-        await page.locator('section[aria-labelledby="epost-heading"]').getByRole('link').first().click();
+        await page.locator('a[href="/minprofil/epost"]').first().click();
         await visited(page, 'the e-mail page');
         await page.getByLabel('E-postadresse', { exact: false }).fill(newEmail);
         await page.getByRole('button', { name: /Lagre/ }).click();
@@ -250,7 +250,7 @@ for (const kind of STORE_KINDS) {
 
         // The mobile: the code from the SMS gateway, with the configured header.
         const newMobile = '+4791234567';
-        await page.locator('section[aria-labelledby="mobil-heading"]').getByRole('link').first().click();
+        await page.locator('a[href="/minprofil/mobil"]').first().click();
         await visited(page, 'the mobile page');
         await page.getByLabel('Mobiltelefonnummer').fill(newMobile);
         await page.getByRole('button', { name: /Lagre/ }).click();
