@@ -132,7 +132,7 @@ async function fetchJson(url: string, signal: AbortSignal, allowHttpLoopback: bo
   for await (const chunk of res.body ?? []) {
     size += (chunk as Uint8Array).byteLength;
     if (size > MAX_DOCUMENT_BYTES) throw new Error('the document is too large');
-    chunks.push(chunk as Uint8Array);
+    chunks.push(chunk);
   }
   return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
 }
