@@ -156,6 +156,9 @@ export async function minprofilRoutes(app: FastifyInstance, deps: MinprofilRoute
   ): FastifyReply {
     return send(reply, status, h(MessagePage, { texts, title, text, link }));
   }
+  /** A refused form post (CSRF, another site) or a forbidden request. */
+  const forbiddenPage = (reply: FastifyReply, texts: Texts): FastifyReply =>
+    messagePage(reply, 403, texts, texts.t('error.forbidden.title'), texts.t('error.forbidden.text'));
 
   const actorOf = (session: Session): ProfileActor => ({ pid: session.pid, sessionHash: session.idHash });
   const pageContext = (texts: Texts, session: Session): PageContext => ({
@@ -217,13 +220,7 @@ export async function minprofilRoutes(app: FastifyInstance, deps: MinprofilRoute
           !sameOriginPost(request.headers, origin) ||
           (session && !csrfTokenMatches(deps.cookieSecret, session.idHash, form._csrf))
         ) {
-          return messagePage(
-            reply,
-            403,
-            texts,
-            texts.t('error.forbidden.title'),
-            texts.t('error.forbidden.text'),
-          );
+          return forbiddenPage(reply, texts);
         }
         if (!session) {
           reply.clearCookie(SESSION_COOKIE, baseCookie);
@@ -318,14 +315,7 @@ export async function minprofilRoutes(app: FastifyInstance, deps: MinprofilRoute
               texts.t('error.notFound.title'),
               texts.t('error.notFound.text'),
             );
-          if (status === 403)
-            return messagePage(
-              reply,
-              403,
-              texts,
-              texts.t('error.forbidden.title'),
-              texts.t('error.forbidden.text'),
-            );
+          if (status === 403) return forbiddenPage(reply, texts);
           return messagePage(reply, status, texts, texts.t('error.title'), texts.t('error.forbidden.text'));
         }
         // Logged without the request's values (app.ts's serializers keep to type, code, message).

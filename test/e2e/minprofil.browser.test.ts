@@ -80,7 +80,8 @@ for (const kind of STORE_KINDS) {
     /** Where the change feed was read up to. */
     let feedFrom = 0;
 
-    async function lookup(pid: string): Promise<Wire> {
+    /** What `POST /rest/v2/personer` answers for `pid` (v2 leaves out those it has no entry for). */
+    async function answer(pid: string): Promise<Wire[]> {
       const res = await fetch(`${krr.localUrl}/rest/v2/personer`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -88,21 +89,17 @@ for (const kind of STORE_KINDS) {
       });
       const text = await res.text();
       assert.equal(res.status, 200, text);
-      const [person] = (JSON.parse(text) as { personer: Wire[] }).personer;
+      return (JSON.parse(text) as { personer: Wire[] }).personer;
+    }
+
+    async function lookup(pid: string): Promise<Wire> {
+      const [person] = await answer(pid);
       assert.equal(person?.personidentifikator, pid);
       return person;
     }
 
-    /** Whether the register answers the identifier (v2 leaves out those it has no entry for). */
-    async function answered(pid: string): Promise<boolean> {
-      const res = await fetch(`${krr.localUrl}/rest/v2/personer`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ personidentifikatorer: [pid] }),
-      });
-      assert.equal(res.status, 200);
-      return ((await res.json()) as { personer: Wire[] }).personer.length > 0;
-    }
+    /** Whether the register answers the identifier. */
+    const answered = async (pid: string): Promise<boolean> => (await answer(pid)).length > 0;
 
     /** The persons in the feed since the last read (each once, at its newest). */
     async function feedSince(): Promise<Wire[]> {

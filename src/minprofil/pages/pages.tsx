@@ -2,7 +2,7 @@
 // the one Layout; every text comes from the catalogue of the page's language. The forms post to
 // the routes of minprofil.routes.ts and work without JavaScript.
 
-import type { VNode } from 'preact';
+import type { ComponentChildren, VNode } from 'preact';
 import type {
   LookupHistoryPage,
   PendingCode,
@@ -469,29 +469,19 @@ export function LookupsPage({
       {history.records.length === 0 && page === 1 ? (
         <Paragraph>{t('lookups.none')}</Paragraph>
       ) : (
-        <table class="ds-table" data-zebra="true">
-          <caption>{t('lookups.caption', { page })}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('lookups.when')}</th>
-              <th scope="col">{t('lookups.consumer')}</th>
-              <th scope="col">{t('lookups.supplier')}</th>
-              <th scope="col">{t('lookups.service')}</th>
+        <DataTable
+          caption={t('lookups.caption', { page })}
+          columns={[t('lookups.when'), t('lookups.consumer'), t('lookups.supplier'), t('lookups.service')]}
+        >
+          {history.records.map((record, i) => (
+            <tr key={i}>
+              <TimeCell texts={texts} at={record.at} />
+              <td>{record.consumer ?? t('lookups.unknown')}</td>
+              <td>{record.supplier ?? '–'}</td>
+              <td>{t(`lookups.service.${record.service}`)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {history.records.map((record, i) => (
-              <tr key={i}>
-                <td>
-                  <time dateTime={new Date(record.at).toISOString()}>{texts.dateTime(record.at)}</time>
-                </td>
-                <td>{record.consumer ?? t('lookups.unknown')}</td>
-                <td>{record.supplier ?? '–'}</td>
-                <td>{t(`lookups.service.${record.service}`)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       )}
       {(page > 1 || history.more) && (
         <nav aria-label={t('lookups.pages')} class="mp-pager">
@@ -512,6 +502,42 @@ export function LookupsPage({
   );
 }
 
+/** A Designsystemet table with its caption and column headings; the rows are the children. */
+function DataTable({
+  caption,
+  columns,
+  children,
+}: {
+  caption: string;
+  columns: readonly string[];
+  children: ComponentChildren;
+}): VNode {
+  return (
+    <table class="ds-table" data-zebra="true">
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th scope="col" key={c}>
+              {c}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}
+
+/** A cell with an instant, machine-readable and in the page's language (Europe/Oslo). */
+function TimeCell({ texts, at }: { texts: Texts; at: number }): VNode {
+  return (
+    <td>
+      <time dateTime={new Date(at).toISOString()}>{texts.dateTime(at)}</time>
+    </td>
+  );
+}
+
 export interface InboxMessage {
   readonly at: Date;
   readonly recipient: string;
@@ -529,33 +555,23 @@ export function InboxPage({ texts, messages }: { texts: Texts; messages: readonl
       {messages.length === 0 ? (
         <Paragraph>{t('inbox.none')}</Paragraph>
       ) : (
-        <table class="ds-table" data-zebra="true">
-          <caption>{t('inbox.caption')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('inbox.time')}</th>
-              <th scope="col">{t('inbox.recipient')}</th>
-              <th scope="col">{t('inbox.channel')}</th>
-              <th scope="col">{t('inbox.text.column')}</th>
+        <DataTable
+          caption={t('inbox.caption')}
+          columns={[t('inbox.time'), t('inbox.recipient'), t('inbox.channel'), t('inbox.text.column')]}
+        >
+          {messages.map((m, i) => (
+            <tr key={i}>
+              <TimeCell texts={texts} at={m.at.getTime()} />
+              <td>{m.recipient}</td>
+              <td>{t(m.channel === 'epost' ? 'inbox.channel.epost' : 'inbox.channel.sms')}</td>
+              <td class="mp-message">
+                {m.subject && <strong>{m.subject}</strong>}
+                {m.subject && <br />}
+                {m.text}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {messages.map((m, i) => (
-              <tr key={i}>
-                <td>
-                  <time dateTime={m.at.toISOString()}>{texts.dateTime(m.at.getTime())}</time>
-                </td>
-                <td>{m.recipient}</td>
-                <td>{t(m.channel === 'epost' ? 'inbox.channel.epost' : 'inbox.channel.sms')}</td>
-                <td class="mp-message">
-                  {m.subject && <strong>{m.subject}</strong>}
-                  {m.subject && <br />}
-                  {m.text}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       )}
     </Layout>
   );
