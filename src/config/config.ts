@@ -228,6 +228,86 @@ function messagingFrom(
 
 // --- end of the outbox's block ---
 
+// --- The register's jobs (docs/jobs.md#configuration) ---
+
+const JobsSchema = Type.Object(
+  {
+    /** Whether `krr serve` runs the jobs (default true; `--no-jobs`, KRR_JOBS=false). */
+    enabled: Type.Optional(Type.Boolean()),
+    /** How often the runner looks for a due job, seconds. */
+    pollSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    reminder: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean()),
+          /** Months since the latest confirmation before the reminder (the 18-month rule's months). */
+          afterMonths: Type.Optional(Type.Integer({ minimum: 1, maximum: 17 })),
+          intervalMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 60 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    retention: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean()),
+          /** Days delivered or given-up messages and used or expired one-time codes are kept. */
+          days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+          intervalMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 60 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** The register's jobs (docs/jobs.md#configuration). */
+export interface JobsConfig {
+  /** Whether `krr serve` runs the jobs. `krr jobs run` runs them regardless. */
+  readonly enabled: boolean;
+  readonly pollSeconds: number;
+  readonly reminder: {
+    readonly enabled: boolean;
+    readonly afterMonths: number;
+    readonly intervalMinutes: number;
+  };
+  readonly retention: { readonly enabled: boolean; readonly days: number; readonly intervalMinutes: number };
+}
+
+export const DEFAULT_JOBS: JobsConfig = {
+  enabled: true,
+  pollSeconds: 5,
+  reminder: { enabled: true, afterMonths: 16, intervalMinutes: 60 },
+  retention: { enabled: true, days: 7, intervalMinutes: 60 },
+};
+
+function jobsFrom(env: NodeJS.ProcessEnv, file: FileConfig, cli: CliValues): JobsConfig {
+  const f = file.jobs ?? {};
+  return {
+    enabled: cli.jobs ?? parseBoolean('KRR_JOBS', env.KRR_JOBS) ?? f.enabled ?? DEFAULT_JOBS.enabled,
+    pollSeconds: f.pollSeconds ?? DEFAULT_JOBS.pollSeconds,
+    reminder: {
+      enabled: f.reminder?.enabled ?? DEFAULT_JOBS.reminder.enabled,
+      afterMonths:
+        parseCountEnv('KRR_REMINDER_AFTER_MONTHS', env.KRR_REMINDER_AFTER_MONTHS, 1, 17) ??
+        f.reminder?.afterMonths ??
+        DEFAULT_JOBS.reminder.afterMonths,
+      intervalMinutes: f.reminder?.intervalMinutes ?? DEFAULT_JOBS.reminder.intervalMinutes,
+    },
+    retention: {
+      enabled: f.retention?.enabled ?? DEFAULT_JOBS.retention.enabled,
+      days:
+        parseCountEnv('KRR_RETENTION_DAYS', env.KRR_RETENTION_DAYS, 1, 3650) ??
+        f.retention?.days ??
+        DEFAULT_JOBS.retention.days,
+      intervalMinutes: f.retention?.intervalMinutes ?? DEFAULT_JOBS.retention.intervalMinutes,
+    },
+  };
+}
+
+// --- end of the jobs' block ---
+
 // --- Min profil (docs/minprofil.md#configuration) ---
 /** An allowed return address: an origin (`https://nav.no`) or a URL prefix (`https://nav.no/app/`). */
 const MinprofilSchema = Type.Object(
@@ -392,6 +472,8 @@ const FileConfigSchema = Type.Object(
     outbox: Type.Optional(OutboxSchema),
     /** Min profil's sign-in, sessions and return addresses (docs/minprofil.md#configuration). */
     minprofil: Type.Optional(MinprofilSchema),
+    /** The register's jobs: reminders, retention (docs/jobs.md#configuration). */
+    jobs: Type.Optional(JobsSchema),
   },
   { additionalProperties: false },
 );
@@ -473,6 +555,8 @@ export interface KrrConfig {
   readonly outbox: OutboxConfig;
   /** Min profil: the citizens' pages (docs/minprofil.md#configuration). */
   readonly minprofil: MinprofilConfig;
+  /** The register's jobs (docs/jobs.md#configuration). */
+  readonly jobs: JobsConfig;
 }
 
 /** Command-line values; undefined where the option was not given. */
@@ -488,6 +572,8 @@ export interface CliValues {
   readonly syntheticIdentifiers?: boolean;
   readonly publicUrl?: string;
   readonly testdataApi?: boolean;
+  /** `--no-jobs`: false. */
+  readonly jobs?: boolean;
 }
 
 export const DEFAULT_DATA_DIR = '.krr-data';
@@ -586,11 +672,20 @@ function parseIssuersEnv(value: string | undefined): ResolvedTrustedIssuer[] | u
   return json.map(resolveTrustedIssuer);
 }
 
-function parseCountEnv(name: string, value: string | undefined, minimum = 1): number | undefined {
+function parseCountEnv(
+  name: string,
+  value: string | undefined,
+  minimum = 1,
+  maximum = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < minimum)
-    throw new ConfigError(`${name} must be a whole number of at least ${minimum}`);
+  if (!Number.isInteger(n) || n < minimum || n > maximum)
+    throw new ConfigError(
+      maximum === Number.MAX_SAFE_INTEGER
+        ? `${name} must be a whole number of at least ${minimum}`
+        : `${name} must be a whole number from ${minimum} to ${maximum}`,
+    );
   return n;
 }
 
@@ -839,5 +934,6 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
     },
     ...messagingFrom(env, file),
     minprofil: minprofilFrom(env, file, configPath, cli.dev ?? false),
+    jobs: jobsFrom(env, file, cli),
   });
 }

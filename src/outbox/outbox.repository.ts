@@ -20,15 +20,18 @@ import type { EnqueueMessage, OutboxChannel, OutboxMessage, StoredOutboxMessage 
 export const OUTBOX_CHANNEL = 'krr_outbox';
 
 /**
- * Writes `message` in `tx`, due at `now`, and notifies the delivery workers; PostgreSQL sends the
- * notification only when `tx` commits, so a worker never wakes for a message it cannot see yet,
- * and a rolled-back message is neither kept nor announced.
+ * Writes `message` in `tx`, created at `now` (the register's clock) and due at once, and notifies
+ * the delivery workers; PostgreSQL sends the notification only when `tx` commits, so a worker
+ * never wakes for a message it cannot see yet, and a rolled-back message is neither kept nor
+ * announced. Due at the database's real time, not at `now`: the delivery worker claims on the
+ * real clock (a frozen test clock must not stop retries), so a register clock moved months ahead
+ * must not hold its messages back until real time catches up (docs/minprofil.md#the-outbox).
  */
 export const enqueueMessage: EnqueueMessage = async (tx, message, now) => {
   const at = now.toISOString();
   await tx.query(
     `insert into outbox (kind, channel, recipient, subject, text, created_at, next_attempt_at)
-     values ($1, $2, $3, $4, $5, $6::text::timestamptz, $6::text::timestamptz)`,
+     values ($1, $2, $3, $4, $5, $6::text::timestamptz, least($6::text::timestamptz, now()))`,
     [message.kind, message.channel, message.recipient, message.subject, message.text, at],
   );
   await tx.query(`select pg_notify('${OUTBOX_CHANNEL}', '')`);

@@ -85,6 +85,14 @@ export class RegisterClock implements AdjustableClock {
     return nowOf(this.reading, this.realNow());
   }
 
+  /**
+   * Grows with every change of the clock (any process's): a reader that remembers it learns that
+   * the clock was moved (the jobs run again at once, docs/jobs.md#schedule).
+   */
+  version(): number {
+    return this.reading.version;
+  }
+
   view(): ClockView {
     return { now: this.now(), frozen: this.reading.frozenAt !== null };
   }
