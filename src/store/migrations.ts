@@ -321,6 +321,39 @@ const MIGRATIONS: readonly Migration[] = [
       create index audit_log_identifiers_idx on audit_log using gin (identifiers);
     `,
   },
+  {
+    version: 13,
+    name: "the register's jobs: leases and runs",
+    sql: `
+      -- Which krr process runs a job now (docs/jobs.md#one-place-at-a-time): a row per job, taken
+      -- when free or expired and renewed while the run lasts, on the database's real clock (a
+      -- frozen test clock must not keep a lease alive). A killed process's lease runs out.
+      create table job_lease (
+        name text primary key,
+        holder text not null,
+        until timestamptz not null
+      );
+
+      -- Each run of a job (docs/jobs.md#running-them): when, where, how it ended, what it counted.
+      -- counts is a JSON object of names to numbers, never personal data; register_at is the
+      -- register's clock at the start, clock_version the clock's version (a moved clock makes
+      -- the jobs due again, docs/jobs.md#schedule).
+      create table job_run (
+        id bigserial primary key,
+        job text not null,
+        holder text not null,
+        started_at timestamptz not null default now(),
+        ended_at timestamptz,
+        register_at bigint not null,
+        clock_version bigint not null,
+        outcome text not null default 'running'
+          check (outcome in ('running', 'ok', 'failed', 'stopped', 'abandoned')),
+        counts text not null default '{}',
+        error text
+      );
+      create index job_run_job_idx on job_run (job, id);
+    `,
+  },
 ];
 
 /**
