@@ -21,6 +21,8 @@ import { ChangesRepository } from '../changes/changes.repository.js';
 import { changesRoutes } from '../changes/changes.routes.js';
 import { ChangesService } from '../changes/changes.service.js';
 import { healthRoutes } from '../health/health.routes.js';
+import { configuredJobs, healthOfJob } from '../jobs/jobs.js';
+import { jobStates } from '../jobs/jobs.runner.js';
 import { registerOpenapi } from '../http/openapi.js';
 import { registerTrafficGuards } from '../http/traffic-guard.js';
 import { mailboxRoutes } from '../mailbox/mailbox.routes.js';
@@ -266,7 +268,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.log.info('signed answers are off: no answerSigning key and certificate are configured');
   app.addHook('onSend', signedAnswerHook(answerSigner));
 
-  healthRoutes(app, { db });
+  const jobs = configuredJobs(config);
+  healthRoutes(app, {
+    db,
+    // Any process's runs: the store holds them, so every krr on it shows the same.
+    details: async () => {
+      const now = new Date();
+      const states = await jobStates(db, jobs);
+      return { jobs: Object.fromEntries(states.map((s) => [s.name, healthOfJob(s, now)])) };
+    },
+  });
   lookupRoutes(app, { service, verifier: deps.verifier });
   const providers = new ProviderRepository(db);
   mailboxRoutes(app, {

