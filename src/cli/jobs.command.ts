@@ -90,7 +90,14 @@ export async function runJobs(
   const log = lineLog(err);
   try {
     clock = await RegisterClock.open(db);
-    runner = new JobsRunner({ db, clock, jobs, log, pollMs: config.jobs.pollSeconds * 1000 });
+    runner = new JobsRunner({
+      db,
+      clock,
+      jobs,
+      log,
+      pollMs: config.jobs.pollSeconds * 1000,
+      leaseMs: config.jobs.leaseSeconds * 1000,
+    });
     if (opts.once) {
       // A signal stops the run in progress at its next safe point, recorded as stopped.
       void stop.stopped.then(() => runner?.stop());

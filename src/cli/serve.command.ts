@@ -143,6 +143,7 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
         jobs: configuredJobs(config),
         log: app.log.child({ component: 'jobs' }),
         pollMs: config.jobs.pollSeconds * 1000,
+        leaseMs: config.jobs.leaseSeconds * 1000,
       });
       jobs.start();
     }

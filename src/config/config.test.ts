@@ -538,3 +538,60 @@ describe('loadConfig: Min profil (minprofil)', () => {
     assert.equal(loadConfig({ dev: true }, { KRR_MINPROFIL_ENABLED: 'false' }).minprofil.enabled, false);
   });
 });
+
+describe("the jobs' settings", () => {
+  const withFile = (json: unknown) => {
+    const dir = mkdtempSync(join(tmpdir(), 'krr-config-'));
+    const file = join(dir, 'krr.json');
+    writeFileSync(file, JSON.stringify(json));
+    return file;
+  };
+
+  it("reads the jobs' settings: defaults, the file, the environment over it, --no-jobs over both", () => {
+    const d = loadConfig({}, {});
+    assert.deepEqual(d.jobs, {
+      enabled: true,
+      pollSeconds: 5,
+      leaseSeconds: 30,
+      reminder: { enabled: true, afterMonths: 16, intervalMinutes: 60, pageSize: 1000 },
+      retention: { enabled: true, days: 7, intervalMinutes: 60 },
+    });
+    const file = withFile({
+      jobs: {
+        enabled: true,
+        pollSeconds: 2,
+        leaseSeconds: 5,
+        reminder: { afterMonths: 15, pageSize: 50 },
+        retention: { days: 30 },
+      },
+    });
+    const f = loadConfig({ config: file }, {});
+    assert.equal(f.jobs.pollSeconds, 2);
+    assert.equal(f.jobs.leaseSeconds, 5);
+    assert.equal(f.jobs.reminder.afterMonths, 15);
+    assert.equal(f.jobs.reminder.pageSize, 50);
+    assert.equal(f.jobs.retention.days, 30);
+    const e = loadConfig(
+      { config: file },
+      { KRR_JOBS: 'false', KRR_REMINDER_AFTER_MONTHS: '14', KRR_RETENTION_DAYS: '3' },
+    );
+    assert.equal(e.jobs.enabled, false);
+    assert.equal(e.jobs.reminder.afterMonths, 14);
+    assert.equal(e.jobs.retention.days, 3);
+    assert.equal(loadConfig({ jobs: false }, { KRR_JOBS: 'true' }).jobs.enabled, false);
+  });
+
+  it("refuses jobs' settings out of range, naming the setting", () => {
+    assert.throws(
+      () => loadConfig({}, { KRR_REMINDER_AFTER_MONTHS: '18' }),
+      /KRR_REMINDER_AFTER_MONTHS.*1 to 17/,
+    );
+    assert.throws(() => loadConfig({}, { KRR_RETENTION_DAYS: '0' }), /KRR_RETENTION_DAYS/);
+    assert.throws(() => loadConfig({}, { KRR_JOBS: 'maybe' }), /KRR_JOBS/);
+    assert.throws(() => loadConfig({ config: withFile({ jobs: { leaseSeconds: 1 } }) }, {}), ConfigError);
+    assert.throws(
+      () => loadConfig({ config: withFile({ jobs: { reminder: { afterMonths: 20 } } }) }, {}),
+      ConfigError,
+    );
+  });
+});

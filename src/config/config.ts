@@ -236,6 +236,8 @@ const JobsSchema = Type.Object(
     enabled: Type.Optional(Type.Boolean()),
     /** How often the runner looks for a due job, seconds. */
     pollSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    /** How long a job's lease lasts unless renewed: how soon a killed process's job is taken over. */
+    leaseSeconds: Type.Optional(Type.Integer({ minimum: 3, maximum: 3600 })),
     reminder: Type.Optional(
       Type.Object(
         {
@@ -243,6 +245,8 @@ const JobsSchema = Type.Object(
           /** Months since the latest confirmation before the reminder (the 18-month rule's months). */
           afterMonths: Type.Optional(Type.Integer({ minimum: 1, maximum: 17 })),
           intervalMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 60 })),
+          /** Persons read per transaction. */
+          pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
         },
         { additionalProperties: false },
       ),
@@ -267,10 +271,12 @@ export interface JobsConfig {
   /** Whether `krr serve` runs the jobs. `krr jobs run` runs them regardless. */
   readonly enabled: boolean;
   readonly pollSeconds: number;
+  readonly leaseSeconds: number;
   readonly reminder: {
     readonly enabled: boolean;
     readonly afterMonths: number;
     readonly intervalMinutes: number;
+    readonly pageSize: number;
   };
   readonly retention: { readonly enabled: boolean; readonly days: number; readonly intervalMinutes: number };
 }
@@ -278,7 +284,8 @@ export interface JobsConfig {
 export const DEFAULT_JOBS: JobsConfig = {
   enabled: true,
   pollSeconds: 5,
-  reminder: { enabled: true, afterMonths: 16, intervalMinutes: 60 },
+  leaseSeconds: 30,
+  reminder: { enabled: true, afterMonths: 16, intervalMinutes: 60, pageSize: 1000 },
   retention: { enabled: true, days: 7, intervalMinutes: 60 },
 };
 
@@ -287,6 +294,7 @@ function jobsFrom(env: NodeJS.ProcessEnv, file: FileConfig, cli: CliValues): Job
   return {
     enabled: cli.jobs ?? parseBoolean('KRR_JOBS', env.KRR_JOBS) ?? f.enabled ?? DEFAULT_JOBS.enabled,
     pollSeconds: f.pollSeconds ?? DEFAULT_JOBS.pollSeconds,
+    leaseSeconds: f.leaseSeconds ?? DEFAULT_JOBS.leaseSeconds,
     reminder: {
       enabled: f.reminder?.enabled ?? DEFAULT_JOBS.reminder.enabled,
       afterMonths:
@@ -294,6 +302,7 @@ function jobsFrom(env: NodeJS.ProcessEnv, file: FileConfig, cli: CliValues): Job
         f.reminder?.afterMonths ??
         DEFAULT_JOBS.reminder.afterMonths,
       intervalMinutes: f.reminder?.intervalMinutes ?? DEFAULT_JOBS.reminder.intervalMinutes,
+      pageSize: f.reminder?.pageSize ?? DEFAULT_JOBS.reminder.pageSize,
     },
     retention: {
       enabled: f.retention?.enabled ?? DEFAULT_JOBS.retention.enabled,
