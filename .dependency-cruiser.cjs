@@ -26,6 +26,7 @@ const LAYERS = [
     'testdata',
     'outbox',
     'profile',
+    'jobs',
   ],
   ['maskinporten', 'idporten', 'demo', 'minprofil'],
   ['app'],

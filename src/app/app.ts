@@ -331,6 +331,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     audit,
     enqueue: enqueueMessage,
     clock: deps.clock,
+    minprofilUrl: `${config.publicUrl}/minprofil`,
   });
   if (config.dev && deps.devKey) {
     const testPersons = demoPersons(Date.now()).map((p) => ({

@@ -4,14 +4,16 @@
 import type { KrrConfig } from '../config/config.js';
 import type { Job } from './job.js';
 import type { JobState } from './jobs.runner.js';
+import { retentionJob } from './retention.job.js';
 
 const MINUTE_MS = 60_000;
 
 /** The configured jobs, enabled ones only. */
 export function configuredJobs(config: KrrConfig): Job[] {
   const jobs: Job[] = [];
-  void config;
-  void MINUTE_MS;
+  const { retention } = config.jobs;
+  if (retention.enabled)
+    jobs.push(retentionJob({ days: retention.days, intervalMs: retention.intervalMinutes * MINUTE_MS }));
   return jobs;
 }
 

@@ -299,6 +299,16 @@ for (const kind of STORE_KINDS) {
       assert.equal(saved.headers.get('location'), '/minprofil?lagret=epost');
       assert.equal((await contact(PERSON)).epostadresse, newEmail);
       assert.equal((await contact(OTHER)).epostadresse, OTHER_EMAIL);
+      // The old address is told (docs/jobs.md#notice-of-change): the link, never the new address.
+      const inbox = await (await fetch(`${base}/dev/innboks`)).text();
+      const notice = inbox.split('<tr>').find((r) => r.includes(`<td>${PERSON_EMAIL}</td>`));
+      assert.ok(notice, 'a notice to the old address');
+      assert.match(notice, /E-postadressen din i Kontakt- og reservasjonsregisteret er endret/);
+      assert.ok(notice.includes(`${base}/minprofil`), 'with the link to Min profil');
+      assert.ok(
+        !notice.includes(newEmail) && !notice.includes(PERSON),
+        'neither the new address nor the person',
+      );
       const confirmed = await b.post('/minprofil/bekreft', { _csrf: token, ...foreign });
       assert.equal(confirmed.status, 303);
       assert.equal(

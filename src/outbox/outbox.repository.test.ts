@@ -73,6 +73,23 @@ for (const kind of STORE_KINDS) {
         ['melding 3', 'melding 2'],
       );
     });
+
+    it('makes a message enqueued on a register clock a year ahead due now on the real clock, in order', async () => {
+      // The test-data clock may run far ahead (docs/minprofil.md#the-outbox): the message's
+      // created_at says the register's time, its first attempt is due at the real time.
+      await store.db.query('delete from outbox');
+      const yearAhead = new Date(Date.now() + 365 * 24 * 3600_000);
+      await outbox.enqueue(message('ahead@example.no', 'ahead'), yearAhead);
+      await outbox.enqueue(message('now@example.no', 'now'), new Date());
+      const [row] = await store.db.query<{ due: boolean }>(
+        `select next_attempt_at <= now() as due from outbox where recipient = 'ahead@example.no'`,
+      );
+      assert.equal(row?.due, true, 'due at the real time, not a year ahead');
+      const [claimed, ...rest] = await outbox.claimDue(new Date(), 1, 60_000);
+      assert.equal(claimed?.text, 'ahead', 'the older message first, not held behind the newer one');
+      assert.deepEqual(claimed.createdAt, yearAhead, 'created at the register clock');
+      assert.equal(rest.length, 0);
+    });
   });
 }
 

@@ -15,6 +15,7 @@ import { ProviderRepository } from '../provider/provider.repository.js';
 import { PersonRepository } from '../register/person.repository.js';
 import { PersonWriter } from '../register/person.writer.js';
 import { parseInstant } from '../time/oslo-time.js';
+import { recordOf } from '../answer/answer.render.js';
 import { skipReason, STORE_KINDS, openTestStore } from '../../test/support/stores.js';
 import type { TestStore } from '../../test/support/stores.js';
 import { ProfileError } from './profile.js';
@@ -26,7 +27,7 @@ import {
   PROFILE_EVENTS,
   ProfileService,
 } from './profile.service.js';
-import type { ProfileConfig } from './profile.service.js';
+import type { ProfileAudit, ProfileConfig } from './profile.service.js';
 
 const START = parseInstant('2026-03-02T09:00:00+01:00')!;
 const KARI = makeIdentifier({ day: 3, month: 4, year: 81 });
@@ -36,6 +37,7 @@ const NOBODY = makeIdentifier({ day: 6, month: 4, year: 81 });
 const GONE = makeIdentifier({ day: 7, month: 4, year: 81 });
 const EMPTY = makeIdentifier({ day: 8, month: 4, year: 81 });
 const OLD = parseInstant('2023-01-10T10:00:00+01:00')!;
+const MINPROFIL_URL = 'https://krr.example.no/minprofil';
 
 const kari = (session = 'session-kari'): ProfileActor => ({ pid: KARI, sessionHash: session });
 const actor = (pid: string, session = `session-${pid}`): ProfileActor => ({ pid, sessionHash: session });
@@ -84,18 +86,30 @@ for (const kind of STORE_KINDS) {
       await enqueueMessage(tx, message, at);
       sent.push(message);
     };
-    const service = (config: Partial<ProfileConfig> = {}) =>
+    const service = (
+      config: Partial<ProfileConfig> = {},
+      audit: ProfileAudit = new AuditRepository(store.db),
+    ) =>
       new ProfileService({
         db: store.db,
         writer: new PersonWriter(store.db),
         persons: new PersonRepository(store.db),
-        audit: new AuditRepository(store.db),
+        audit,
         enqueue,
         clock: { now: () => now },
+        minprofilUrl: MINPROFIL_URL,
         config,
       });
-    /** The code in the last message sent. */
-    const lastCode = () => /\b([0-9]{6})\b/.exec(sent.at(-1)!.text)![1]!;
+    /** The code in the last code message sent. */
+    const lastCode = () =>
+      /\b([0-9]{6})\b/.exec(sent.filter((m) => m.kind === 'engangskode').at(-1)!.text)![1]!;
+    /** The notices of change the outbox holds (what committed), oldest first. */
+    const notices = async () =>
+      (
+        await store.db.query<{ channel: string; recipient: string; subject: string; text: string }>(
+          `select channel, recipient, subject, text from outbox where kind = 'endringsvarsel' order by id`,
+        )
+      ).map((r) => ({ channel: r.channel, recipient: r.recipient, subject: r.subject, text: r.text }));
     const changeId = () => new PersonRepository(store.db).latestChangeId();
     const changedSince = async (id: number) =>
       (await new ChangesRepository(store.db).page(id, 100)).persons.map((c) =>
@@ -330,6 +344,121 @@ for (const kind of STORE_KINDS) {
 
       await rejects(s.confirm(actor(OLA)), 'NOTHING_TO_CONFIRM');
       await rejects(s.confirm(actor(NOBODY)), 'NOT_REGISTERED');
+    });
+
+    it('sends the old e-mail address a notice of change when a new one is saved, naming neither the new one nor the person', async () => {
+      const s = service();
+      await s.requestCode(kari(), 'epost', 'kari.ny@example.no');
+      assert.deepEqual(await notices(), [], 'no notice for asking a code');
+      await s.verifyCode(kari(), 'epost', lastCode());
+      const [notice, ...more] = await notices();
+      assert.equal(more.length, 0);
+      assert.deepEqual(
+        { ...notice, text: '' },
+        {
+          channel: 'epost',
+          recipient: 'kari@example.no',
+          subject: 'E-postadressen din i Kontakt- og reservasjonsregisteret er endret',
+          text: '',
+        },
+      );
+      assert.match(notice!.text, /^E-postadressen din i Kontakt- og reservasjonsregisteret er endret\./);
+      assert.ok(notice!.text.includes(`logg inn på Min profil på ${MINPROFIL_URL}`));
+      assert.match(notice!.text, /brukerstøtten til Digitaliseringsdirektoratet \(Digdir\)/);
+      for (const personal of [KARI, 'kari.ny', 'ny@example', '91234567', 'Kari']) {
+        assert.ok(!notice!.text.includes(personal) && !notice!.subject.includes(personal), personal);
+      }
+    });
+
+    it('sends the old mobile number an SMS notice when a new one is saved, in the person’s language', async () => {
+      await new PersonWriter(store.db).write([{ ...persons()[0]!, spraak: 'nn' }]);
+      const s = service();
+      await s.requestCode(kari(), 'mobil', '41234567');
+      await s.verifyCode(kari(), 'mobil', lastCode());
+      const [notice, ...more] = await notices();
+      assert.equal(more.length, 0);
+      assert.equal(notice!.channel, 'sms');
+      assert.equal(notice!.recipient, '+4791234567');
+      assert.equal(notice!.subject, '');
+      assert.match(notice!.text, /^Mobilnummeret ditt i Kontakt- og reservasjonsregisteret er endra\./);
+      assert.ok(notice!.text.includes(`logg inn på Min profil på ${MINPROFIL_URL}`));
+      for (const personal of [KARI, '41234567', '4123'])
+        assert.ok(!notice!.text.includes(personal), personal);
+    });
+
+    it('sends the removed address or number a notice of its removal, in English for English speakers', async () => {
+      await new PersonWriter(store.db).write([{ ...persons()[0]!, spraak: 'en' }]);
+      const s = service();
+      await s.removeChannel(kari(), 'epost');
+      await s.removeChannel(kari(), 'mobil');
+      await s.removeChannel(kari(), 'mobil'); // nothing left to remove: no second notice
+      const sentNotices = await notices();
+      assert.deepEqual(
+        sentNotices.map((n) => [n.channel, n.recipient, n.subject]),
+        [
+          [
+            'epost',
+            'kari@example.no',
+            'Your e-mail address in the Contact and Reservation Register was removed',
+          ],
+          ['sms', '+4791234567', ''],
+        ],
+      );
+      assert.match(
+        sentNotices[0]!.text,
+        /^Your e-mail address in the Contact and Reservation Register was removed\. .*sign in to Min profil at https:\/\/krr\.example\.no\/minprofil/,
+      );
+      assert.match(
+        sentNotices[1]!.text,
+        /^Your mobile number in the Contact and Reservation Register was removed\./,
+      );
+      for (const n of sentNotices) assert.ok(!n.text.includes(KARI));
+    });
+
+    it('sends no notice when a value is set for the first time or set to what it already is', async () => {
+      const s = service();
+      await s.requestCode(actor(OLA), 'epost', 'ola@example.no');
+      await s.verifyCode(actor(OLA), 'epost', lastCode());
+      assert.equal((await s.entry(OLA)).epost?.value, 'ola@example.no');
+      assert.deepEqual(await notices(), [], 'first time: no old address');
+
+      // The same number, saved another way (here straight through the writer, as an import
+      // would) while the code was waiting: requestCode refuses the value held already, so it can
+      // only arrive this way. Written differently, it is the same number.
+      await s.requestCode(actor(OLA), 'mobil', '41234567');
+      const code = lastCode();
+      const ola = (await new PersonRepository(store.db).findMany([OLA]))[0]!;
+      const record = recordOf(ola);
+      await new PersonWriter(store.db).write([
+        {
+          ...record,
+          kontaktinformasjon: { ...record.kontaktinformasjon, mobiltelefonnummer: '+47 412 34 567' },
+        },
+      ]);
+      await s.verifyCode(actor(OLA), 'mobil', code);
+      assert.equal((await s.entry(OLA)).mobil?.value, '41234567');
+      assert.deepEqual(await notices(), [], 'the same number: no notice');
+    });
+
+    it('sends nothing when the change is rolled back', async () => {
+      const failing: ProfileAudit = {
+        record: async (entry, q) => {
+          if (entry.endpoint !== PROFILE_EVENTS.code) throw new Error('the audit trail is unavailable');
+          await new AuditRepository(store.db).record(entry, q);
+        },
+      };
+      const s = service({}, failing);
+      await s.requestCode(kari(), 'epost', 'kari.ny@example.no');
+      await assert.rejects(s.verifyCode(kari(), 'epost', lastCode()), /the audit trail is unavailable/);
+      await assert.rejects(s.removeChannel(kari(), 'mobil'), /the audit trail is unavailable/);
+      assert.ok(
+        sent.some((m) => m.kind === 'endringsvarsel'),
+        'the notices were written, then rolled back',
+      );
+      assert.deepEqual(await notices(), [], 'no notice kept');
+      const entry = await s.entry(KARI);
+      assert.equal(entry.epost?.value, 'kari@example.no');
+      assert.equal(entry.mobil?.value, '+4791234567');
     });
 
     it('reserves and lifts the reservation with their timestamps, each a change', async () => {

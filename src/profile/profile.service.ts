@@ -2,7 +2,8 @@
 // the self-service pages. Every change is one read-change-write through PersonWriter (a new change
 // id, seen by lookups, the cache and the change feed) with its audit entry in the same
 // transaction; a new e-mail address or mobile number is saved only once the one-time code sent to
-// it comes back (docs/minprofil.md#codes).
+// it comes back (docs/minprofil.md#codes). An address or number changed or removed gets a notice
+// of it, written in the same transaction (docs/jobs.md#notice-of-change).
 
 import { randomBytes, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -11,7 +12,7 @@ import { FEED_PATH } from '../changes/changes.routes.js';
 import { flipOf, freshnessBoundary, varslingsstatus } from '../freshness/freshness.js';
 import { isLanguage, isValidEmail, isValidMobile } from '../person/person.js';
 import type { ContactInformation, Language, Person } from '../person/person.js';
-import type { EnqueueMessage } from '../outbox/outbox.js';
+import type { EnqueueMessage, OutboxMessage } from '../outbox/outbox.js';
 import { ProviderRepository } from '../provider/provider.repository.js';
 import { recordOf } from '../answer/answer.render.js';
 import type { PersonRepository } from '../register/person.repository.js';
@@ -20,7 +21,8 @@ import { SELF_PATH } from '../self/self.service.js';
 import type { Database, Queryable } from '../store/database.js';
 import type { Clock } from '../time/clock.js';
 import type { EpochMs } from '../time/oslo-time.js';
-import { codeMessage, messageLanguage } from './profile.messages.js';
+import { changeNotice, codeMessage, messageLanguage } from './profile.messages.js';
+import type { ChannelChange } from './profile.messages.js';
 import { ProfileError } from './profile.js';
 import type {
   LookupHistoryPage,
@@ -65,6 +67,8 @@ export interface ProfileDeps {
   readonly enqueue: EnqueueMessage;
   /** The register's clock: codes expire and rate limits count by it, as the 18-month rule does. */
   readonly clock: Clock;
+  /** Min profil's address (`<publicUrl>/minprofil`), which a notice of change points to. */
+  readonly minprofilUrl: string;
   readonly config?: Partial<ProfileConfig>;
 }
 
@@ -169,6 +173,27 @@ function mobileKey(value: string): string {
 
 function sameValue(channel: ProfileChannel, a: string, b: string): boolean {
   return channel === 'epost' ? a.toLowerCase() === b.toLowerCase() : mobileKey(a) === mobileKey(b);
+}
+
+/**
+ * The notice to `old`, the value a change replaced or removed, in the person's language
+ * (docs/jobs.md#notice-of-change): by e-mail to an old address, by SMS to an old number.
+ */
+function noticeTo(
+  person: Person,
+  channel: ProfileChannel,
+  old: string,
+  change: ChannelChange,
+  minprofilUrl: string,
+): OutboxMessage {
+  const notice = changeNotice(messageLanguage(person.spraak), channel, change, minprofilUrl);
+  return {
+    kind: 'endringsvarsel',
+    channel: channel === 'epost' ? 'epost' : 'sms',
+    recipient: old,
+    subject: channel === 'epost' ? notice.subject : '',
+    text: notice.text,
+  };
 }
 
 /** The newest `*_sist_verifisert` of a channel that has a value. */
@@ -431,10 +456,19 @@ export class ProfileService implements ProfileOperations {
       const person = await s.find(actor.pid);
       if (!person || person.status !== 'AKTIV') return 'not-registered' as const;
       const k: Mutable<ContactInformation> = { ...person.kontaktinformasjon };
+      const old = k[f.value];
       k[f.value] = pending.value;
       k[f.oppdatert] = stamp;
       k[f.verifisert] = stamp;
       await s.write([withContact(person, k)]);
+      // A value set for the first time, or set again as it was, leaves no one to tell.
+      if (old && !sameValue(channel, old, pending.value)) {
+        await this.deps.enqueue(
+          s.tx,
+          noticeTo(person, channel, old, 'changed', this.deps.minprofilUrl),
+          new Date(now),
+        );
+      }
       await this.deps.audit.record(
         this.event(actor, PROFILE_EVENTS[channel], [f.value, f.oppdatert, f.verifisert]),
         s.tx,
@@ -451,12 +485,17 @@ export class ProfileService implements ProfileOperations {
     const f = CHANNEL_FIELDS[channel];
     await this.change(actor, PROFILE_EVENTS[channel], (person, now) => {
       const k: Mutable<ContactInformation> = { ...person.kontaktinformasjon };
-      if (!k[f.value]) return undefined;
+      const old = k[f.value];
+      if (!old) return undefined;
       // As Digdir's module does: the address goes, `_oppdatert` says when; the last confirmation
       // stays as history (a channel without an address never makes the person notifiable).
       delete k[f.value];
       k[f.oppdatert] = now;
-      return { person: withContact(person, k), fields: [f.value, f.oppdatert] };
+      return {
+        person: withContact(person, k),
+        fields: [f.value, f.oppdatert],
+        messages: [noticeTo(person, channel, old, 'removed', this.deps.minprofilUrl)],
+      };
     });
   }
 
@@ -554,13 +593,17 @@ export class ProfileService implements ProfileOperations {
 
   /**
    * One read-change-write of the actor's AKTIV entry under the write lock, audited in the same
-   * transaction. `fn` returns the new record and the changed field names, or undefined for no
-   * change (no write, no change id, no audit entry).
+   * transaction. `fn` returns the new record, the changed field names and the messages the change
+   * sends (written to the outbox in the same transaction), or undefined for no change (no write,
+   * no change id, no audit entry, no message).
    */
   private async change(
     actor: ProfileActor,
     endpoint: string,
-    fn: (person: Person, now: EpochMs) => { person: Person; fields: readonly string[] } | undefined,
+    fn: (
+      person: Person,
+      now: EpochMs,
+    ) => { person: Person; fields: readonly string[]; messages?: readonly OutboxMessage[] } | undefined,
   ): Promise<void> {
     const now = wholeSecond(this.now());
     const registered = await this.deps.writer.session(async (s) => {
@@ -569,6 +612,7 @@ export class ProfileService implements ProfileOperations {
       const changed = fn(person, now);
       if (!changed) return true;
       await s.write([changed.person]);
+      for (const message of changed.messages ?? []) await this.deps.enqueue(s.tx, message, new Date(now));
       await this.deps.audit.record(this.event(actor, endpoint, changed.fields), s.tx);
       return true;
     });
