@@ -8,6 +8,8 @@ import { makeIdentifier } from '../identifier/identifier.generate.js';
 import { assertErrorBody } from '../../test/support/error-body.js';
 import { skipReason, STORE_KINDS } from '../../test/support/stores.js';
 import { startTestApp } from '../../test/support/test-app.js';
+import { configuredJobs } from '../jobs/jobs.js';
+import { JobsRunner } from '../jobs/jobs.runner.js';
 import type { TestApp } from '../../test/support/test-app.js';
 
 class LogCapture extends Writable {
@@ -33,6 +35,44 @@ for (const kind of STORE_KINDS) {
         assert.equal(res.statusCode, 200);
         assert.deepEqual(res.json(), { status: 'UP' });
       }
+    });
+
+    it("answers GET /health with the store and each job's last run in its details", async () => {
+      const before = await t.app.inject({ method: 'GET', url: '/health' });
+      assert.equal(before.statusCode, 200);
+      const shown = before.json<{
+        status: string;
+        details: { store: unknown; jobs: Record<string, unknown> };
+      }>();
+      assert.equal(shown.status, 'UP');
+      assert.deepEqual(shown.details.store, { status: 'UP' });
+      assert.deepEqual(
+        Object.keys(shown.details.jobs).sort(),
+        configuredJobs(t.config)
+          .map((j) => j.name)
+          .sort(),
+      );
+      assert.deepEqual(shown.details.jobs.retention, { status: 'UP', running: false }, 'never run');
+
+      const runner = new JobsRunner({
+        db: t.store.db,
+        clock: { now: () => Date.now(), version: () => 0 },
+        jobs: configuredJobs(t.config),
+        log: { info() {}, warn() {} },
+      });
+      assert.equal((await runner.runNow('retention')).outcome, 'ok');
+      const after = await t.app.inject({ method: 'GET', url: '/health' });
+      const retention = after.json<{
+        details: { jobs: Record<string, { lastRun?: Record<string, unknown> }> };
+      }>().details.jobs.retention;
+      assert.equal(retention?.lastRun?.outcome, 'ok');
+      assert.match(String(retention?.lastRun?.startedAt), /^\d{4}-\d\d-\d\dT/);
+      assert.deepEqual(Object.keys(retention?.lastRun?.counts as object).sort(), [
+        'deleted_codes',
+        'deleted_messages',
+        'deleted_sessions',
+        'failed_messages',
+      ]);
     });
 
     it('serves the OpenAPI document with both lookup paths and Swagger UI', async () => {
