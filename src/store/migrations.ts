@@ -321,6 +321,21 @@ const MIGRATIONS: readonly Migration[] = [
       create index audit_log_identifiers_idx on audit_log using gin (identifiers);
     `,
   },
+  {
+    version: 14,
+    name: 'the reminders sent before the 18-month rule stops a channel',
+    sql: `
+      -- One row per person reminded (docs/jobs.md#reminders): the confirmation (varsling_basis) the
+      -- last reminder was for. Written in the transaction that writes the reminder to the outbox,
+      -- with ON CONFLICT, so that a reminder goes once per confirmation even with two runs at once;
+      -- a new confirmation is a new basis, and the person can be reminded again once it ages.
+      create table reminder_sent (
+        personidentifikator text collate "C" primary key check (personidentifikator ~ '^[0-9]{11}$'),
+        basis bigint not null,
+        sent_at timestamptz not null
+      );
+    `,
+  },
 ];
 
 /**
