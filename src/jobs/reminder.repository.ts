@@ -36,9 +36,14 @@ interface PageRow {
 // second run's insert of the same person waits for the first run's transaction, then finds the row
 // with the same basis and neither updates nor returns it, so only the first run sends
 // (docs/jobs.md#reminders). Inserted in identifier order, so two runs lock rows in the same order.
+//
+// The page is found from the index person_reminder_idx alone (identifier and basis of the persons
+// who can be notified; migration 14), and only its persons' rows are read for their channels: a
+// run that finds everyone due already reminded reads the index, not the register
+// (docs/jobs.md#reminders has the measurements).
 const PAGE_SQL = `
-  with candidate as (
-    select p.personidentifikator, p.varsling_basis, p.lookup
+  with due as (
+    select p.personidentifikator, p.varsling_basis
     from person p
     where p.personidentifikator > $1
       and p.status = 'AKTIV' and not p.reserved and p.varsling_basis <= $2
@@ -47,6 +52,9 @@ const PAGE_SQL = `
         where r.personidentifikator = p.personidentifikator and r.basis = p.varsling_basis)
     order by p.personidentifikator
     limit $3
+  ), candidate as (
+    select d.personidentifikator, d.varsling_basis, p.lookup
+    from due d join person p on p.personidentifikator = d.personidentifikator
   ), marked as (
     insert into reminder_sent (personidentifikator, basis, sent_at)
     select personidentifikator, varsling_basis, $4::text::timestamptz from candidate

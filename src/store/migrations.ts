@@ -334,6 +334,13 @@ const MIGRATIONS: readonly Migration[] = [
         basis bigint not null,
         sent_at timestamptz not null
       );
+      -- The persons the reminder can be for, in the order the job pages through them: a page of
+      -- those due and not yet reminded is found from this index (an index-only scan) and the anti
+      -- join with reminder_sent, without reading the register's rows (measured in
+      -- docs/jobs.md#reminders: 100k persons, a run with nothing to send reads 611 buffers instead
+      -- of 21 908).
+      create index person_reminder_idx on person (personidentifikator, varsling_basis)
+        where status = 'AKTIV' and not reserved and varsling_basis is not null;
     `,
   },
 ];
