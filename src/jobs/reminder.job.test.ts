@@ -58,10 +58,13 @@ function context(db: Database, now: EpochMs, over: Partial<Pick<JobContext, 'sti
   const counts = new Map<string, number>();
   const controller = new AbortController();
   const listeners: ((name: string) => void)[] = [];
+  /** What the run logged, as JSON lines. */
+  const logged: string[] = [];
+  const record = (obj: object, msg: string) => logged.push(JSON.stringify({ ...obj, msg }));
   const ctx: JobContext = {
     db,
     clock: frozenClock(now),
-    log: { info: () => {}, warn: () => {} },
+    log: { info: record, warn: record },
     signal: controller.signal,
     count(name, n = 1) {
       counts.set(name, (counts.get(name) ?? 0) + n);
@@ -70,7 +73,7 @@ function context(db: Database, now: EpochMs, over: Partial<Pick<JobContext, 'sti
     stillHolds: () => true,
     ...over,
   };
-  return { ctx, counts, controller, onCount: (l: (name: string) => void) => listeners.push(l) };
+  return { ctx, counts, logged, controller, onCount: (l: (name: string) => void) => listeners.push(l) };
 }
 
 for (const kind of STORE_KINDS) {
@@ -113,12 +116,23 @@ for (const kind of STORE_KINDS) {
         { personidentifikator: id(7), status: 'AKTIV', reservasjon: 'NEI', spraak: 'nn' },
         person(id(8), { mobil: '+47 912 34 567', confirmed: NOW - 17 * MONTH }),
       ]);
-      const { ctx, counts } = context(store.db, NOW);
+      const { ctx, counts, logged } = context(store.db, NOW);
       await job().run(ctx);
       assert.deepEqual(await recipients(), ['+47 912 34 567', 'exactly@example.no', 'past-18@example.no']);
       assert.equal(counts.get('sent_epost'), 2);
       assert.equal(counts.get('sent_sms'), 1);
       assert.equal(counts.get('scanned'), 3);
+      // The log names the kind and the counts, never a person.
+      assert.equal(logged.length, 1);
+      assert.deepEqual(JSON.parse(logged[0]!), {
+        job: 'reminder',
+        kind: 'paaminnelse',
+        scanned: 3,
+        sent_epost: 2,
+        sent_sms: 1,
+        msg: 'reminder: done',
+      });
+      for (const n of [1, 3, 8]) assert.ok(!logged[0]!.includes(id(n)));
 
       // A second later on the register's clock, the second person is 16 months old too.
       await job().run(context(store.db, NOW + 1000).ctx);
