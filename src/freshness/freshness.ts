@@ -33,27 +33,39 @@ export interface FreshnessFacts {
  * Oslo again. A channel confirmed at or after the boundary is fresh.
  */
 export function freshnessBoundary(now: EpochMs): EpochMs {
+  return monthsBefore(now, FRESHNESS_MONTHS);
+}
+
+/**
+ * `now` on the Oslo wall clock, `months` calendar months back, by the boundary's arithmetic
+ * (docs/freshness.md#the-boundary): the same time of day, the day clamped to the target month's
+ * last day, read in Oslo again. Other rules counted in months (the reminder's, docs/jobs.md#reminders)
+ * count with this, so that they agree with the 18-month rule.
+ */
+export function monthsBefore(now: EpochMs, months: number): EpochMs {
   const wall = now + osloOffsetMinutes(now) * MS_PER_MINUTE;
   const wallDay = Math.floor(wall / MS_PER_DAY);
   // The same time of day (to the millisecond) on the target date.
-  return osloWallTimeToInstant(targetDate(wallDay) + (wall - wallDay * MS_PER_DAY));
+  return osloWallTimeToInstant(targetDate(wallDay, months) + (wall - wallDay * MS_PER_DAY));
 }
 
 // The last target date asked for: searchFlip asks for the boundary hour after hour, mostly on the
 // same few dates.
 let lastWallDay = Number.NaN;
+let lastMonths = Number.NaN;
 let lastTargetDate = 0;
 
-/** The start (as a UTC wall time) of the date FRESHNESS_MONTHS (clamped) before Oslo date `wallDay`. */
-function targetDate(wallDay: number): number {
-  if (wallDay === lastWallDay) return lastTargetDate;
+/** The start (as a UTC wall time) of the date `months` (clamped) before Oslo date `wallDay`. */
+function targetDate(wallDay: number, months: number): number {
+  if (wallDay === lastWallDay && months === lastMonths) return lastTargetDate;
   const date = new Date(wallDay * MS_PER_DAY);
-  const monthIndex = date.getUTCFullYear() * 12 + date.getUTCMonth() - FRESHNESS_MONTHS;
+  const monthIndex = date.getUTCFullYear() * 12 + date.getUTCMonth() - months;
   const year = Math.floor(monthIndex / 12);
   const month = monthIndex - year * 12;
   const day = Math.min(date.getUTCDate(), daysInMonth(year, month));
   lastTargetDate = Date.UTC(year, month, day);
   lastWallDay = wallDay;
+  lastMonths = months;
   return lastTargetDate;
 }
 

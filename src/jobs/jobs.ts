@@ -4,6 +4,7 @@
 import type { KrrConfig } from '../config/config.js';
 import type { Job } from './job.js';
 import type { JobState } from './jobs.runner.js';
+import { reminderJob } from './reminder.job.js';
 import { retentionJob } from './retention.job.js';
 
 const MINUTE_MS = 60_000;
@@ -11,7 +12,17 @@ const MINUTE_MS = 60_000;
 /** The configured jobs, enabled ones only. */
 export function configuredJobs(config: KrrConfig): Job[] {
   const jobs: Job[] = [];
-  const { retention } = config.jobs;
+  const { reminder, retention } = config.jobs;
+  if (reminder.enabled) {
+    jobs.push(
+      reminderJob({
+        afterMonths: reminder.afterMonths,
+        intervalMs: reminder.intervalMinutes * MINUTE_MS,
+        minprofilUrl: `${config.publicUrl}/minprofil`,
+        pageSize: reminder.pageSize,
+      }),
+    );
+  }
   if (retention.enabled)
     jobs.push(retentionJob({ days: retention.days, intervalMs: retention.intervalMinutes * MINUTE_MS }));
   return jobs;
