@@ -34,6 +34,9 @@ export class FakeFolkeregister {
   slowAfter = Infinity;
   delayMs = 0;
   failNext = 0;
+  /** After this many feed answers, further feed requests wait until release() (a source that hangs, for kills). */
+  holdAfter = Infinity;
+  private held: (() => void)[] = [];
 
   constructor(readonly token: string = FREG_TOKEN) {}
 
@@ -48,7 +51,14 @@ export class FakeFolkeregister {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Answers the held requests, and holds no more. */
+  release(): void {
+    this.holdAfter = Infinity;
+    for (const go of this.held.splice(0)) go();
+  }
+
   reset(): void {
+    this.release();
     this.events = [];
     this.persons = [];
     this.nextSeq = 1;
@@ -155,6 +165,9 @@ export class FakeFolkeregister {
     if (url.pathname === `${ROOT}/hendelser/feed`) {
       const seq = Number(url.searchParams.get('seq') ?? '1');
       this.requests.push(seq);
+      if (this.requests.length > this.holdAfter) {
+        await new Promise<void>((resolve) => this.held.push(resolve));
+      }
       if (this.requests.length > this.slowAfter && this.delayMs > 0) {
         await new Promise((resolve) => setTimeout(resolve, this.delayMs));
       }
