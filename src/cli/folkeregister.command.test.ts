@@ -18,7 +18,7 @@ import type { Person } from '../person/person.js';
 import { DEFAULT_FOLKEREGISTER_SCOPES } from '../sync/folkeregister.client.js';
 import { exportLines, persons } from '../../test/support/fake-feed.js';
 import { FakeFolkeregister, FREG_TOKEN } from '../../test/support/fake-folkeregister.js';
-import { krr } from '../../test/support/processes.js';
+import { closed, krr, sleep, startKrr } from '../../test/support/processes.js';
 import { copyEmptyEmbeddedStore, freshDatabase, skipReason, STORE_KINDS } from '../../test/support/stores.js';
 
 const D_NUMMER = makeIdentifier({ day: 12, month: 6, year: 95, dNumber: true });
@@ -134,6 +134,56 @@ for (const kind of STORE_KINDS) {
         new RegExp(`^read 0 events in 1 page .*sequence number ${last} → ${last}, up to date\n$`),
       );
       assert.equal((await krr(['export', ...args])).stdout, exported.stdout);
+    });
+
+    it('following (no --once): SIGTERM stops it cleanly with its summary; the next run resumes', async () => {
+      freg.reset();
+      const [a, b] = persons(5, 9).filter((p) => p.status === 'AKTIV');
+      const args = await store();
+      const imp = await krr(['import', ...args], lines([a!, b!]));
+      assert.equal(imp.code, 0, imp.stderr);
+      freg.death(a!.personidentifikator);
+      freg.other(a!.personidentifikator, 'utflytting');
+      const child = startKrr([
+        'folkeregister',
+        'sync',
+        '--from',
+        freg.url,
+        '--token',
+        FREG_TOKEN,
+        '--interval',
+        '1',
+        ...args,
+      ]);
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+      child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+      const done = closed(child);
+      // The second request is the empty page: caught up, now waiting to ask again.
+      while (freg.requests.length < 2) {
+        if (child.exitCode !== null) throw new Error(`the sync ended early: ${stderr}`);
+        await sleep(20);
+      }
+      child.kill('SIGTERM');
+      const { code } = await done;
+      assert.equal(code, 0, stderr);
+      assert.match(stderr, /stopping after the current page/);
+      assert.match(stdout, /^read 2 events in 2 pages .*sequence number 0 → 2, up to date\n/);
+
+      freg.death(b!.personidentifikator);
+      const next = await krr([
+        'folkeregister',
+        'sync',
+        '--from',
+        freg.url,
+        '--token',
+        FREG_TOKEN,
+        '--once',
+        ...args,
+      ]);
+      assert.equal(next.code, 0, next.stderr);
+      assert.match(next.stdout, /sequence number 2 → 3, up to date/);
     });
 
     it('a bad event: exit code 1, a message naming its sequence number and not the identifier; the events before it committed', async () => {
