@@ -28,6 +28,14 @@ export const PERSON_PARTS = ['identifikasjonsnummer', 'doedsfall'] as const;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** Folkeregisteret answered 4xx: a refusal as the change feed's (not retried), told as Folkeregisteret's. */
+export class FolkeregisterRefusedError extends SourceRefusedError {
+  constructor(status: number, detail: string | undefined, hint?: string) {
+    super(status, detail, hint);
+    this.message = `Folkeregisteret refused the request: HTTP ${status}${detail ? `: ${detail}` : ''}${hint ? ` (${hint})` : ''}`;
+  }
+}
+
 /** Where the service gets events and person documents (the HTTP client below, or a test's stand-in). */
 export interface FolkeregisterSource {
   /** The base URL, as given with --from (without trailing slashes). */
@@ -142,7 +150,7 @@ export class FolkeregisterClient implements FolkeregisterSource {
       }
       if (status === 404 && notFoundOk) return { status, text };
       if (status >= 300 && status < 400) {
-        throw new SourceRefusedError(
+        throw new FolkeregisterRefusedError(
           status,
           undefined,
           'Folkeregisteret redirects; give the final base URL as --from',
@@ -160,7 +168,7 @@ export class FolkeregisterClient implements FolkeregisterSource {
               : status === 403
                 ? 'the organisation lacks access to the rights package offentlig-med-hjemmel'
                 : undefined;
-        throw new SourceRefusedError(status, errorDetail(text, token), hint);
+        throw new FolkeregisterRefusedError(status, errorDetail(text, token), hint);
       }
       return { status, text };
     }

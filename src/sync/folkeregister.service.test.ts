@@ -304,6 +304,10 @@ for (const kind of STORE_KINDS) {
         ).catch((e: unknown) => e);
         assert.ok(refused instanceof SourceRefusedError);
         assert.equal(refused.status, 401);
+        assert.equal(
+          refused.message,
+          'Folkeregisteret refused the request: HTTP 401: FREG-401: Autentiseringsinformasjon mangler (the token was not accepted)',
+        );
         assert.equal((await readFolkeregisterStatus(t.store.db)).position, 1);
 
         const controller = new AbortController();
