@@ -23,6 +23,7 @@ import { runSync } from './sync.command.js';
 import type { SyncCommandOptions } from './sync.command.js';
 import { addClientCommands } from './clients.command.js';
 import { addProviderCommands } from './providers.command.js';
+import { addFolkeregisterCommands } from './folkeregister.command.js';
 import { idportenIssuerAt } from '../idporten/idporten-issuer.js';
 import { mintIdportenAccessToken } from '../idporten/idporten.tokens.js';
 import { checkPersonIdentifier } from '../identifier/identifier.js';
@@ -375,6 +376,7 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
 
   addProviderCommands(program, storeOptions, out);
   addClientCommands(program, storeOptions, out);
+  addFolkeregisterCommands(program, storeOptions, out, err);
   return program;
 }
 

@@ -377,6 +377,32 @@ const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 15,
+    name: 'folkeregister: the event list position, event counts, conflicts for the operator',
+    sql: `
+      -- How far krr folkeregister sync has read Folkeregisteret's event list (docs/folkeregister.md#position):
+      -- one row, written in the same transaction as the effects of the events up to it.
+      create table folkeregister_position (
+        singleton boolean primary key default true check (singleton),
+        last_sequence bigint not null check (last_sequence >= 0),
+        updated_at timestamptz not null
+      );
+      -- Events read, by hendelsestype, and by what they did here (docs/folkeregister.md#counts).
+      create table folkeregister_event_count (
+        type text primary key,
+        count bigint not null
+      );
+      -- New identifiers that could not be applied, for the operator (docs/folkeregister.md#conflicts).
+      -- No identifiers here: those are in the audit trail, under the same sequence number.
+      create table folkeregister_conflict (
+        sequence bigint primary key,
+        type text not null,
+        reason text not null,
+        recorded_at timestamptz not null
+      );
+    `,
+  },
+  {
     version: 16,
     name: 'retention: delivered and given-up outbox messages by age',
     sql: `
