@@ -209,6 +209,25 @@ for (const kind of STORE_KINDS) {
         assert.deepEqual(conflictEntry.identifiers, [c!.personidentifikator, OTHER_FNR]);
       });
 
+      it("a death under Folkeregisteret's other names is a death; such an event without a death changes nothing", async () => {
+        const [a, b, c] = everyone;
+        await t.write([a!, b!, c!]);
+        freg.death(a!.personidentifikator, 'personErDoed');
+        freg.death(b!.personidentifikator, 'endringIDoedsfall');
+        // An event of a death type for a person whose document shows no death (annulled, say).
+        freg.other(c!.personidentifikator, 'personErDoed');
+        await folkeregisterSyncOnce(options());
+        assert.equal(await answer(a!.personidentifikator), slettetAnswer(a!.personidentifikator));
+        assert.equal(await answer(b!.personidentifikator), slettetAnswer(b!.personidentifikator));
+        assert.match(await answer(c!.personidentifikator), /"status":"AKTIV"/);
+        const counts = Object.fromEntries(
+          (await readFolkeregisterStatus(t.store.db)).counts.map((x) => [x.type, x.count]),
+        );
+        assert.equal(counts['personErDoed:slettet'], 1);
+        assert.equal(counts['endringIDoedsfall:slettet'], 1);
+        assert.equal(counts['personErDoed:ikke-doed'], 1);
+      });
+
       it('a bad event in the middle: everything before it applied, nothing of it, a clear error with its sequence number; fixed, the run resumes', async () => {
         const [a, b] = everyone;
         await t.write([a!, b!]);

@@ -19,6 +19,13 @@ import { isRetryable, SourceAnswerError, SyncConflictError, SyncDataError } from
 
 /** The hendelsestype of a death (docs/folkeregister.md#event-types). */
 export const DEATH = 'doedsfall';
+/**
+ * The names Folkeregisteret's own lists give a death's events (its published types are
+ * lower-camel-case: `endringIDoedsfall`, `personErDoed`), handled as `DEATH`: the rule reads the
+ * person document, so an event that turns out to be no death changes nothing.
+ */
+const DEATH_TYPES: ReadonlySet<string> = new Set([DEATH, 'endringIDoedsfall', 'personErDoed', 'personErDod']);
+const isDeath = (type: string) => DEATH_TYPES.has(type);
 /** The hendelsestype of a change of the person's identifier (docs/folkeregister.md#event-types). */
 export const NEW_IDENTIFIER = 'endringIIdentifikasjonsnummer';
 /** The audit trail's `endpoint` for an identifier change applied or refused (docs/folkeregister.md#audit). */
@@ -328,7 +335,7 @@ class FolkeregisterRun {
         break;
       }
       last = checked.sekvensnummer;
-      if (checked.hendelsestype !== DEATH && checked.hendelsestype !== NEW_IDENTIFIER) {
+      if (!isDeath(checked.hendelsestype) && checked.hendelsestype !== NEW_IDENTIFIER) {
         prepared.push({ event: checked });
         continue;
       }
@@ -417,7 +424,7 @@ class FolkeregisterRun {
     { event, facts }: Prepared,
     conflicts: FolkeregisterConflict[],
   ): Promise<Outcome | undefined> {
-    if (event.hendelsestype === DEATH) {
+    if (isDeath(event.hendelsestype)) {
       if (facts === null) return 'ingen-persondokument';
       if (!facts!.dead) return 'ikke-doed';
       const person = await s.find(event.folkeregisteridentifikator);

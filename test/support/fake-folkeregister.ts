@@ -102,9 +102,10 @@ export class FakeFolkeregister {
   }
 
   /** The person dies: a `doedsfall` event on their identifier. */
-  death(identifier: string): number {
+  /** The person dies: an event of `hendelsestype` (the register's own names vary: docs/folkeregister.md#event-types). */
+  death(identifier: string, hendelsestype = 'doedsfall'): number {
     this.personOf(identifier).dead = true;
-    return this.push(identifier, 'doedsfall');
+    return this.push(identifier, hendelsestype);
   }
 
   /** The person gets `next` as their identifier (`old` opphoert): an event on the new one. */
