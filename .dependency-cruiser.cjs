@@ -26,6 +26,8 @@ const LAYERS = [
     'testdata',
     'outbox',
     'profile',
+    'jobs',
+    'metrics',
   ],
   ['maskinporten', 'idporten', 'demo', 'minprofil'],
   ['app'],
