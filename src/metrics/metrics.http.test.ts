@@ -128,8 +128,7 @@ for (const kind of STORE_KINDS) {
         ['krr_audit_entries_written_total', 'counter'],
         ['krr_audit_write_failures_total', 'counter'],
         ['krr_metrics_store_read_ok', 'gauge'],
-        ['krr_outbox_pending', 'gauge'],
-        ['krr_outbox_failed', 'gauge'],
+        ['krr_outbox_messages', 'gauge'],
         ['krr_job_last_run_start_timestamp_seconds', 'gauge'],
         ['krr_job_last_run_end_timestamp_seconds', 'gauge'],
         ['krr_job_last_run_outcome', 'gauge'],
@@ -249,7 +248,7 @@ for (const kind of STORE_KINDS) {
 
     it('reads the outbox, the jobs and the sync cursors from the store at scrape time', async () => {
       const before = await scrape(t);
-      assert.equal(value(before, 'krr_outbox_pending'), 0);
+      assert.equal(value(before, 'krr_outbox_messages', { state: 'pending' }), 0);
       assert.ok(!has(before, 'krr_job_last_run_outcome', { job: 'metrics-test' }));
 
       const outbox = new OutboxRepository(t.store.db);
@@ -271,8 +270,8 @@ for (const kind of STORE_KINDS) {
       ]);
 
       const s = await scrape(t);
-      assert.equal(value(s, 'krr_outbox_pending'), 1);
-      assert.equal(value(s, 'krr_outbox_failed'), 1);
+      assert.equal(value(s, 'krr_outbox_messages', { state: 'pending' }), 1);
+      assert.equal(value(s, 'krr_outbox_messages', { state: 'failed' }), 1);
       assert.equal(value(s, 'krr_job_last_run_outcome', { job: 'metrics-test', outcome: 'ok' }), 1);
       assert.equal(value(s, 'krr_job_last_run_outcome', { job: 'metrics-test', outcome: 'failed' }), 0);
       assert.equal(value(s, 'krr_job_runs', { job: 'metrics-test', outcome: 'ok' }), 1);
@@ -282,6 +281,40 @@ for (const kind of STORE_KINDS) {
       assert.ok(started > 1.7e9 && ended >= started, `${started} ${ended}`);
       assert.equal(value(s, 'krr_sync_cursor', { source: 'https://krr.example.no/base' }), 4711);
       assert.ok(!s.text.includes(EMAIL) && !s.text.includes('123456'));
+    });
+
+    it('counts failed store operations and audit inserts, and still answers when the store cannot be read', async () => {
+      const before = await scrape(t);
+      // The audit trail and the outbox out of reach for a moment: a lookup's insert fails (so does
+      // the lookup: no answer leaves unrecorded), and the scrape's reading of the outbox fails.
+      await t.store.db.query('alter table audit_log rename to audit_log_away');
+      await t.store.db.query('alter table outbox rename to outbox_away');
+      let failedLookup: number;
+      let during: Scrape;
+      try {
+        failedLookup = (await lookup(t, token, 1, [A])).statusCode;
+        during = await scrape(t);
+      } finally {
+        await t.store.db.query('alter table audit_log_away rename to audit_log');
+        await t.store.db.query('alter table outbox_away rename to outbox');
+      }
+      assert.equal(failedLookup, 500);
+      assert.equal(value(during, 'krr_metrics_store_read_ok'), 0);
+      assert.ok(!has(during, 'krr_outbox_messages'));
+      assert.ok(has(during, 'process_cpu_user_seconds_total'));
+      assert.ok(
+        value(during, 'krr_audit_write_failures_total') > value(before, 'krr_audit_write_failures_total'),
+      );
+      assert.ok(
+        value(during, 'krr_db_operation_failures_total', { role: 'primary', operation: 'query' }) >
+          value(before, 'krr_db_operation_failures_total', { role: 'primary', operation: 'query' }),
+      );
+      assert.equal(value(during, 'krr_db_operations_in_flight', { role: 'primary' }), 0);
+      assert.equal(value(during, REQUESTS, { route: '/rest/v1/personer', status: '500' }), 1);
+
+      const after = await scrape(t);
+      assert.equal(value(after, 'krr_metrics_store_read_ok'), 1);
+      assert.ok(has(after, 'krr_outbox_messages', { state: 'pending' }));
     });
 
     it('is exempt from the rate limit, and each app has a registry of its own', async () => {

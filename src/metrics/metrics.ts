@@ -272,11 +272,16 @@ export class AppMetrics {
         this.set((await readings()) ? 1 : 0);
       },
     });
-    fromStore('krr_outbox_pending', 'Outbox messages neither delivered nor given up', [], (g, r) =>
-      g.set(r.outbox.pending),
-    );
-    fromStore('krr_outbox_failed', 'Outbox messages given up (failed_at set) and kept', [], (g, r) =>
-      g.set(r.outbox.failed),
+    // A label even for these two: a gauge without labels always shows a value (0), and a failed
+    // reading must show none.
+    fromStore(
+      'krr_outbox_messages',
+      "Outbox messages by state: 'pending' (neither delivered nor given up), 'failed' (given up, failed_at set, and kept)",
+      ['state'],
+      (g, r) => {
+        g.set({ state: 'pending' }, r.outbox.pending);
+        g.set({ state: 'failed' }, r.outbox.failed);
+      },
     );
     fromStore(
       'krr_job_last_run_start_timestamp_seconds',
