@@ -8,6 +8,9 @@ import { makeIdentifier } from '../identifier/identifier.generate.js';
 import type { Person } from '../person/person.js';
 import { JobsRepository } from '../jobs/jobs.repository.js';
 import { OutboxRepository } from '../outbox/outbox.repository.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from '../config/config.js';
 import { assertErrorBody } from '../../test/support/error-body.js';
 import { skipReason, STORE_KINDS } from '../../test/support/stores.js';
@@ -387,6 +390,30 @@ describe('the metrics configuration', () => {
       token: 'a-token-of-twenty-chars',
       storeReadSeconds: 0,
     });
+  });
+
+  it("takes the config file's metrics block, the environment over it", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'krr-metrics-config-'));
+    try {
+      const file = join(dir, 'krr.json');
+      writeFileSync(
+        file,
+        JSON.stringify({ metrics: { enabled: false, token: 'a-token-from-the-file', storeReadSeconds: 2 } }),
+      );
+      assert.deepEqual(loadConfig({ config: file }, {}).metrics, {
+        enabled: false,
+        token: 'a-token-from-the-file',
+        storeReadSeconds: 2,
+      });
+      assert.deepEqual(loadConfig({ config: file }, { KRR_METRICS_ENABLED: 'true' }).metrics.enabled, true);
+      writeFileSync(file, JSON.stringify({ metrics: { token: 'short-secret' } }));
+      assert.throws(
+        () => loadConfig({ config: file }, {}),
+        (err: Error) => /metrics\/token/.test(err.message) && !err.message.includes('short-secret'),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a short token and a bad number of seconds, without echoing the token', () => {
