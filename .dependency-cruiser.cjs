@@ -27,6 +27,7 @@ const LAYERS = [
     'outbox',
     'profile',
     'jobs',
+    'metrics',
   ],
   ['maskinporten', 'idporten', 'demo', 'minprofil'],
   ['app'],

@@ -66,6 +66,10 @@ import type { SignInFlow } from '../minprofil/minprofil.routes.js';
 import { SessionRepository } from '../minprofil/session.repository.js';
 import { OidcSignIn } from '../minprofil/sign-in.js';
 import type { IdportenClient } from '../config/config.js';
+import { AppMetrics } from '../metrics/metrics.js';
+import { metricsRoutes, registerRequestMetrics } from '../metrics/metrics.routes.js';
+import { storeReader } from '../metrics/metrics.store.js';
+import { observeDatabase } from '../store/observed.database.js';
 
 export interface AppDeps {
   readonly config: KrrConfig;
@@ -171,7 +175,13 @@ function toKrrError(error: FastifyError): KrrError | undefined {
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const { config, db } = deps;
+  const { config } = deps;
+  // The metrics (docs/operations.md#metrics): a registry of this app's own; every statement the
+  // app sends goes through the observed store, as the primary (replicas will be roles of their own).
+  const metrics = config.metrics.enabled
+    ? new AppMetrics({ read: storeReader(deps.db), storeReadMs: config.metrics.storeReadSeconds * 1000 })
+    : undefined;
+  const db = metrics ? observeDatabase(deps.db, metrics.databaseObserver('primary')) : deps.db;
   // The operator's key and certificate are read and checked now (bad files stop the start); dev
   // mode's are made or read on the first signed answer, so a start makes no RSA key.
   const answerSigner = config.answerSigning
@@ -245,6 +255,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return sendJson(reply, errorBody(error.status, error.items), error.status);
   });
 
+  // First, so that every request is counted, also one the guards refuse.
+  if (metrics) registerRequestMetrics(app, metrics);
   await registerTrafficGuards(app, { rateLimit: config.rateLimit, overload: config.overload });
 
   // The OpenAPI document: named schemas, the shared error body (docs/operations.md#openapi).
@@ -252,16 +264,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const persons = new PersonRepository(db);
   const audit = new AuditRepository(db);
+  const cache =
+    config.lookup.cacheBytes > 0 ? new CachedLookupSource(persons, config.lookup.cacheBytes) : undefined;
+  // Concurrent lookups share audit inserts (group commit); each still awaits its own record.
+  const auditBatch = new AuditBatch(db, undefined, metrics?.auditObserver);
   const service = new LookupService({
     persons,
-    ...(config.lookup.cacheBytes > 0
-      ? { source: new CachedLookupSource(persons, config.lookup.cacheBytes) }
-      : {}),
-    // Concurrent lookups share audit inserts (group commit); each still awaits its own record.
-    audit: new AuditBatch(db),
+    ...(cache ? { source: cache } : {}),
+    audit: auditBatch,
     clock: deps.clock,
     identifierRules: { allowSynthetic: config.allowSyntheticIdentifiers },
   });
+  metrics?.watch({
+    lookup: () => service.stats(),
+    ...(cache ? { lookupCache: () => cache.stats() } : {}),
+    auditDepth: () => auditBatch.depth,
+  });
+  if (metrics) metricsRoutes(app, { metrics, token: config.metrics.token });
 
   // Signed answers (Accept: application/jose) on the routes that ask for it.
   if (!answerSigner)

@@ -38,6 +38,11 @@ function identifierFields(identifiers: readonly string[]): { joined: string } | 
     : { identifiers: auditedValues(identifiers) };
 }
 
+/** Told of each insert, for the metrics (docs/operations.md#metrics); it must not throw. */
+export interface AuditBatchObserver {
+  written(entries: number, seconds: number, ok: boolean): void;
+}
+
 export class AuditBatch {
   private queue: Pending[] = [];
   private running = 0;
@@ -46,7 +51,13 @@ export class AuditBatch {
   constructor(
     private readonly db: Database,
     private readonly concurrency = 2,
+    private readonly observer?: AuditBatchObserver,
   ) {}
+
+  /** Entries waiting for an insert (not those being written). */
+  get depth(): number {
+    return this.queue.length;
+  }
 
   record(entry: AuditEntry): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -60,6 +71,9 @@ export class AuditBatch {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
+        const start = process.hrtime.bigint();
+        const written = (ok: boolean) =>
+          this.observer?.written(batch.length, Number(process.hrtime.bigint() - start) / 1e9, ok);
         try {
           await this.db.query(INSERT, [
             JSON.stringify(
@@ -74,8 +88,10 @@ export class AuditBatch {
               })),
             ),
           ]);
+          written(true);
           for (const p of batch) p.resolve();
         } catch (err) {
+          written(false);
           for (const p of batch) p.reject(err);
         }
       }

@@ -317,6 +317,48 @@ function jobsFrom(env: NodeJS.ProcessEnv, file: FileConfig, cli: CliValues): Job
 
 // --- end of the jobs' block ---
 
+// --- Metrics: GET /metrics (docs/operations.md#metrics) ---
+
+/** A token shorter than this is refused: it guards the scrape, so it should not be guessable. */
+const MIN_METRICS_TOKEN_LENGTH = 16;
+
+const MetricsSchema = Type.Object(
+  {
+    /** Whether `GET /metrics` is served (default true; KRR_METRICS_ENABLED). */
+    enabled: Type.Optional(Type.Boolean()),
+    /** When set, a scrape must send `Authorization: Bearer <token>` (KRR_METRICS_TOKEN). */
+    token: Type.Optional(Type.String({ minLength: MIN_METRICS_TOKEN_LENGTH, maxLength: 1000 })),
+    /** How long a scrape's reading of the store is kept for the next (default 5; KRR_METRICS_STORE_READ_SECONDS). */
+    storeReadSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 300 })),
+  },
+  { additionalProperties: false },
+);
+
+/** `GET /metrics` in the Prometheus text format (docs/operations.md#metrics). */
+export interface MetricsConfig {
+  readonly enabled: boolean;
+  /** The bearer token a scrape must send; undefined: none asked. */
+  readonly token: string | undefined;
+  /** Seconds a reading of the store (outbox, jobs, sync) serves scrapes; 0: read on each. */
+  readonly storeReadSeconds: number;
+}
+
+function metricsFrom(env: NodeJS.ProcessEnv, file: FileConfig): MetricsConfig {
+  const token = env.KRR_METRICS_TOKEN || file.metrics?.token;
+  if (token !== undefined && (token.length < MIN_METRICS_TOKEN_LENGTH || token.length > 1000))
+    throw new ConfigError(`KRR_METRICS_TOKEN must be ${MIN_METRICS_TOKEN_LENGTH} to 1000 characters`);
+  return {
+    enabled: parseBoolean('KRR_METRICS_ENABLED', env.KRR_METRICS_ENABLED) ?? file.metrics?.enabled ?? true,
+    token,
+    storeReadSeconds:
+      parseCountEnv('KRR_METRICS_STORE_READ_SECONDS', env.KRR_METRICS_STORE_READ_SECONDS, 0, 300) ??
+      file.metrics?.storeReadSeconds ??
+      5,
+  };
+}
+
+// --- end of the metrics' block ---
+
 // --- Min profil (docs/minprofil.md#configuration) ---
 /** An allowed return address: an origin (`https://nav.no`) or a URL prefix (`https://nav.no/app/`). */
 const MinprofilSchema = Type.Object(
@@ -483,6 +525,8 @@ const FileConfigSchema = Type.Object(
     minprofil: Type.Optional(MinprofilSchema),
     /** The register's jobs: reminders, retention (docs/jobs.md#configuration). */
     jobs: Type.Optional(JobsSchema),
+    /** GET /metrics (docs/operations.md#metrics). */
+    metrics: Type.Optional(MetricsSchema),
   },
   { additionalProperties: false },
 );
@@ -566,6 +610,8 @@ export interface KrrConfig {
   readonly minprofil: MinprofilConfig;
   /** The register's jobs (docs/jobs.md#configuration). */
   readonly jobs: JobsConfig;
+  /** GET /metrics (docs/operations.md#metrics). */
+  readonly metrics: MetricsConfig;
 }
 
 /** Command-line values; undefined where the option was not given. */
@@ -944,5 +990,6 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
     ...messagingFrom(env, file),
     minprofil: minprofilFrom(env, file, configPath, cli.dev ?? false),
     jobs: jobsFrom(env, file, cli),
+    metrics: metricsFrom(env, file),
   });
 }

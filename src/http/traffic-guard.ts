@@ -11,7 +11,8 @@
 //   @fastify/under-pressure on the event loop's mean delay when the operator sets a maximum (off by
 //   default: the embedded store blocks the loop while it works, so there a long delay is no sign of
 //   overload).
-// Liveness (/health/live) is exempt from both: a busy server is not a dead one.
+// Liveness (/health/live) is exempt from both: a busy server is not a dead one. So is the metrics'
+// scrape (/metrics, docs/operations.md#metrics): a busy server is when it is watched.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
@@ -24,7 +25,7 @@ export interface TrafficLimits {
   readonly overload: { readonly maxInFlight: number; readonly maxEventLoopDelayMs: number };
 }
 
-const EXEMPT = new Set(['/health/live']);
+const EXEMPT = new Set(['/health/live', '/metrics']);
 const isExempt = (request: FastifyRequest) => EXEMPT.has(request.routeOptions?.url ?? '');
 
 /** The rate limit's key: the verified token's client, else the caller's address. */

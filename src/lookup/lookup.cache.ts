@@ -88,7 +88,26 @@ const DEPENDS_ON_CLOCK = 1;
 /** Read since it was placed in its slab (the second chance when its slab is given back). */
 const USED = 2;
 
+/**
+ * What the cache has done since it was made, for the metrics (docs/operations.md#metrics): counts
+ * and sizes only, never which persons.
+ */
+export interface LookupCacheStats {
+  /** Persons held. */
+  readonly entries: number;
+  /** Bytes held against the bound (slabs and index). */
+  readonly bytes: number;
+  /** The change id the cache is correct up to. */
+  readonly watermark: number;
+  /** Persons asked for that were answered from the cache. */
+  readonly hits: number;
+  /** Persons asked for that were read from the store (registered or not). */
+  readonly misses: number;
+}
+
 export class CachedLookupSource implements LookupSource {
+  private hits = 0;
+  private misses = 0;
   /** Identifier (as a number) to where its entry is: slab serial * OFFSET_RANGE + offset. */
   private readonly index = new IdentifierIndex();
   /** Oldest first; the last is the one being filled. */
@@ -113,9 +132,15 @@ export class CachedLookupSource implements LookupSource {
     return this.slabs.length * this.slabBytes + this.index.byteLength;
   }
 
-  /** For tests and the benchmark. */
-  stats(): { entries: number; bytes: number; watermark: number } {
-    return { entries: this.index.size, bytes: this.bytes, watermark: this.watermark };
+  /** For the metrics, the tests and the benchmark. */
+  stats(): LookupCacheStats {
+    return {
+      entries: this.index.size,
+      bytes: this.bytes,
+      watermark: this.watermark,
+      hits: this.hits,
+      misses: this.misses,
+    };
   }
 
   async records(identifiers: readonly string[]): Promise<(LookupRecord | CachedAnswer | undefined)[]> {
@@ -139,6 +164,8 @@ export class CachedLookupSource implements LookupSource {
         (positions ??= []).push(i);
       }
     }
+    this.misses += missing?.length ?? 0;
+    this.hits += identifiers.length - (missing?.length ?? 0);
     if (!missing) return out;
     const found = await this.persons.findLookupRecords(missing);
     align(missing, found, out, positions);

@@ -56,12 +56,26 @@ export function sortedUnique(identifiers: readonly string[]): string[] {
   return out;
 }
 
+/** What the lookups have answered since the service was made (docs/operations.md#metrics). */
+export interface LookupStats {
+  /** Lookups answered (200). */
+  readonly lookups: number;
+  /** Persons in those answers (each identifier once; unregistered ones when the answer lists them). */
+  readonly personsAnswered: number;
+}
+
 export class LookupService {
   private readonly source: LookupSource;
   private readonly buffers = new AnswerBufferPool();
+  private lookups = 0;
+  private personsAnswered = 0;
 
   constructor(private readonly deps: LookupDeps) {
     this.source = deps.source ?? new StoreLookupSource(deps.persons);
+  }
+
+  stats(): LookupStats {
+    return { lookups: this.lookups, personsAnswered: this.personsAnswered };
   }
 
   /** The answer as text (see lookupBytes). */
@@ -119,14 +133,22 @@ export class LookupService {
     }
     const now = this.deps.clock.now();
     const answer = new AnswerBuilder(query.view, now, freshnessBoundary(now));
+    let answered = 0;
     for (let i = 0; i < unique.length; i++) {
       const record = records[i];
-      if (record !== undefined) answer.add(record);
-      else if (query.includeUnregistered) answer.unregistered(unique[i]!);
+      if (record !== undefined) {
+        answer.add(record);
+        answered++;
+      } else if (query.includeUnregistered) {
+        answer.unregistered(unique[i]!);
+        answered++;
+      }
     }
     const target = allocate(answer.byteLength);
     answer.writeTo(target.bytes);
     await recorded; // should it fail, a pooled buffer is left to the garbage collector
+    this.lookups++;
+    this.personsAnswered += answered;
     return target;
   }
 

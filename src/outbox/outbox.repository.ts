@@ -234,6 +234,19 @@ export class OutboxRepository {
     return Number(row?.n ?? 0);
   }
 
+  /**
+   * Messages waiting (neither delivered nor given up) and given up (failed_at set), for the
+   * metrics (docs/operations.md#metrics): one statement, read at most every few seconds.
+   */
+  async counts(): Promise<{ pending: number; failed: number }> {
+    const [row] = await this.db.query<{ pending: number; failed: number }>(
+      `select count(*) filter (where delivered_at is null and failed_at is null)::int8 as pending,
+         count(*) filter (where failed_at is not null)::int8 as failed
+       from outbox where delivered_at is null`,
+    );
+    return { pending: Number(row?.pending ?? 0), failed: Number(row?.failed ?? 0) };
+  }
+
   /** The last error of a message (tests: it must not hold personal data). */
   async lastError(id: number): Promise<string | null> {
     const [row] = await this.db.query<{ last_error: string | null }>(

@@ -39,6 +39,21 @@ export async function readCursor(db: Database, sourceUrl: string): Promise<numbe
   return row ? parseCursor(row.value, sourceUrl) : undefined;
 }
 
+/**
+ * Every stored cursor: the source's URL as normalized (no user, password, query or fragment: see
+ * normalizeSourceUrl) and its last committed `tilEndringsId`; for the metrics
+ * (docs/operations.md#metrics). A row that is not a change id is left out.
+ */
+export async function storedCursors(db: Database): Promise<{ source: string; cursor: number }[]> {
+  const rows = await db.query<{ name: string; value: string }>(
+    'select name, value from register_setting where starts_with(name, $1) order by name',
+    [CURSOR_PREFIX],
+  );
+  return rows
+    .filter((r) => /^[0-9]+$/.test(r.value) && Number.isSafeInteger(Number(r.value)))
+    .map((r) => ({ source: r.name.slice(CURSOR_PREFIX.length), cursor: Number(r.value) }));
+}
+
 export interface SyncProgress {
   /** Pages fetched in this run. */
   readonly pages: number;
