@@ -137,6 +137,7 @@ for (const kind of STORE_KINDS) {
         ['krr_job_last_run_outcome', 'gauge'],
         ['krr_job_runs', 'gauge'],
         ['krr_sync_cursor', 'gauge'],
+        ['krr_folkeregister_conflicts', 'gauge'],
       ];
       for (const [name, type] of families) assert.equal(s.types.get(name), type, name);
       assert.equal(value(s, 'krr_metrics_store_read_ok'), 1);
@@ -284,6 +285,20 @@ for (const kind of STORE_KINDS) {
       assert.ok(started > 1.7e9 && ended >= started, `${started} ${ended}`);
       assert.equal(value(s, 'krr_sync_cursor', { source: 'https://krr.example.no/base' }), 4711);
       assert.ok(!s.text.includes(EMAIL) && !s.text.includes('123456'));
+
+      assert.equal(value(s, 'krr_folkeregister_position'), 0, 'nothing applied before krr folkeregister sync ran');
+      await t.store.db.query(
+        `insert into folkeregister_position (singleton, last_sequence, updated_at) values (true, 90210, now())
+         on conflict (singleton) do update set last_sequence = excluded.last_sequence`,
+      );
+      await t.store.db.query(
+        `insert into folkeregister_conflict (sequence, type, reason, recorded_at)
+         values (90200, 'endringIIdentifikasjonsnummer', 'the new identifier has an entry', now())
+         on conflict (sequence) do nothing`,
+      );
+      const f = await scrape(t);
+      assert.equal(value(f, 'krr_folkeregister_position'), 90210);
+      assert.equal(value(f, 'krr_folkeregister_conflicts'), 1);
     });
 
     it('counts failed store operations and audit inserts, and still answers when the store cannot be read', async () => {

@@ -25,7 +25,7 @@ export function storeReader(db: Database): () => Promise<StoreReadings> {
   const outbox = new OutboxRepository(db);
   const jobs = new JobsRepository(db);
   return async () => {
-    const [counts, latestRuns, runCounts, cursors] = await Promise.all([
+    const [counts, latestRuns, runCounts, cursors, folkeregister] = await Promise.all([
       outbox.counts(),
       jobs.latest(),
       // job_run keeps at most RUNS_KEPT runs of each job (jobs/jobs.repository.ts): a small table.
@@ -33,6 +33,11 @@ export function storeReader(db: Database): () => Promise<StoreReadings> {
         'select job, outcome, count(*)::int8 as runs from job_run group by job, outcome order by job, outcome',
       ),
       storedCursors(db),
+      // One row, and the conflicts an operator has to look at (docs/folkeregister.md#conflicts).
+      db.query<{ position: number | null; conflicts: number }>(
+        `select (select last_sequence from folkeregister_position) as position,
+                (select count(*) from folkeregister_conflict)::int8 as conflicts`,
+      ),
     ]);
     return {
       outbox: counts,
@@ -42,6 +47,10 @@ export function storeReader(db: Database): () => Promise<StoreReadings> {
         const source = sourceLabel(c.source);
         return source === undefined ? [] : [{ source, cursor: c.cursor }];
       }),
+      folkeregister: {
+        position: folkeregister[0]?.position == null ? undefined : Number(folkeregister[0].position),
+        conflicts: Number(folkeregister[0]?.conflicts ?? 0),
+      },
     };
   };
 }

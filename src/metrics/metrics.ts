@@ -30,6 +30,8 @@ export interface StoreReadings {
   /** Runs kept of each job, by outcome. */
   readonly runCounts: readonly { readonly job: string; readonly outcome: string; readonly runs: number }[];
   readonly syncCursors: readonly { readonly source: string; readonly cursor: number }[];
+  /** `krr folkeregister sync`'s position (undefined: never run) and its conflicts for the operator. */
+  readonly folkeregister: { readonly position: number | undefined; readonly conflicts: number };
 }
 
 /** The in-process counts the collectors read at scrape time; each is optional (absent: not shown). */
@@ -325,6 +327,20 @@ export class AppMetrics {
       (g, r) => {
         for (const c of r.syncCursors) g.set({ source: c.source }, c.cursor);
       },
+    );
+    fromStore(
+      'krr_folkeregister_position',
+      "The last sequence number of Folkeregisteret's event list applied to this store",
+      [],
+      (g, r) => {
+        if (r.folkeregister.position !== undefined) g.set(r.folkeregister.position);
+      },
+    );
+    fromStore(
+      'krr_folkeregister_conflicts',
+      'New identifiers from Folkeregisteret that were not applied and wait for the operator',
+      [],
+      (g, r) => g.set(r.folkeregister.conflicts),
     );
   }
 }
