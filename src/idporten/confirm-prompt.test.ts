@@ -160,11 +160,11 @@ for (const kind of STORE_KINDS) {
       assert.equal(picked.statusCode, 200, picked.body);
       assert.equal(picked.headers['content-type'], 'text/html; charset=utf-8');
       assert.match(String(picked.headers['content-security-policy']), /frame-ancestors 'none'/);
-      assert.match(picked.body, /<html lang="nb">/);
-      assert.match(picked.body, /stale&#60;b&#62;@example\.no/, 'the address, escaped');
+      assert.match(picked.body, /<html lang="nb"[ >]/);
+      assert.match(picked.body, /stale&lt;b>@example\.no/, 'the address, escaped');
       assert.ok(!picked.body.includes('stale<b>'));
       assert.match(picked.body, /\+4791234567/);
-      assert.match(picked.body, /<button type="submit" name="action" value="confirm">Bekreft<\/button>/);
+      assert.match(picked.body, /<button type="submit" name="action" value="confirm"[^>]*>Bekreft<\/button>/);
       const confirmId = confirmIdOf(picked.body);
       const before = await new PersonRepository(t.store.db).latestChangeId();
 
@@ -203,8 +203,10 @@ for (const kind of STORE_KINDS) {
       assert.equal(picked.statusCode, 200);
       assert.match(picked.body, /Du har ikke registrert mobilnummer/);
       assert.match(picked.body, /landskode/);
-      const href = /<a href="([^"]+)">Endre kontaktopplysningene i Min profil<\/a>/.exec(picked.body)![1]!;
-      const link = new URL(href.replace(/&#38;/g, '&'));
+      const href = /<a [^>]*href="([^"]+)"[^>]*>Endre kontaktopplysningene i Min profil<\/a>/.exec(
+        picked.body,
+      )![1]!;
+      const link = new URL(href.replace(/&amp;/g, '&'));
       assert.equal(`${link.origin}${link.pathname}`, 'http://127.0.0.1:8080/minprofil');
       const back = new URL(link.searchParams.get('gotoUrl')!);
       assert.equal(`${back.origin}${back.pathname}`, `${ISSUER}/confirm`);

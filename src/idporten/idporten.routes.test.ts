@@ -461,7 +461,7 @@ for (const kind of STORE_KINDS) {
       const evil = '"><script>alert(1)</script>';
       const { page } = await start(s256(newVerifier()), { client_id: evil });
       assert.ok(!page.includes('<script>'));
-      assert.ok(page.includes('&#34;&#62;&#60;script&#62;'));
+      assert.ok(page.includes('&quot;>&lt;script>'));
     });
 
     it('shows the page again with an error for an invalid typed identifier, then accepts a valid one', async () => {
