@@ -52,21 +52,23 @@ export function SignInPage(props: SignInPageProps): VNode {
         </dd>
       </dl>
 
-      <form method="post" action={props.formAction} class="idp-persons-form">
-        <Hidden name="request_id" value={props.requestId} />
-        <fieldset class="ds-fieldset">
-          <legend class="ds-label">{t('signIn.demo')}</legend>
-          <ul class="idp-persons">
-            {props.persons.map((p) => (
-              <li key={p.pid}>
-                <Button variant="secondary" name="pid" value={p.pid}>
-                  {`${p.pid}: ${p.label}`}
-                </Button>
-              </li>
-            ))}
-          </ul>
-        </fieldset>
-      </form>
+      {props.persons.length > 0 && (
+        <form method="post" action={props.formAction} class="idp-persons-form">
+          <Hidden name="request_id" value={props.requestId} />
+          <fieldset class="ds-fieldset">
+            <legend class="ds-label">{t('signIn.demo')}</legend>
+            <ul class="idp-persons">
+              {props.persons.map((p) => (
+                <li key={p.pid}>
+                  <Button variant="secondary" name="pid" value={p.pid}>
+                    {`${p.pid}: ${p.label}`}
+                  </Button>
+                </li>
+              ))}
+            </ul>
+          </fieldset>
+        </form>
+      )}
 
       <form method="post" action={props.formAction}>
         <Hidden name="request_id" value={props.requestId} />
