@@ -184,6 +184,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(id.payload.nonce, 'n-456');
       assert.equal(id.payload.pid, PERSON);
       assert.equal(id.payload.acr, 'idporten-loa-substantial');
+      assert.equal(id.payload.locale, 'nb', 'no ui_locales: bokmål');
       assert.notEqual(id.payload.sub, PERSON, 'sub is a pseudonym, not the identifier');
       assert.equal(id.payload.sub, access.payload.sub);
 
@@ -203,7 +204,10 @@ for (const kind of STORE_KINDS) {
     it('asks for the level the client asks for, and takes a typed identifier', async () => {
       const verifier = newVerifier();
       const other = makeIdentifier({ day: 9, month: 9, year: 99 });
-      const { requestId } = await start(s256(verifier), { acr_values: 'idporten-loa-high' });
+      const { requestId } = await start(s256(verifier), {
+        acr_values: 'idporten-loa-high',
+        ui_locales: 'en',
+      });
       const code = (await pick(requestId, ` ${other} `)).searchParams.get('code')!;
       const res = await exchange({
         code,
@@ -219,6 +223,13 @@ for (const kind of STORE_KINDS) {
       ) as Record<string, unknown>;
       assert.equal(payload.pid, other);
       assert.equal(payload.acr, 'idporten-loa-high');
+      const id = JSON.parse(
+        Buffer.from(
+          (JSON.parse(res.body) as { id_token: string }).id_token.split('.')[1]!,
+          'base64url',
+        ).toString(),
+      ) as Record<string, unknown>;
+      assert.equal(id.locale, 'en', 'the language of ui_locales');
     });
 
     it('accepts client_secret_basic (any secret in dev mode) and refuses a different client_id beside it', async () => {

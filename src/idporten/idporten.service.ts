@@ -595,6 +595,8 @@ export class IdportenService {
         nonce: request.nonce,
         authTime: issued.authTime,
         expiresInSeconds: this.tokenTtlSeconds,
+        // As ID-porten's: the language of the sign-in, here the request's ui_locales choice.
+        locale: request.uiLocale ?? 'nb',
       }),
     ]);
     return {

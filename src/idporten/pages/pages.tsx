@@ -56,7 +56,9 @@ export function SignInPage(props: SignInPageProps): VNode {
         <form method="post" action={props.formAction} class="idp-persons-form">
           <Hidden name="request_id" value={props.requestId} />
           <fieldset class="ds-fieldset">
-            <legend class="ds-heading" data-size="xs">{t('signIn.demo')}</legend>
+            <legend class="ds-heading" data-size="xs">
+              {t('signIn.demo')}
+            </legend>
             <ul class="idp-persons">
               {props.persons.map((p) => (
                 <li key={p.pid}>
@@ -73,7 +75,9 @@ export function SignInPage(props: SignInPageProps): VNode {
       <form method="post" action={props.formAction}>
         <Hidden name="request_id" value={props.requestId} />
         <fieldset class="ds-fieldset">
-          <legend class="ds-heading" data-size="xs">{t('signIn.other')}</legend>
+          <legend class="ds-heading" data-size="xs">
+            {t('signIn.other')}
+          </legend>
           <div class="ds-field">
             <label class="ds-label" for="pid">
               {t('signIn.pid')}
