@@ -10,7 +10,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import type { JSONWebKeySet, JWK, JWTVerifyGetKey } from 'jose';
 import { OAuthError } from '../errors/errors.js';
-import { checkPersonIdentifier, IDENTIFIER_PROBLEM_TEXT } from '../identifier/identifier.js';
+import { checkPersonIdentifier } from '../identifier/identifier.js';
 import type { IdentifierProblem, IdentifierRules } from '../identifier/identifier.js';
 import { localeFromUiLocales } from './i18n/i18n.js';
 import type { Locale } from './i18n/i18n.js';
@@ -76,7 +76,6 @@ export type CompleteOutcome =
   | {
       readonly kind: 'invalid-person';
       readonly problem: IdentifierProblem;
-      readonly message: string;
       readonly request: AuthorizationRequest;
     }
   | { readonly kind: 'expired' };
@@ -493,7 +492,6 @@ export class IdportenService {
       return {
         kind: 'invalid-person',
         problem: check.problem,
-        message: IDENTIFIER_PROBLEM_TEXT[check.problem],
         request,
       };
     }
