@@ -91,16 +91,24 @@ for (const kind of STORE_KINDS) {
     });
     after(async () => t?.close());
 
-    const postForm = (url: string, body: Record<string, string>) =>
+    const postForm = (url: string, body: Record<string, string>, headers: Record<string, string> = {}) =>
       t.app.inject({
         method: 'POST',
         url,
-        headers: { 'content-type': FORM },
+        headers: { 'content-type': FORM, ...headers },
         payload: new URLSearchParams(body).toString(),
       });
 
-    /** Starts a sign-in to `redirectUri` and picks `pid`: the answer to the pick. */
-    async function signIn(pid: string, redirectUri = REDIRECT) {
+    /**
+     * Starts a sign-in to `redirectUri` (with `extra` in its query, `headers` on both requests) and
+     * picks `pid`: the answer to the pick.
+     */
+    async function signIn(
+      pid: string,
+      redirectUri = REDIRECT,
+      extra: Record<string, string> = {},
+      headers: Record<string, string> = {},
+    ) {
       const verifier = randomBytes(32).toString('base64url');
       const query = new URLSearchParams({
         response_type: 'code',
@@ -111,11 +119,16 @@ for (const kind of STORE_KINDS) {
         nonce: 'the-nonce',
         code_challenge: s256(verifier),
         code_challenge_method: 'S256',
+        ...extra,
       });
-      const page = await t.app.inject({ method: 'GET', url: `/idporten/authorize?${query.toString()}` });
+      const page = await t.app.inject({
+        method: 'GET',
+        url: `/idporten/authorize?${query.toString()}`,
+        headers,
+      });
       assert.equal(page.statusCode, 200, page.body);
       const requestId = /name="request_id" value="([^"]+)"/.exec(page.body)![1]!;
-      const picked = await postForm('/idporten/authorize', { request_id: requestId, pid });
+      const picked = await postForm('/idporten/authorize', { request_id: requestId, pid }, headers);
       return { picked, verifier, redirectUri };
     }
 
@@ -160,11 +173,11 @@ for (const kind of STORE_KINDS) {
       assert.equal(picked.statusCode, 200, picked.body);
       assert.equal(picked.headers['content-type'], 'text/html; charset=utf-8');
       assert.match(String(picked.headers['content-security-policy']), /frame-ancestors 'none'/);
-      assert.match(picked.body, /<html lang="nb">/);
-      assert.match(picked.body, /stale&#60;b&#62;@example\.no/, 'the address, escaped');
+      assert.match(picked.body, /<html lang="nb"[ >]/);
+      assert.match(picked.body, /stale&lt;b>@example\.no/, 'the address, escaped');
       assert.ok(!picked.body.includes('stale<b>'));
       assert.match(picked.body, /\+4791234567/);
-      assert.match(picked.body, /<button type="submit" name="action" value="confirm">Bekreft<\/button>/);
+      assert.match(picked.body, /<button type="submit" name="action" value="confirm"[^>]*>Bekreft<\/button>/);
       const confirmId = confirmIdOf(picked.body);
       const before = await new PersonRepository(t.store.db).latestChangeId();
 
@@ -203,8 +216,10 @@ for (const kind of STORE_KINDS) {
       assert.equal(picked.statusCode, 200);
       assert.match(picked.body, /Du har ikke registrert mobilnummer/);
       assert.match(picked.body, /landskode/);
-      const href = /<a href="([^"]+)">Endre kontaktopplysningene i Min profil<\/a>/.exec(picked.body)![1]!;
-      const link = new URL(href.replace(/&#38;/g, '&'));
+      const href = /<a [^>]*href="([^"]+)"[^>]*>Endre kontaktopplysningene i Min profil<\/a>/.exec(
+        picked.body,
+      )![1]!;
+      const link = new URL(href.replace(/&amp;/g, '&'));
       assert.equal(`${link.origin}${link.pathname}`, 'http://127.0.0.1:8080/minprofil');
       const back = new URL(link.searchParams.get('gotoUrl')!);
       assert.equal(`${back.origin}${back.pathname}`, `${ISSUER}/confirm`);
@@ -278,6 +293,29 @@ for (const kind of STORE_KINDS) {
       assert.equal(new URL(String(cancelled.headers.location)).searchParams.get('error'), 'access_denied');
       const unknown = await t.app.inject({ method: 'GET', url: '/idporten/confirm?confirm_id=nope' });
       assert.equal(unknown.statusCode, 400);
+    });
+
+    it('speaks the language of the request’s ui_locales, else of Accept-Language, else bokmål', async () => {
+      const lang = (html: string) => /<html lang="([a-z]+)"/.exec(html)?.[1];
+      const nn = await signIn(EMPTY, REDIRECT, { ui_locales: 'nn' }, { 'accept-language': 'en' });
+      assert.equal(nn.picked.statusCode, 200);
+      assert.equal(lang(nn.picked.body), 'nn');
+      assert.match(nn.picked.body, /Du kan velje å gå vidare utan å leggje inn kontaktopplysningar\./);
+      assert.match(nn.picked.body, />Hald fram<\/button>/);
+      // Shown again (as Min profil sends the person back): still the request's language.
+      const again = await t.app.inject({
+        method: 'GET',
+        url: `/idporten/confirm?confirm_id=${encodeURIComponent(confirmIdOf(nn.picked.body))}`,
+      });
+      assert.equal(lang(again.body), 'nn');
+      assert.match(String(again.headers['content-security-policy']), /style-src 'self'/);
+      const en = await signIn(EMPTY, REDIRECT, {}, { 'accept-language': 'en-GB,en;q=0.9' });
+      assert.equal(lang(en.picked.body), 'en');
+      assert.match(en.picked.body, /<title>Create contact information \(krr test ID-porten\)<\/title>/);
+      confirmIdOf(en.picked.body);
+      const nb = await signIn(EMPTY, REDIRECT, {}, { 'accept-language': 'sv' });
+      assert.equal(lang(nb.picked.body), 'nb');
+      confirmIdOf(nb.picked.body);
     });
 
     it('never interrupts the sign-in to Min profil itself, which the step links to', async () => {

@@ -128,6 +128,7 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(meta.grant_types_supported, ['authorization_code']);
       assert.deepEqual(meta.code_challenge_methods_supported, ['S256']);
       assert.deepEqual(meta.id_token_signing_alg_values_supported, ['RS256']);
+      assert.deepEqual(meta.ui_locales_supported, ['nb', 'nn', 'en']);
       assert.deepEqual(meta.acr_values_supported, ['idporten-loa-substantial', 'idporten-loa-high']);
       for (const scope of [
         'openid',
@@ -183,6 +184,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(id.payload.nonce, 'n-456');
       assert.equal(id.payload.pid, PERSON);
       assert.equal(id.payload.acr, 'idporten-loa-substantial');
+      assert.equal(id.payload.locale, 'nb', 'no ui_locales: bokmål');
       assert.notEqual(id.payload.sub, PERSON, 'sub is a pseudonym, not the identifier');
       assert.equal(id.payload.sub, access.payload.sub);
 
@@ -202,7 +204,10 @@ for (const kind of STORE_KINDS) {
     it('asks for the level the client asks for, and takes a typed identifier', async () => {
       const verifier = newVerifier();
       const other = makeIdentifier({ day: 9, month: 9, year: 99 });
-      const { requestId } = await start(s256(verifier), { acr_values: 'idporten-loa-high' });
+      const { requestId } = await start(s256(verifier), {
+        acr_values: 'idporten-loa-high',
+        ui_locales: 'en',
+      });
       const code = (await pick(requestId, ` ${other} `)).searchParams.get('code')!;
       const res = await exchange({
         code,
@@ -218,6 +223,13 @@ for (const kind of STORE_KINDS) {
       ) as Record<string, unknown>;
       assert.equal(payload.pid, other);
       assert.equal(payload.acr, 'idporten-loa-high');
+      const id = JSON.parse(
+        Buffer.from(
+          (JSON.parse(res.body) as { id_token: string }).id_token.split('.')[1]!,
+          'base64url',
+        ).toString(),
+      ) as Record<string, unknown>;
+      assert.equal(id.locale, 'en', 'the language of ui_locales');
     });
 
     it('accepts client_secret_basic (any secret in dev mode) and refuses a different client_id beside it', async () => {
@@ -461,7 +473,107 @@ for (const kind of STORE_KINDS) {
       const evil = '"><script>alert(1)</script>';
       const { page } = await start(s256(newVerifier()), { client_id: evil });
       assert.ok(!page.includes('<script>'));
-      assert.ok(page.includes('&#34;&#62;&#60;script&#62;'));
+      assert.ok(page.includes('&quot;>&lt;script>'));
+    });
+
+    it('sends every page with a Content-Security-Policy that allows no script and no inline style', async () => {
+      const signIn = await get(
+        authorizeUrl({
+          response_type: 'code',
+          client_id: CLIENT,
+          redirect_uri: REDIRECT,
+          scope: SCOPE,
+          code_challenge: s256(newVerifier()),
+          code_challenge_method: 'S256',
+        }),
+      );
+      const errorPage = await get(authorizeUrl({ client_id: CLIENT }));
+      const expired = await postForm('/idporten/authorize', form({ request_id: 'gone', pid: PERSON }));
+      for (const [what, res, status] of [
+        ['the sign-in page', signIn, 200],
+        ['the error page', errorPage, 400],
+        ['the expired page', expired, 400],
+      ] as const) {
+        assert.equal(res.statusCode, status, what);
+        const csp = String(res.headers['content-security-policy']);
+        assert.equal(
+          csp,
+          "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; frame-ancestors 'none'",
+          what,
+        );
+        assert.doesNotMatch(csp, /unsafe-inline|script-src/, what);
+        assert.equal(res.headers['x-content-type-options'], 'nosniff', what);
+        assert.equal(res.headers['cache-control'], 'no-store', what);
+        assert.doesNotMatch(res.body, /<script|<style|\sstyle=/i, what);
+        // The stylesheets the page links are served, as CSS, from this server.
+        for (const [, href] of res.body.matchAll(/<link rel="stylesheet" href="([^"]+)"/g)) {
+          assert.match(href!, /^\/idporten\/assets\/[a-z]+\.css$/);
+          const css = await get(href!);
+          assert.equal(css.statusCode, 200, href);
+          assert.match(String(css.headers['content-type']), /^text\/css/, href);
+          assert.equal(css.headers['cache-control'], 'public, max-age=3600', href);
+          assert.ok(css.body.length > 100, href);
+        }
+      }
+      // Nothing else of the packages' folders.
+      for (const path of [
+        '/idporten/assets/package.json',
+        '/idporten/assets/../package.json',
+        '/idporten/assets/',
+      ])
+        assert.equal((await get(path)).statusCode, 404, path);
+    });
+
+    it('speaks the language of ui_locales, else of Accept-Language, else English on the sign-in page', async () => {
+      const challenge = s256(newVerifier());
+      const lang = (html: string) => /<html lang="([a-z]+)"/.exec(html)?.[1];
+      const nn = await start(challenge, { ui_locales: 'se nn' });
+      assert.equal(lang(nn.page), 'nn');
+      assert.match(nn.page, /Logg inn med ein testperson/);
+      const viaHeader = await t.app.inject({
+        method: 'GET',
+        url: authorizeUrl({
+          response_type: 'code',
+          client_id: CLIENT,
+          redirect_uri: REDIRECT,
+          scope: SCOPE,
+          code_challenge: challenge,
+          code_challenge_method: 'S256',
+        }),
+        headers: { 'accept-language': 'de, nb-NO;q=0.9, en;q=0.5' },
+      });
+      assert.equal(lang(viaHeader.body), 'nb');
+      const both = await t.app.inject({
+        method: 'GET',
+        url: authorizeUrl({
+          response_type: 'code',
+          client_id: CLIENT,
+          redirect_uri: REDIRECT,
+          scope: SCOPE,
+          code_challenge: challenge,
+          code_challenge_method: 'S256',
+          ui_locales: 'en',
+        }),
+        headers: { 'accept-language': 'nb' },
+      });
+      assert.equal(lang(both.body), 'en', 'ui_locales first');
+      assert.equal(lang((await start(challenge)).page), 'en');
+      // The request's language holds for the page shown again after a wrong identifier.
+      const bad = await postForm(
+        '/idporten/authorize',
+        form({ request_id: nn.requestId, pid: '12345678901' }),
+      );
+      assert.equal(bad.statusCode, 422);
+      assert.equal(lang(bad.body), 'nn');
+      assert.match(
+        bad.body,
+        /Ikkje eit gyldig fødselsnummer eller D-nummer: kontrollsifferet stemmer ikkje\./,
+      );
+      // And the error page of a request that cannot start.
+      const refused = await get(authorizeUrl({ redirect_uri: REDIRECT, ui_locales: 'nb' }));
+      assert.equal(refused.statusCode, 400);
+      assert.equal(lang(refused.body), 'nb');
+      assert.match(refused.body, /client_id mangler/);
     });
 
     it('shows the page again with an error for an invalid typed identifier, then accepts a valid one', async () => {

@@ -7,12 +7,20 @@
 
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JWK } from 'jose';
+import { h } from 'preact';
+import type { VNode } from 'preact';
 import { OAuthError } from '../errors/errors.js';
+import { serveDesignsystemet } from '../http/designsystemet.js';
 import { sendJson } from '../http/send-json.js';
+import { renderPage } from '../minprofil/pages/layout.js';
+import { pageLocale, Texts } from './i18n/i18n.js';
+import type { Locale } from './i18n/i18n.js';
 import type { IdportenService } from './idporten.service.js';
 import type { CompleteOutcome } from './idporten.service.js';
-import { renderConfirmPage, renderErrorPage, renderSignInPage } from './sign-in.page.js';
-import type { TestPerson } from './sign-in.page.js';
+import { IDPORTEN_CSS_FILE } from './pages/layout.js';
+import { ConfirmPage, ErrorPage, SignInPage } from './pages/pages.js';
+import type { TestPerson } from './pages/pages.js';
+import { IDPORTEN_CSS } from './pages/style.js';
 
 export const IDPORTEN_PREFIX = '/idporten';
 
@@ -77,24 +85,45 @@ function sendOAuthError(reply: FastifyReply, error: OAuthError): FastifyReply {
   );
 }
 
+/**
+ * The pages' Content-Security-Policy (docs/tokens.md#sign-in-pages): no script at all, stylesheets
+ * and images only from this server (Designsystemet draws its icons with data: SVGs in CSS masks),
+ * nothing inline, not framed. (No form-action: browsers apply it to the redirect that follows the
+ * form, which goes to the client.)
+ */
+export const IDPORTEN_CSP = [
+  "default-src 'none'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-store',
-  // No scripts, no external resources, not framed. (No form-action: browsers apply it to the
-  // redirect that follows the form, which goes to the client.)
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+  'content-security-policy': IDPORTEN_CSP,
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };
 
-function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
-  return reply.status(status).headers(PAGE_HEADERS).send(html);
+function sendPage<P>(reply: FastifyReply, status: number, page: VNode<P>): FastifyReply {
+  return reply.status(status).headers(PAGE_HEADERS).send(renderPage(page));
+}
+
+/**
+ * The texts of a page: the request's `ui_locales` choice, else the browser's Accept-Language, else
+ * `fallback`: English for the sign-in and error pages (a developer's tool), bokmål for the confirm
+ * step (as Digdir's module).
+ */
+function textsFor(request: FastifyRequest, uiLocale: Locale | undefined, fallback: Locale): Texts {
+  return new Texts(pageLocale(uiLocale, request.headers['accept-language'], fallback));
 }
 
 export async function idportenRoutes(app: FastifyInstance, deps: IdportenRoutesDeps): Promise<void> {
   const { service } = deps;
   const authorizePath = `${IDPORTEN_PREFIX}/authorize`;
-  // eslint-disable-next-line @typescript-eslint/require-await -- an async plugin: avvio turns what it throws (a bad route) into a rejected register()
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(
@@ -128,6 +157,15 @@ export async function idportenRoutes(app: FastifyInstance, deps: IdportenRoutesD
 
     const hide = { schema: { hide: true } };
 
+    await serveDesignsystemet(scope, `${IDPORTEN_PREFIX}/assets/`);
+    scope.get(`${IDPORTEN_PREFIX}/assets/${IDPORTEN_CSS_FILE}`, hide, async (_request, reply) =>
+      reply
+        .header('cache-control', 'public, max-age=3600')
+        .header('x-content-type-options', 'nosniff')
+        .type('text/css; charset=utf-8')
+        .send(IDPORTEN_CSS),
+    );
+
     scope.get(`${IDPORTEN_PREFIX}/.well-known/openid-configuration`, hide, async (_request, reply) =>
       sendJson(reply, JSON.stringify(service.metadata())),
     );
@@ -137,13 +175,17 @@ export async function idportenRoutes(app: FastifyInstance, deps: IdportenRoutesD
 
     scope.get(authorizePath, hide, async (request, reply) => {
       const outcome = service.authorize((request.query ?? {}) as Record<string, unknown>);
-      if (outcome.kind === 'page-error') return sendPage(reply, 400, renderErrorPage(outcome.message));
+      if (outcome.kind === 'page-error') {
+        const texts = textsFor(request, outcome.uiLocale, 'en');
+        return sendPage(reply, 400, h(ErrorPage, { texts, problem: outcome.problem }));
+      }
       if (outcome.kind === 'redirect')
         return reply.header('cache-control', 'no-store').redirect(outcome.location, 303);
       return sendPage(
         reply,
         200,
-        renderSignInPage({
+        h(SignInPage, {
+          texts: textsFor(request, outcome.request.uiLocale, 'en'),
           formAction: authorizePath,
           requestId: outcome.requestId,
           request: outcome.request,
@@ -153,9 +195,12 @@ export async function idportenRoutes(app: FastifyInstance, deps: IdportenRoutesD
     });
 
     const confirmPath = `${IDPORTEN_PREFIX}/confirm`;
+    /** A sign-in that is gone (or never was): nothing of it is known, its language neither. */
+    const expiredPage = (request: FastifyRequest, reply: FastifyReply) =>
+      sendPage(reply, 400, h(ErrorPage, { texts: textsFor(request, undefined, 'en'), problem: 'expired' }));
     const minprofilUrl = deps.minprofilUrl ?? `${service.issuer.replace(/\/idporten$/, '')}/minprofil`;
     /** The confirm step's page, or the redirect, or the expired page. */
-    const answerStep = (reply: FastifyReply, outcome: CompleteOutcome) => {
+    const answerStep = (request: FastifyRequest, reply: FastifyReply, outcome: CompleteOutcome) => {
       if (outcome.kind === 'confirm') {
         // Where Min profil sends the person back to: this step, which goes straight on when the
         // data is no longer due.
@@ -164,7 +209,8 @@ export async function idportenRoutes(app: FastifyInstance, deps: IdportenRoutesD
         return sendPage(
           reply,
           200,
-          renderConfirmPage({
+          h(ConfirmPage, {
+            texts: textsFor(request, outcome.request.uiLocale, 'nb'),
             formAction: confirmPath,
             confirmId: outcome.confirmId,
             view: outcome.view,
@@ -174,24 +220,22 @@ export async function idportenRoutes(app: FastifyInstance, deps: IdportenRoutesD
       }
       if (outcome.kind === 'redirect')
         return reply.header('cache-control', 'no-store').redirect(outcome.location, 303);
-      return sendPage(
-        reply,
-        400,
-        renderErrorPage(
-          'This sign-in has expired or is unknown. Start again from the service you came from.',
-        ),
-      );
+      return expiredPage(request, reply);
     };
 
     scope.get<{ Querystring: Record<string, unknown> }>(confirmPath, hide, async (request, reply) => {
       const id = request.query?.confirm_id;
-      return answerStep(reply, await service.confirmStep(typeof id === 'string' ? id : undefined, 'show'));
+      return answerStep(
+        request,
+        reply,
+        await service.confirmStep(typeof id === 'string' ? id : undefined, 'show'),
+      );
     });
 
     scope.post<{ Body: Form }>(confirmPath, hide, async (request, reply) => {
       const form = request.body ?? {};
       const action = CONFIRM_ACTIONS.find((a) => a === form.action) ?? 'show';
-      return answerStep(reply, await service.confirmStep(form.confirm_id, action));
+      return answerStep(request, reply, await service.confirmStep(form.confirm_id, action));
     });
 
     scope.post<{ Body: Form }>(authorizePath, hide, async (request, reply) => {
@@ -200,26 +244,19 @@ export async function idportenRoutes(app: FastifyInstance, deps: IdportenRoutesD
         pid: form.pid,
         cancel: form.cancel !== undefined,
       });
-      if (outcome.kind === 'confirm') return answerStep(reply, outcome);
-      if (outcome.kind === 'expired') {
-        return sendPage(
-          reply,
-          400,
-          renderErrorPage(
-            'This sign-in has expired or is unknown. Start again from the service you came from.',
-          ),
-        );
-      }
+      if (outcome.kind === 'confirm') return answerStep(request, reply, outcome);
+      if (outcome.kind === 'expired') return expiredPage(request, reply);
       if (outcome.kind === 'invalid-person') {
         return sendPage(
           reply,
           422,
-          renderSignInPage({
+          h(SignInPage, {
+            texts: textsFor(request, outcome.request.uiLocale, 'en'),
             formAction: authorizePath,
             requestId: form.request_id!,
             request: outcome.request,
             persons: deps.persons(),
-            error: `Not a valid identifier: ${outcome.message}.`,
+            problem: outcome.problem,
             typed: (form.pid ?? '').slice(0, 11),
           }),
         );

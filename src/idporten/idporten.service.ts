@@ -10,8 +10,10 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import type { JSONWebKeySet, JWK, JWTVerifyGetKey } from 'jose';
 import { OAuthError } from '../errors/errors.js';
-import { checkPersonIdentifier, IDENTIFIER_PROBLEM_TEXT } from '../identifier/identifier.js';
-import type { IdentifierRules } from '../identifier/identifier.js';
+import { checkPersonIdentifier } from '../identifier/identifier.js';
+import type { IdentifierProblem, IdentifierRules } from '../identifier/identifier.js';
+import { localeFromUiLocales } from './i18n/i18n.js';
+import type { Locale } from './i18n/i18n.js';
 import { SPRAAK_WRITE_SCOPE, USER_READ_SCOPES } from '../self/self.routes.js';
 import { BoundedEntries, charsOf, entryBytes } from './bounded-entries.js';
 import { ACR_VALUES, mintIdportenAccessToken, mintIdToken } from './idporten.tokens.js';
@@ -38,11 +40,22 @@ export interface AuthorizationRequest {
   readonly nonce: string | undefined;
   readonly codeChallenge: string;
   readonly acr: Acr;
+  /**
+   * The first of the pages' languages in `ui_locales`, if any (docs/tokens.md#sign-in-pages): the
+   * sign-in and confirm pages speak it.
+   */
+  readonly uiLocale: Locale | undefined;
 }
 
+/** Why an authorization request gets an error page rather than a redirect (the page's texts). */
+export type PageProblem = 'no-client' | 'no-redirect-uri' | 'bad-redirect-uri' | 'unregistered-redirect-uri';
+
 export type AuthorizeOutcome =
-  /** The redirect_uri cannot be trusted or used: the error is shown on the page, never redirected. */
-  | { readonly kind: 'page-error'; readonly message: string }
+  /**
+   * The redirect_uri cannot be trusted or used: the error is shown on the page, never redirected;
+   * `uiLocale` is the request's `ui_locales` choice, for the page.
+   */
+  | { readonly kind: 'page-error'; readonly problem: PageProblem; readonly uiLocale: Locale | undefined }
   /** The redirect_uri is usable: the client gets the error as an OAuth error redirect. */
   | { readonly kind: 'redirect'; readonly location: string }
   | { readonly kind: 'sign-in'; readonly requestId: string; readonly request: AuthorizationRequest };
@@ -59,8 +72,12 @@ export type CompleteOutcome =
       readonly view: ContactPromptView;
       readonly request: AuthorizationRequest;
     }
-  /** The typed identifier is not valid: show the page again with this message. */
-  | { readonly kind: 'invalid-person'; readonly message: string; readonly request: AuthorizationRequest }
+  /** The typed identifier is not valid: show the page again with this problem. */
+  | {
+      readonly kind: 'invalid-person';
+      readonly problem: IdentifierProblem;
+      readonly request: AuthorizationRequest;
+    }
   | { readonly kind: 'expired' };
 
 export interface TokenAnswer {
@@ -292,7 +309,7 @@ export class IdportenService {
         'locale',
       ],
       authorization_response_iss_parameter_supported: true,
-      ui_locales_supported: ['nb', 'en'],
+      ui_locales_supported: ['nb', 'nn', 'en'],
     };
   }
 
@@ -309,27 +326,17 @@ export class IdportenService {
   authorize(query: Record<string, unknown>): AuthorizeOutcome {
     const clientId = single(query.client_id);
     const rawRedirect = single(query.redirect_uri);
-    if (!clientId)
-      return { kind: 'page-error', message: 'The request names no client (client_id is missing).' };
+    const uiLocale = localeFromUiLocales(single(query.ui_locales));
+    const pageError = (problem: PageProblem): AuthorizeOutcome => ({ kind: 'page-error', problem, uiLocale });
+    if (!clientId) return pageError('no-client');
     const redirectUri = usableRedirectUri(rawRedirect);
-    if (!redirectUri) {
-      return {
-        kind: 'page-error',
-        message:
-          rawRedirect === undefined || rawRedirect === ''
-            ? 'The request names no redirect_uri.'
-            : 'The redirect_uri is not an absolute http(s) address without a fragment, so the answer cannot be sent back.',
-      };
-    }
+    if (!redirectUri)
+      return pageError(
+        rawRedirect === undefined || rawRedirect === '' ? 'no-redirect-uri' : 'bad-redirect-uri',
+      );
     // Nothing, not even an error, goes to an address the client has not registered: that would make
     // this server an open redirector for whoever writes the link.
-    if (!this.mayRedirect(clientId, redirectUri)) {
-      return {
-        kind: 'page-error',
-        message:
-          'The redirect_uri is not registered for this client, so the answer cannot be sent back. Register it for the client (idportenClients), or use a loopback address.',
-      };
-    }
+    if (!this.mayRedirect(clientId, redirectUri)) return pageError('unregistered-redirect-uri');
     const state = single(query.state);
     const fail = (error: string, description: string): AuthorizeOutcome => ({
       kind: 'redirect',
@@ -368,6 +375,7 @@ export class IdportenService {
       nonce: single(query.nonce),
       codeChallenge,
       acr: acr ?? 'idporten-loa-substantial',
+      uiLocale,
     };
     if (charsOf(requestStrings(request)) > MAX_REQUEST_CHARS) {
       return fail(
@@ -481,7 +489,11 @@ export class IdportenService {
     const pid = (choice.pid ?? '').trim();
     const check = checkPersonIdentifier(pid, this.options.identifierRules);
     if (!check.valid) {
-      return { kind: 'invalid-person', message: IDENTIFIER_PROBLEM_TEXT[check.problem], request };
+      return {
+        kind: 'invalid-person',
+        problem: check.problem,
+        request,
+      };
     }
     return { kind: 'picked', request, pid };
   }
@@ -581,6 +593,8 @@ export class IdportenService {
         nonce: request.nonce,
         authTime: issued.authTime,
         expiresInSeconds: this.tokenTtlSeconds,
+        // As ID-porten's: the language of the sign-in, here the request's ui_locales choice.
+        locale: request.uiLocale ?? 'nb',
       }),
     ]);
     return {

@@ -57,6 +57,8 @@ export interface IdTokenRequest {
   readonly nonce: string | undefined;
   readonly authTime: number;
   readonly expiresInSeconds: number;
+  /** The `locale` claim: the language of the sign-in (docs/tokens.md#sign-in-pages). */
+  readonly locale: string;
 }
 
 /** The OpenID Connect id_token: `aud` is the client, `nonce` echoed, `pid` and `acr` as ID-porten's. */
@@ -67,7 +69,7 @@ export async function mintIdToken(privateJwk: JWK, req: IdTokenRequest): Promise
     acr: req.acr,
     amr: ['TestID'],
     auth_time: req.authTime,
-    locale: 'nb',
+    locale: req.locale,
   };
   if (req.nonce !== undefined) claims.nonce = req.nonce;
   return new SignJWT(claims)

@@ -5,14 +5,12 @@
 //
 // Who acts is always the session's person: no handler reads an identifier from a form or a query.
 
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
-import fastifyStatic from '@fastify/static';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
 import { h } from 'preact';
 import type { StoredOutboxMessage } from '../outbox/outbox.js';
+import { serveDesignsystemet } from '../http/designsystemet.js';
 import { isLanguage } from '../person/person.js';
 import { ProfileError } from '../profile/profile.js';
 import type { ProfileActor, ProfileChannel, ProfileOperations } from '../profile/profile.js';
@@ -100,11 +98,6 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 export function cookiesSecure(publicUrl: string): boolean {
   const url = new URL(publicUrl);
   return !(url.protocol === 'http:' && LOOPBACK.has(url.hostname));
-}
-
-/** Where the static files of Designsystemet are: inside its npm packages. */
-function packageFolder(specifier: string): string {
-  return dirname(createRequire(import.meta.url).resolve(specifier));
 }
 
 export async function minprofilRoutes(app: FastifyInstance, deps: MinprofilRoutesDeps): Promise<void> {
@@ -267,22 +260,8 @@ export async function minprofilRoutes(app: FastifyInstance, deps: MinprofilRoute
         reply.headers(headers);
       });
 
-      await scope.register(fastifyStatic, {
-        root: [packageFolder('@digdir/designsystemet-theme'), packageFolder('@digdir/designsystemet-css')],
-        prefix: '/assets/',
-        // The two stylesheets the layout links, nothing else of the packages' folders.
-        allowedPath: (path) => path === '/designsystemet.css' || path === '/index.css',
-        index: false,
-        list: false,
-        dotfiles: 'deny',
-        decorateReply: false,
-        cacheControl: false,
-        schemaHide: true,
-      });
-      scope.addHook('onSend', async (request, reply) => {
-        if (request.url.startsWith(`${PREFIX}/assets/`) && reply.statusCode === 200)
-          reply.header('cache-control', 'public, max-age=3600');
-      });
+      // The two stylesheets the layout links, nothing else of the packages' folders.
+      await serveDesignsystemet(scope, '/assets/');
 
       const hide = { schema: { hide: true } };
       scope.get('/assets/minprofil.css', hide, async (_request, reply) =>

@@ -9,12 +9,20 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startServer } from '../../src/cli/serve.command.js';
 import type { RunningServer } from '../../src/cli/serve.command.js';
 import { loadConfig } from '../../src/config/config.js';
 import { demoPersons } from '../../src/demo/demo-data.js';
-import { chromiumSkipReason, launchChromium } from '../support/browser.js';
+import { LOCALES } from '../../src/idporten/i18n/i18n.js';
+import { makeIdentifier } from '../../src/identifier/identifier.generate.js';
+import {
+  assertAccessible,
+  chromiumSkipReason,
+  launchChromium,
+  newUserContext,
+  screenshot,
+} from '../support/browser.js';
 import { copyEmptyEmbeddedStore, freshStoreConfig, skipReason, STORE_KINDS } from '../support/stores.js';
 
 const CLIENT = 'browser-test-client';
@@ -157,6 +165,127 @@ for (const kind of STORE_KINDS) {
             demo.person.kontaktinformasjon!.epostadresse,
           );
           assert.equal(person.spraak, demo.person.spraak);
+        },
+      );
+
+      /** An authorization request to the test client, in `locale` (ui_locales). */
+      function authorizeIn(locale: string, state = 'pages-state'): string {
+        const authorize = new URL(`${krr.url}/idporten/authorize`);
+        for (const [name, value] of Object.entries({
+          response_type: 'code',
+          client_id: CLIENT,
+          redirect_uri: `${client.base}/callback`,
+          scope: SCOPE,
+          state,
+          code_challenge: createHash('sha256')
+            .update(randomBytes(32).toString('base64url'))
+            .digest('base64url'),
+          code_challenge_method: 'S256',
+          ui_locales: locale,
+        })) {
+          authorize.searchParams.set(name, value);
+        }
+        return authorize.toString();
+      }
+
+      /** The page's stylesheets, each with its number of rules (0: not loaded or blocked). */
+      const stylesheetRules = (page: Page) =>
+        page.evaluate(() => {
+          const doc = (globalThis as unknown as { document: { styleSheets: ArrayLike<unknown> } }).document;
+          return Array.from(doc.styleSheets as ArrayLike<{ href: string; cssRules: ArrayLike<unknown> }>).map(
+            (sheet) => ({ href: new URL(sheet.href).pathname, rules: sheet.cssRules.length }),
+          );
+        });
+
+      it(
+        'loads its stylesheets under its own Content-Security-Policy, with nothing refused',
+        { timeout: 120_000 },
+        async () => {
+          // No bypassCSP here: the page's own header applies.
+          const context = await browser.newContext({ locale: 'nb-NO' });
+          const page = await context.newPage();
+          const refused: string[] = [];
+          page.on('console', (message) => {
+            if (/Content Security Policy|Refused to/i.test(message.text())) refused.push(message.text());
+          });
+          page.on('requestfailed', (request) => refused.push(`failed: ${request.url()}`));
+          const answer = await page.goto(authorizeIn('nb'));
+          assert.equal(answer?.status(), 200);
+          assert.match(answer?.headers()['content-security-policy'] ?? '', /style-src 'self'/);
+          const sheets = await stylesheetRules(page);
+          assert.deepEqual(
+            sheets.map((s) => s.href),
+            [
+              '/idporten/assets/designsystemet.css',
+              '/idporten/assets/index.css',
+              '/idporten/assets/idporten.css',
+            ],
+          );
+          for (const sheet of sheets) assert.ok(sheet.rules > 0, `${sheet.href} is loaded`);
+          // Designsystemet's button, not the browser's: its tokens and its component rules apply.
+          const radius = await page
+            .getByRole('button', { name: 'Logg inn', exact: true })
+            .evaluate(
+              (el) =>
+                (
+                  globalThis as unknown as { getComputedStyle: (e: unknown) => { borderRadius: string } }
+                ).getComputedStyle(el).borderRadius,
+            );
+          assert.notEqual(radius, '0px');
+          assert.deepEqual(refused, []);
+          await context.close();
+        },
+      );
+
+      it(
+        'every page passes axe in nb, nn and en (ui_locales), and is photographed',
+        { timeout: 240_000 },
+        async () => {
+          // The demo person whose contact data is three years old: due for the confirm step.
+          const due = demoPersons(Date.now())[2]!.person.personidentifikator;
+          // A valid identifier the register does not know: the create page.
+          const unknown = makeIdentifier({ day: 9, month: 9, year: 99 }, 123);
+          const shoot = async (page: Page, name: string) => {
+            await assertAccessible(page, name);
+            if (kind === 'embedded') await screenshot(page, name);
+          };
+          for (const locale of LOCALES) {
+            const context = await newUserContext(browser, 'en-GB');
+            const page = await context.newPage();
+            await page.goto(authorizeIn(locale));
+            assert.equal(await page.locator('html').getAttribute('lang'), locale);
+            await shoot(page, `${locale}-idporten-sign-in`);
+
+            // A wrong identifier: the page again, the problem at the field.
+            await page.locator('#pid').fill('12345678901');
+            await page.locator('#pid').press('Enter');
+            await page.getByRole('alert').waitFor();
+            assert.equal(await page.locator('#pid').getAttribute('aria-invalid'), 'true');
+            await shoot(page, `${locale}-idporten-sign-in-invalid`);
+
+            // The confirm step, in the request's language; cancelled, so it stays due.
+            await page.locator('#pid').fill(due);
+            await page.locator('#pid').press('Enter');
+            await page.locator('button[value="confirm"]').waitFor();
+            assert.equal(await page.locator('html').getAttribute('lang'), locale);
+            await shoot(page, `${locale}-idporten-confirm`);
+            await page.locator('button[value="cancel"]').click();
+            await page.waitForURL((url) => url.searchParams.get('error') === 'access_denied');
+
+            // The create page of a person the register does not know.
+            await page.goto(authorizeIn(locale));
+            await page.locator('#pid').fill(unknown);
+            await page.locator('#pid').press('Enter');
+            await page.locator('button[value="continue"]').waitFor();
+            await shoot(page, `${locale}-idporten-create`);
+
+            // The error page of a request that cannot start.
+            const refused = await page.goto(`${krr.url}/idporten/authorize?client_id=x&ui_locales=${locale}`);
+            assert.equal(refused?.status(), 400);
+            assert.equal(await page.locator('html').getAttribute('lang'), locale);
+            await shoot(page, `${locale}-idporten-error`);
+            await context.close();
+          }
         },
       );
     },
