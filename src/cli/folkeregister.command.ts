@@ -15,8 +15,9 @@ import {
 } from '../sync/folkeregister.service.js';
 import type { FolkeregisterProgress, FolkeregisterSummary } from '../sync/folkeregister.service.js';
 import { printable } from './printable.js';
+import { FollowTerminal } from './follow-terminal.js';
 import { personRules, withStore } from './runtime.js';
-import { SyncStoppedError, tokenProviderFor } from './sync.command.js';
+import { maskinportenClientOptions, SyncStoppedError, tokenProviderFor } from './sync.command.js';
 import type { SyncCommandOptions } from './sync.command.js';
 
 interface FolkeregisterSyncOptions extends CliValues, Omit<SyncCommandOptions, 'restart'> {
@@ -58,36 +59,12 @@ export async function runFolkeregisterSync(
     maskinporten ? { ...opts, scope: DEFAULT_FOLKEREGISTER_SCOPES.join(' ') } : opts,
   );
   const source = new FolkeregisterClient({ from: opts.from, auth });
-  const tty = Boolean((err as NodeJS.WriteStream).isTTY);
-
-  let lineOpen = false;
-  let lastDraw = 0;
-  const controller = new AbortController();
-  let signals = 0;
-  const onSignal = () => {
-    signals++;
-    if (signals === 1) {
-      err.write(`${lineOpen ? '\n' : ''}stopping after the current page (again to stop at once)\n`);
-      lineOpen = false;
-      controller.abort();
-    } else {
-      process.exit(130);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  const draw = (p: FolkeregisterProgress) => {
-    if (!tty) return;
-    const now = Date.now();
-    if (!p.caughtUp && now - lastDraw < 200) return;
-    lastDraw = now;
-    const verb = p.caughtUp && !opts.once ? 'following' : 'reading';
-    err.write(
-      `\r\x1b[K${verb} ${source.url}: ${p.events} events | sequence number ${p.position}${p.caughtUp ? ', up to date' : ''}`,
-    );
-    lineOpen = true;
-  };
+  const terminal = new FollowTerminal(err);
+  const draw = (p: FolkeregisterProgress) =>
+    terminal.progress(() => {
+      const verb = p.caughtUp && !opts.once ? 'following' : 'reading';
+      return `${verb} ${source.url}: ${p.events} events | sequence number ${p.position}${p.caughtUp ? ', up to date' : ''}`;
+    }, p.caughtUp);
 
   let summary: FolkeregisterSummary;
   try {
@@ -96,21 +73,14 @@ export async function runFolkeregisterSync(
         db,
         source,
         rules: personRules(cfg),
-        signal: controller.signal,
+        signal: terminal.signal,
         pollMs: intervalSeconds * 1000,
         onProgress: draw,
-        onRetry: (e, delayMs) => {
-          err.write(
-            `${lineOpen ? '\n' : ''}krr: ${printable(e.message)}; retrying in ${Math.round(delayMs / 1000)} s\n`,
-          );
-          lineOpen = false;
-        },
+        onRetry: (e, delayMs) => terminal.retrying(e, delayMs),
       }),
     );
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    if (lineOpen) err.write('\n');
+    terminal.close();
   }
   out.write(folkeregisterSummary(summary));
   if (opts.once && summary.stopped && !summary.caughtUp) {
@@ -147,27 +117,16 @@ export function addFolkeregisterCommands(
     .command('folkeregister')
     .description("follow Folkeregisteret's event list: deaths and new identifiers (docs/folkeregister.md)");
 
-  storeOptions(group.command('sync').description("apply Folkeregisteret's events to the register"))
-    .requiredOption(
-      '--from <url>',
-      "Folkeregisteret's base URL, e.g. https://folkeregisteret.api.skatteetaten.no (its event list: " +
-        '<url>/folkeregisteret/offentlig-med-hjemmel/api/v1/hendelser/feed)',
-    )
-    .addOption(new Option('--token <token>', 'a bearer token, as given').env('KRR_FOLKEREGISTER_TOKEN'))
-    .option(
-      '--maskinporten-issuer <url>',
-      'get tokens from this Maskinporten issuer, e.g. https://maskinporten.no/',
-    )
-    .option('--maskinporten-metadata <url>', "Maskinporten's metadata URL, when not under the issuer")
-    .option('--client-id <id>', 'the Maskinporten client id')
-    .option('--key <file>', "the client's private key: a JWK file (with kid), or a PEM file with --kid")
-    .option('--kid <kid>', 'the id the key is registered under (needed with a PEM key)')
-    .option(
-      '--scope <scopes>',
-      `Maskinporten scopes, space-separated (default "${DEFAULT_FOLKEREGISTER_SCOPES.join(' ')}")`,
-    )
-    .option('--resource <url>', 'the resource claim for an audience-restricted token')
-    .option('--audience <aud>', "the assertion's aud, when not the issuer")
+  maskinportenClientOptions(
+    storeOptions(group.command('sync').description("apply Folkeregisteret's events to the register"))
+      .requiredOption(
+        '--from <url>',
+        "Folkeregisteret's base URL, e.g. https://folkeregisteret.api.skatteetaten.no (its event list: " +
+          '<url>/folkeregisteret/offentlig-med-hjemmel/api/v1/hendelser/feed)',
+      )
+      .addOption(new Option('--token <token>', 'a bearer token, as given').env('KRR_FOLKEREGISTER_TOKEN')),
+    DEFAULT_FOLKEREGISTER_SCOPES,
+  )
     .option('--once', 'stop when caught up, instead of following')
     .option('--interval <seconds>', 'when caught up, how long before asking again', '10')
     .action(async (opts: FolkeregisterSyncOptions) => {

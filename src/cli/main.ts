@@ -19,7 +19,7 @@ import { exportPersons } from '../transfer/export.service.js';
 import { importPersonsFromBytes } from '../transfer/import.service.js';
 import { devIdentityForToken } from '../maskinporten/dev-identity.js';
 import { DEFAULT_SYNC_SCOPES } from '../sync/maskinporten.client.js';
-import { runSync } from './sync.command.js';
+import { maskinportenClientOptions, runSync } from './sync.command.js';
 import type { SyncCommandOptions } from './sync.command.js';
 import { addClientCommands } from './clients.command.js';
 import { addProviderCommands } from './providers.command.js';
@@ -225,26 +225,17 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
       await withStore(cfg, (db) => pipeline(exportPersons(db), target as Writable, { end: target !== out }));
     });
 
-  storeOptions(program.command('sync').description("follow another register's change feed into this one"))
-    .requiredOption(
-      '--from <url>',
-      "the source register's base URL (its feed: <url>/rest/v2/krr/hentEndringer)",
-    )
-    .addOption(new Option('--token <token>', 'a bearer token for the source, as given').env('KRR_SYNC_TOKEN'))
-    .option(
-      '--maskinporten-issuer <url>',
-      'get tokens from this Maskinporten issuer, e.g. https://maskinporten.no/',
-    )
-    .option('--maskinporten-metadata <url>', "Maskinporten's metadata URL, when not under the issuer")
-    .option('--client-id <id>', 'the Maskinporten client id')
-    .option('--key <file>', "the client's private key: a JWK file (with kid), or a PEM file with --kid")
-    .option('--kid <kid>', 'the id the key is registered under (needed with a PEM key)')
-    .option(
-      '--scope <scopes>',
-      `Maskinporten scopes, space-separated (default "${DEFAULT_SYNC_SCOPES.join(' ')}")`,
-    )
-    .option('--resource <url>', 'the resource claim for an audience-restricted token')
-    .option('--audience <aud>', "the assertion's aud, when not the issuer")
+  maskinportenClientOptions(
+    storeOptions(program.command('sync').description("follow another register's change feed into this one"))
+      .requiredOption(
+        '--from <url>',
+        "the source register's base URL (its feed: <url>/rest/v2/krr/hentEndringer)",
+      )
+      .addOption(
+        new Option('--token <token>', 'a bearer token for the source, as given').env('KRR_SYNC_TOKEN'),
+      ),
+    DEFAULT_SYNC_SCOPES,
+  )
     .option('--once', 'stop when caught up, instead of following')
     .option('--restart', 'start from change id 0 instead of the stored position')
     .action(async (opts: CliValues & SyncCommandOptions) => {

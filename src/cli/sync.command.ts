@@ -1,6 +1,7 @@
 // `krr sync --from URL`: the command's work, kept out of cli/main.ts (which only declares it):
 // authentication from the options, the run, progress on a terminal, a clean stop on SIGINT/SIGTERM.
 
+import type { Command } from 'commander';
 import type { KrrConfig } from '../config/config.js';
 import { ConfigError, KrrError } from '../errors/errors.js';
 import { personRules, withStore } from './runtime.js';
@@ -15,6 +16,7 @@ import type { TokenProvider } from '../sync/maskinporten.client.js';
 import { follow, syncOnce } from '../sync/sync.service.js';
 import type { SyncProgress, SyncSummary } from '../sync/sync.service.js';
 import { printable } from './printable.js';
+import { FollowTerminal } from './follow-terminal.js';
 
 /** The command's own options (the store options are read by loadConfig). */
 export interface SyncCommandOptions {
@@ -36,6 +38,25 @@ export interface SyncCommandOptions {
 export class SyncStoppedError extends KrrError {
   readonly code = 'SYNC_STOPPED';
   readonly status = 500;
+}
+
+/**
+ * The options of a Maskinporten client (`--maskinporten-issuer URL --client-id ID --key FILE ...`)
+ * on a command that reads a source with one, as `krr sync` and `krr folkeregister sync` do.
+ */
+export function maskinportenClientOptions(cmd: Command, defaultScopes: readonly string[]): Command {
+  return cmd
+    .option(
+      '--maskinporten-issuer <url>',
+      'get tokens from this Maskinporten issuer, e.g. https://maskinporten.no/',
+    )
+    .option('--maskinporten-metadata <url>', "Maskinporten's metadata URL, when not under the issuer")
+    .option('--client-id <id>', 'the Maskinporten client id')
+    .option('--key <file>', "the client's private key: a JWK file (with kid), or a PEM file with --kid")
+    .option('--kid <kid>', 'the id the key is registered under (needed with a PEM key)')
+    .option('--scope <scopes>', `Maskinporten scopes, space-separated (default "${defaultScopes.join(' ')}")`)
+    .option('--resource <url>', 'the resource claim for an audience-restricted token')
+    .option('--audience <aud>', "the assertion's aud, when not the issuer");
 }
 
 export async function tokenProviderFor(opts: SyncCommandOptions): Promise<TokenProvider> {
@@ -105,35 +126,12 @@ export async function runSync(
 ): Promise<void> {
   const auth = await tokenProviderFor(opts);
   const source = new FeedClient({ from: opts.from, auth });
-  const tty = Boolean((err as NodeJS.WriteStream).isTTY);
-
-  let lineOpen = false;
-  let lastDraw = 0;
-  const controller = new AbortController();
-  let signals = 0;
-  const onSignal = () => {
-    signals++;
-    if (signals === 1) {
-      err.write(`${lineOpen ? '\n' : ''}stopping after the current page (again to stop at once)\n`);
-      lineOpen = false;
-      controller.abort();
-    } else {
-      process.exit(130);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  const draw = (p: SyncProgress, force = false) => {
-    if (!tty) return;
-    const now = Date.now();
-    if (!force && now - lastDraw < 200) return;
-    lastDraw = now;
-    const verb = p.caughtUp && !opts.once ? 'following' : 'syncing from';
-    const tail = p.caughtUp ? ', up to date' : '';
-    err.write(`\r\x1b[K${verb} ${source.url}: ${p.persons} persons | ${describeIds(p)}${tail}`);
-    lineOpen = true;
-  };
+  const terminal = new FollowTerminal(err);
+  const draw = (p: SyncProgress, force = false) =>
+    terminal.progress(() => {
+      const verb = p.caughtUp && !opts.once ? 'following' : 'syncing from';
+      return `${verb} ${source.url}: ${p.persons} persons | ${describeIds(p)}${p.caughtUp ? ', up to date' : ''}`;
+    }, force);
 
   let summary: SyncSummary;
   try {
@@ -142,21 +140,14 @@ export async function runSync(
         db,
         source,
         rules: personRules(cfg),
-        signal: controller.signal,
+        signal: terminal.signal,
         ...(opts.restart ? { fromId: 0 } : {}),
         onProgress: (p) => draw(p, p.caughtUp),
-        onRetry: (e, delayMs) => {
-          err.write(
-            `${lineOpen ? '\n' : ''}krr: ${printable(e.message)}; retrying in ${Math.round(delayMs / 1000)} s\n`,
-          );
-          lineOpen = false;
-        },
+        onRetry: (e, delayMs) => terminal.retrying(e, delayMs),
       }),
     );
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    if (lineOpen) err.write('\n'); // end the `\r` progress line before the summary or the error
+    terminal.close();
   }
 
   if (summary.ignoredFields.size > 0) {
