@@ -44,6 +44,51 @@ export function auditedValues(values: readonly string[]): string[] {
   return kept.map((v) => storableText(v.length > AUDIT_VALUE_CHARS ? v.slice(0, AUDIT_VALUE_CHARS) : v));
 }
 
+/** What `krr audit` asks of the trail (docs/operations.md#audit-trail): one person's or one consumer's entries. */
+export type AuditQuery = (
+  | { readonly person: string; readonly consumer?: undefined }
+  | { readonly consumer: string; readonly person?: undefined }
+) & {
+  /** From this instant (inclusive); none: the start of the trail. */
+  readonly from?: Date;
+  /** Before this instant; none: now. */
+  readonly to?: Date;
+};
+
+/** An entry as the trail holds it, with its id (the order of `search`). */
+export interface StoredAuditEntry extends AuditEntry {
+  readonly id: number;
+}
+
+interface AuditRow {
+  id: number;
+  at: string;
+  client_id: string | null;
+  consumer: string | null;
+  supplier: string | null;
+  endpoint: string;
+  identifiers: string[];
+  status: number;
+  detail: string | null;
+}
+
+const STORED_COLUMNS = `id, to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, client_id,
+  consumer, supplier, endpoint, identifiers, status, detail`;
+
+function storedEntryOf(r: AuditRow): StoredAuditEntry {
+  return {
+    id: Number(r.id),
+    at: new Date(r.at),
+    clientId: r.client_id,
+    consumer: r.consumer,
+    supplier: r.supplier,
+    endpoint: r.endpoint,
+    identifiers: r.identifiers,
+    status: Number(r.status),
+    ...(r.detail !== null ? { detail: r.detail } : {}),
+  };
+}
+
 export class AuditRepository {
   constructor(private readonly db: Database) {}
 
@@ -68,32 +113,49 @@ export class AuditRepository {
     );
   }
 
+  /**
+   * The entries `query` asks for, oldest first, a page at a time (never the whole trail in
+   * memory). A person's are found through the GIN index on the identifiers, materialised first so
+   * that the planner does not walk the whole trail in id order instead (as the lookup history,
+   * docs/minprofil.md#lookup-history); a consumer's through the index on `at` within the range.
+   */
+  async *search(query: AuditQuery, pageSize = 1000): AsyncGenerator<StoredAuditEntry> {
+    const from = query.from?.toISOString() ?? '-infinity';
+    const to = query.to?.toISOString() ?? 'infinity';
+    let after = 0;
+    for (;;) {
+      const rows =
+        query.person !== undefined
+          ? await this.db.query<AuditRow>(
+              `with mine as materialized (
+                 select id from audit_log where identifiers @> array[$1::text]
+                   and at >= $2::text::timestamptz and at < $3::text::timestamptz
+               )
+               select ${STORED_COLUMNS} from audit_log
+               where id in (select id from mine) and id > $4 order by id limit $5`,
+              [query.person, from, to, after, pageSize],
+            )
+          : await this.db.query<AuditRow>(
+              `select ${STORED_COLUMNS} from audit_log
+               where consumer = $1 and at >= $2::text::timestamptz and at < $3::text::timestamptz and id > $4
+               order by id limit $5`,
+              [query.consumer, from, to, after, pageSize],
+            );
+      for (const r of rows) yield storedEntryOf(r);
+      if (rows.length < pageSize) return;
+      after = Number(rows[rows.length - 1]!.id);
+    }
+  }
+
   /** The newest entries first; for operators and tests. */
   async latest(limit: number): Promise<AuditEntry[]> {
-    const rows = await this.db.query<{
-      at: string;
-      client_id: string | null;
-      consumer: string | null;
-      supplier: string | null;
-      endpoint: string;
-      identifiers: string[];
-      status: number;
-      detail: string | null;
-    }>(
-      `select to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, client_id, consumer, supplier,
-              endpoint, identifiers, status, detail
-       from audit_log order by id desc limit $1`,
+    const rows = await this.db.query<AuditRow>(
+      `select ${STORED_COLUMNS} from audit_log order by id desc limit $1`,
       [limit],
     );
-    return rows.map((r) => ({
-      at: new Date(r.at),
-      clientId: r.client_id,
-      consumer: r.consumer,
-      supplier: r.supplier,
-      endpoint: r.endpoint,
-      identifiers: r.identifiers,
-      status: Number(r.status),
-      ...(r.detail !== null ? { detail: r.detail } : {}),
-    }));
+    return rows.map((r) => {
+      const { id: _id, ...entry } = storedEntryOf(r);
+      return entry;
+    });
   }
 }

@@ -34,6 +34,7 @@ import { listenForStop } from './stop-signal.js';
 import type { StopReason } from './stop-signal.js';
 import type { RunningServer } from './serve.command.js';
 import type { JobsRunOptions } from './jobs.command.js';
+import type { AuditCommandOptions } from './audit.command.js';
 
 function storeOptions(cmd: Command): Command {
   return cmd
@@ -241,6 +242,20 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
     .action(async (opts: CliValues & SyncCommandOptions) => {
       const cfg = config(opts);
       await runSync(cfg, opts, out, err);
+    });
+
+  storeOptions(
+    program
+      .command('audit')
+      .description("an operator's reading of the audit trail, as JSON Lines; itself recorded in the trail"),
+  )
+    .option('--person <id>', "one person's entries (the other identifiers of a bulk lookup only counted)")
+    .option('--consumer <orgno>', "one consumer's entries, with what it asked for")
+    .option('--from <date>', 'from this date (Oslo midnight) or instant, inclusive')
+    .option('--to <date>', 'before this date (Oslo midnight) or instant')
+    .action(async (opts: CliValues & AuditCommandOptions) => {
+      const { runAudit } = await import('./audit.command.js');
+      await runAudit(config(opts), opts, out, err);
     });
 
   const jobs = program
