@@ -10,6 +10,7 @@ import { ConfigError } from '../errors/errors.js';
 import { resolveTrustedIssuer, TrustedIssuerSchema } from './issuer-presets.js';
 import type { ResolvedTrustedIssuer, TrustedIssuer } from './issuer-presets.js';
 import type { StoreConfig } from '../store/database.js';
+import { DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_STATEMENT_TIMEOUT_SECONDS } from '../store/database.js';
 import { parseInstant } from '../time/oslo-time.js';
 import type { EpochMs } from '../time/oslo-time.js';
 import { readFileBounded } from '../files/bounded-file.js';
@@ -317,6 +318,47 @@ function jobsFrom(env: NodeJS.ProcessEnv, file: FileConfig, cli: CliValues): Job
 
 // --- end of the jobs' block ---
 
+// --- The PostgreSQL store's timeouts (docs/operations.md#timeouts) ---
+
+const DatabaseSchema = Type.Object(
+  {
+    /** The server's statement_timeout for every statement but long work's, seconds; 0: none. */
+    statementTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+    /** How long opening a connection may take, seconds. */
+    connectTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 300 })),
+  },
+  { additionalProperties: false },
+);
+
+/** KRR_DATABASE_STATEMENT_TIMEOUT_SECONDS and KRR_DATABASE_CONNECT_TIMEOUT_SECONDS over the file's `database`. */
+function databaseTimeoutsFrom(
+  env: NodeJS.ProcessEnv,
+  file: FileConfig,
+): { statementTimeoutSeconds: number; connectTimeoutSeconds: number } {
+  return {
+    statementTimeoutSeconds:
+      parseCountEnv(
+        'KRR_DATABASE_STATEMENT_TIMEOUT_SECONDS',
+        env.KRR_DATABASE_STATEMENT_TIMEOUT_SECONDS,
+        0,
+        3600,
+      ) ??
+      file.database?.statementTimeoutSeconds ??
+      DEFAULT_STATEMENT_TIMEOUT_SECONDS,
+    connectTimeoutSeconds:
+      parseCountEnv(
+        'KRR_DATABASE_CONNECT_TIMEOUT_SECONDS',
+        env.KRR_DATABASE_CONNECT_TIMEOUT_SECONDS,
+        1,
+        300,
+      ) ??
+      file.database?.connectTimeoutSeconds ??
+      DEFAULT_CONNECT_TIMEOUT_SECONDS,
+  };
+}
+
+// --- end of the store's timeouts ---
+
 // --- Min profil (docs/minprofil.md#configuration) ---
 /** An allowed return address: an origin (`https://nav.no`) or a URL prefix (`https://nav.no/app/`). */
 const MinprofilSchema = Type.Object(
@@ -483,6 +525,8 @@ const FileConfigSchema = Type.Object(
     minprofil: Type.Optional(MinprofilSchema),
     /** The register's jobs: reminders, retention (docs/jobs.md#configuration). */
     jobs: Type.Optional(JobsSchema),
+    /** The PostgreSQL store's timeouts (docs/operations.md#timeouts). */
+    database: Type.Optional(DatabaseSchema),
   },
   { additionalProperties: false },
 );
@@ -845,7 +889,7 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
     if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
       throw new ConfigError('the database URL must start with postgres:// or postgresql://');
     }
-    store = { kind: 'postgres', url: databaseUrl };
+    store = { kind: 'postgres', url: databaseUrl, ...databaseTimeoutsFrom(env, file) };
   } else {
     store = { kind: 'embedded', dataDir: resolve(dataDir ?? DEFAULT_DATA_DIR) };
   }
