@@ -611,7 +611,7 @@ describe("loadConfig: the PostgreSQL store's timeouts (docs/operations.md#timeou
       ...env,
     }).store;
     assert.equal(store.kind, 'postgres');
-    return store as Extract<typeof store, { kind: 'postgres' }>;
+    return store;
   };
 
   it('defaults to a statement timeout of 30 s and a connect timeout of 5 s', () => {
