@@ -129,6 +129,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   // given and closes.
   let sql = newPool('bounded');
   let long: postgres.Sql | undefined;
+  const bounded = () => sql;
+  const longPool = () => (long ??= newPool('long'));
   const retired = new Set<Promise<void>>();
   let closing = false;
   const replace = (stale: postgres.Sql) => {
@@ -152,8 +154,6 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
    * statement after it reconnects, which can be long after the database came back; that statement
    * never ran. (The outage test saw such a stray 503 after service had returned.)
    */
-  const bounded = () => sql;
-  const longPool = () => (long ??= newPool('long'));
   async function attempt<T>(
     run: (pool: postgres.Sql) => Promise<T>,
     mayRetry: () => boolean = () => false,
