@@ -27,15 +27,18 @@ describe('loadConfig', () => {
   });
 
   it('takes the database from --database or KRR_DATABASE_URL, the command line first', () => {
+    const timeouts = { statementTimeoutSeconds: 30, connectTimeoutSeconds: 5 };
     assert.deepEqual(loadConfig({}, { KRR_DATABASE_URL: 'postgres://a@h/db' }).store, {
       kind: 'postgres',
       url: 'postgres://a@h/db',
+      ...timeouts,
     });
     assert.deepEqual(
       loadConfig({ database: 'postgresql://b@h/db' }, { KRR_DATABASE_URL: 'postgres://a@h/db' }).store,
       {
         kind: 'postgres',
         url: 'postgresql://b@h/db',
+        ...timeouts,
       },
     );
     // --data-dir on the command line wins over a database URL from the environment.
@@ -594,4 +597,74 @@ describe("the jobs' settings", () => {
       ConfigError,
     );
   });
+});
+
+describe("loadConfig: the PostgreSQL store's timeouts (docs/operations.md#timeouts)", () => {
+  const postgresStore = (env: NodeJS.ProcessEnv, file?: object) => {
+    let config: string | undefined;
+    if (file) {
+      config = join(mkdtempSync(join(tmpdir(), 'krr-config-')), 'krr.json');
+      writeFileSync(config, JSON.stringify(file));
+    }
+    const store = loadConfig(config ? { config } : {}, {
+      KRR_DATABASE_URL: 'postgres://a@h/db',
+      ...env,
+    }).store;
+    assert.equal(store.kind, 'postgres');
+    return store;
+  };
+
+  it('defaults to a statement timeout of 30 s and a connect timeout of 5 s', () => {
+    const store = postgresStore({});
+    assert.equal(store.statementTimeoutSeconds, 30);
+    assert.equal(store.connectTimeoutSeconds, 5);
+  });
+
+  it("takes the environment over the config file's `database`; 0 turns the statement timeout off", () => {
+    const file = { database: { statementTimeoutSeconds: 12, connectTimeoutSeconds: 3 } };
+    assert.deepEqual(
+      [postgresStore({}, file).statementTimeoutSeconds, postgresStore({}, file).connectTimeoutSeconds],
+      [12, 3],
+    );
+    const env = { KRR_DATABASE_STATEMENT_TIMEOUT_SECONDS: '0', KRR_DATABASE_CONNECT_TIMEOUT_SECONDS: '9' };
+    assert.deepEqual(
+      [postgresStore(env, file).statementTimeoutSeconds, postgresStore(env, file).connectTimeoutSeconds],
+      [0, 9],
+    );
+  });
+
+  for (const [what, env, file, message] of [
+    [
+      'a statement timeout that is not a number',
+      { KRR_DATABASE_STATEMENT_TIMEOUT_SECONDS: 'soon' },
+      undefined,
+      /^KRR_DATABASE_STATEMENT_TIMEOUT_SECONDS must be a whole number from 0 to 3600$/,
+    ],
+    [
+      'a negative statement timeout',
+      { KRR_DATABASE_STATEMENT_TIMEOUT_SECONDS: '-1' },
+      undefined,
+      /KRR_DATABASE_STATEMENT_TIMEOUT_SECONDS/,
+    ],
+    [
+      'a connect timeout of 0',
+      { KRR_DATABASE_CONNECT_TIMEOUT_SECONDS: '0' },
+      undefined,
+      /^KRR_DATABASE_CONNECT_TIMEOUT_SECONDS must be a whole number from 1 to 300$/,
+    ],
+    [
+      'a connect timeout of 0 in the file',
+      {},
+      { database: { connectTimeoutSeconds: 0 } },
+      /\/database\/connectTimeoutSeconds/,
+    ],
+    ['an unknown key in `database`', {}, { database: { idleSeconds: 3 } }, /\/database/],
+  ] as const) {
+    it(`refuses ${what} with a ConfigError`, () => {
+      assert.throws(
+        () => postgresStore(env, file),
+        (err: unknown) => err instanceof ConfigError && message.test(err.message),
+      );
+    });
+  }
 });

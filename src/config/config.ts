@@ -10,6 +10,7 @@ import { ConfigError } from '../errors/errors.js';
 import { resolveTrustedIssuer, TrustedIssuerSchema } from './issuer-presets.js';
 import type { ResolvedTrustedIssuer, TrustedIssuer } from './issuer-presets.js';
 import type { StoreConfig } from '../store/database.js';
+import { DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_STATEMENT_TIMEOUT_SECONDS } from '../store/database.js';
 import { parseInstant } from '../time/oslo-time.js';
 import type { EpochMs } from '../time/oslo-time.js';
 import { readFileBounded } from '../files/bounded-file.js';
@@ -334,6 +335,18 @@ const MetricsSchema = Type.Object(
   { additionalProperties: false },
 );
 
+// --- The PostgreSQL store's timeouts (docs/operations.md#timeouts) ---
+
+const DatabaseSchema = Type.Object(
+  {
+    /** The server's statement_timeout for every statement but long work's, seconds; 0: none. */
+    statementTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+    /** How long opening a connection may take, seconds. */
+    connectTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 300 })),
+  },
+  { additionalProperties: false },
+);
+
 /** `GET /metrics` in the Prometheus text format (docs/operations.md#metrics). */
 export interface MetricsConfig {
   readonly enabled: boolean;
@@ -358,6 +371,35 @@ function metricsFrom(env: NodeJS.ProcessEnv, file: FileConfig): MetricsConfig {
 }
 
 // --- end of the metrics' block ---
+
+/** KRR_DATABASE_STATEMENT_TIMEOUT_SECONDS and KRR_DATABASE_CONNECT_TIMEOUT_SECONDS over the file's `database`. */
+function databaseTimeoutsFrom(
+  env: NodeJS.ProcessEnv,
+  file: FileConfig,
+): { statementTimeoutSeconds: number; connectTimeoutSeconds: number } {
+  return {
+    statementTimeoutSeconds:
+      parseCountEnv(
+        'KRR_DATABASE_STATEMENT_TIMEOUT_SECONDS',
+        env.KRR_DATABASE_STATEMENT_TIMEOUT_SECONDS,
+        0,
+        3600,
+      ) ??
+      file.database?.statementTimeoutSeconds ??
+      DEFAULT_STATEMENT_TIMEOUT_SECONDS,
+    connectTimeoutSeconds:
+      parseCountEnv(
+        'KRR_DATABASE_CONNECT_TIMEOUT_SECONDS',
+        env.KRR_DATABASE_CONNECT_TIMEOUT_SECONDS,
+        1,
+        300,
+      ) ??
+      file.database?.connectTimeoutSeconds ??
+      DEFAULT_CONNECT_TIMEOUT_SECONDS,
+  };
+}
+
+// --- end of the store's timeouts ---
 
 // --- Min profil (docs/minprofil.md#configuration) ---
 /** An allowed return address: an origin (`https://nav.no`) or a URL prefix (`https://nav.no/app/`). */
@@ -527,6 +569,8 @@ const FileConfigSchema = Type.Object(
     jobs: Type.Optional(JobsSchema),
     /** GET /metrics (docs/operations.md#metrics). */
     metrics: Type.Optional(MetricsSchema),
+    /** The PostgreSQL store's timeouts (docs/operations.md#timeouts). */
+    database: Type.Optional(DatabaseSchema),
   },
   { additionalProperties: false },
 );
@@ -891,7 +935,7 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
     if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
       throw new ConfigError('the database URL must start with postgres:// or postgresql://');
     }
-    store = { kind: 'postgres', url: databaseUrl };
+    store = { kind: 'postgres', url: databaseUrl, ...databaseTimeoutsFrom(env, file) };
   } else {
     store = { kind: 'embedded', dataDir: resolve(dataDir ?? DEFAULT_DATA_DIR) };
   }

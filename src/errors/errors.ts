@@ -82,6 +82,12 @@ export class StoreUnavailableError extends KrrError {
   readonly status = 503;
 }
 
+/**
+ * The store did not answer in time: a statement ran past the statement timeout, or its connection
+ * went silent (docs/operations.md#timeouts). A 503 like any other unreachable store.
+ */
+export class StoreTimeoutError extends StoreUnavailableError {}
+
 /** Bad configuration or command-line use: reported at start, before anything is served. */
 export class ConfigError extends KrrError {
   readonly code = 'CONFIG';

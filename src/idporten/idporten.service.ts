@@ -261,7 +261,12 @@ export class IdportenService {
       if (client.jwks) {
         this.clientKeys.set(client.clientId, createLocalJWKSet(client.jwks as unknown as JSONWebKeySet));
       } else if (client.jwksUri !== undefined) {
-        this.clientKeys.set(client.clientId, createRemoteJWKSet(new URL(client.jwksUri)));
+        // jose's default, said here: a client's key URL that never answers fails its token call
+        // after 5 s (docs/operations.md#timeouts).
+        this.clientKeys.set(
+          client.clientId,
+          createRemoteJWKSet(new URL(client.jwksUri), { timeoutDuration: 5000 }),
+        );
       }
     }
     this.held = new BoundedEntries(PENDING_TTL_MS, MAX_PENDING, MAX_PENDING_BYTES);

@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, exportPKCS8, generateKeyPair, jwtVerify } from 'jose';
 import type { CryptoKey } from 'jose';
-import { clientAuthentication } from './sign-in.js';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { clientAuthentication, OidcSignIn, SignInUnavailableError } from './sign-in.js';
 
 const ISSUER = 'https://idporten.example';
 const TOKEN_ENDPOINT = `${ISSUER}/token`;
@@ -81,4 +84,41 @@ describe('Min profil client authentication', () => {
       clientAuthentication({ kind: 'private_key_jwt', keyFile: join(dir, 'public.jwk'), keyId: 'x' }),
     );
   });
+});
+
+describe('Min profil sign-in: an issuer that never answers', () => {
+  // A loopback server that takes every request and never answers it.
+  let silent: Server;
+  let issuer: string;
+  before(async () => {
+    silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    issuer = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    silent.closeAllConnections();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+
+  it(
+    'discovery fails with SignInUnavailableError (503) after the timeout, instead of hanging',
+    { timeout: 30_000 },
+    async () => {
+      const signIn = new OidcSignIn({
+        issuer,
+        clientId: 'krr-client',
+        clientAuth: { kind: 'none' },
+        redirectUri: `${issuer}/callback`,
+        allowHttp: true,
+        timeoutSeconds: 1,
+      });
+      const err = await signIn.start('nb').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof SignInUnavailableError, String(err));
+      assert.equal(err.status, 503);
+      assert.equal(err.message, 'the sign-in issuer did not answer within 1 s');
+    },
+  );
 });

@@ -42,6 +42,14 @@ export interface SignInOptions {
   readonly redirectUri: string;
   /** Dev mode's stand-in serves over plain http on loopback. */
   readonly allowHttp: boolean;
+  /** Each call to the issuer (discovery, token, keys) at most; default 10 s (docs/operations.md#timeouts). */
+  readonly timeoutSeconds?: number;
+}
+
+/** The issuer could not be asked (no answer in time, not reachable, a bad discovery document): 503. */
+export class SignInUnavailableError extends KrrError {
+  readonly code = 'SIGN_IN_UNAVAILABLE';
+  readonly status = 503;
 }
 
 /** openid-client's client authentication for the configured method (a key file is read here). */
@@ -71,13 +79,27 @@ export class OidcSignIn {
   private discover(): Promise<client.Configuration> {
     this.configuration ??= (async () => {
       const auth = await clientAuthentication(this.options.clientAuth);
-      const config = await client.discovery(
-        new URL(this.options.issuer),
-        this.options.clientId,
-        { redirect_uris: [this.options.redirectUri], id_token_signed_response_alg: 'RS256' },
-        auth,
-        { ...(this.options.allowHttp ? { execute: [client.allowInsecureRequests] } : {}), timeout: 10 },
-      );
+      let config: client.Configuration;
+      try {
+        // The timeout bounds discovery and, kept in the configuration, every later call.
+        config = await client.discovery(
+          new URL(this.options.issuer),
+          this.options.clientId,
+          { redirect_uris: [this.options.redirectUri], id_token_signed_response_alg: 'RS256' },
+          auth,
+          {
+            ...(this.options.allowHttp ? { execute: [client.allowInsecureRequests] } : {}),
+            timeout: this.options.timeoutSeconds ?? 10,
+          },
+        );
+      } catch (err) {
+        const name = (err as Error).name;
+        throw new SignInUnavailableError(
+          name === 'TimeoutError' || (err as { cause?: { name?: string } }).cause?.name === 'TimeoutError'
+            ? `the sign-in issuer did not answer within ${this.options.timeoutSeconds ?? 10} s`
+            : `the sign-in issuer cannot be asked: ${(err as Error).message}`.slice(0, 300),
+        );
+      }
       client.enableNonRepudiationChecks(config);
       return config;
     })();

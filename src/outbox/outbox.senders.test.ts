@@ -2,6 +2,9 @@
 // What they throw is stored and logged, so it must name neither recipient nor text.
 
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DeliveryError, DevInboxSender, SmsSender, SmtpSender, smsNumber } from './outbox.senders.js';
 import type { StoredOutboxMessage } from './outbox.js';
@@ -92,6 +95,32 @@ describe('the SMTP sender', () => {
     assert.match(await deliveryError(() => wrong.deliver(message), message), /^smtp: EAUTH 535$/);
   });
 
+  it(
+    'fails without personal data when the server takes the connection and never greets',
+    { timeout: 30_000 },
+    async () => {
+      const message = stored({});
+      const sockets = new Set<Socket>();
+      const silent = createNetServer((socket) => sockets.add(socket));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (silent.address() as AddressInfo).port;
+        const s = new SmtpSender({
+          host: '127.0.0.1',
+          port,
+          secure: false,
+          from: 'ikke-svar@krr.example.no',
+          timeoutMs: 500,
+        });
+        assert.match(await deliveryError(() => s.deliver(message), message), /^smtp: /);
+        await s.close?.();
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise<void>((resolve) => silent.close(() => resolve()));
+      }
+    },
+  );
+
   it('fails without personal data when no server answers', async () => {
     const closed = await startSmtpServer();
     await closed.close();
@@ -146,6 +175,24 @@ describe('the SMS sender', () => {
     const nowhere = new SmsSender({ url: closed.url });
     assert.equal(await deliveryError(() => nowhere.deliver(message), message), 'sms: ECONNREFUSED');
   });
+
+  it(
+    'fails with "sms: timeout" when the gateway takes the request and never answers',
+    { timeout: 30_000 },
+    async () => {
+      const message = stored({ channel: 'sms', recipient: '+4798765432', subject: '' });
+      const silent = createServer(() => {});
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (silent.address() as AddressInfo).port;
+        const sms = new SmsSender({ url: `http://127.0.0.1:${port}/sms/send`, timeoutMs: 500 });
+        assert.equal(await deliveryError(() => sms.deliver(message), message), 'sms: timeout');
+      } finally {
+        silent.closeAllConnections();
+        await new Promise<void>((resolve) => silent.close(() => resolve()));
+      }
+    },
+  );
 
   it('writes numbers in E.164 form', () => {
     assert.equal(smsNumber('99999999'), '+4799999999');

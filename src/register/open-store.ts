@@ -19,7 +19,16 @@ export async function openStore(config: StoreConfig): Promise<Database> {
   const db =
     config.kind === 'embedded'
       ? await openEmbedded(config.dataDir)
-      : await openPostgres({ url: config.url, ...(config.schema ? { schema: config.schema } : {}) });
+      : await openPostgres({
+          url: config.url,
+          ...(config.schema ? { schema: config.schema } : {}),
+          ...(config.statementTimeoutSeconds !== undefined
+            ? { statementTimeoutSeconds: config.statementTimeoutSeconds }
+            : {}),
+          ...(config.connectTimeoutSeconds !== undefined
+            ? { connectTimeoutSeconds: config.connectTimeoutSeconds }
+            : {}),
+        });
   try {
     await migrate(db, REGISTER_DATA_MIGRATIONS);
     await renderFlipsForThePeriod(db);

@@ -1,4 +1,4 @@
-import type { Database, Queryable, StoreTransaction } from '../store/database.js';
+import type { Database, Queryable, StoreTransaction, TransactionOptions } from '../store/database.js';
 import { FRESHNESS_MONTHS, freshnessEnd } from '../freshness/freshness.js';
 import type { Person } from '../person/person.js';
 import { renderForWrite } from './person.prepare.js';
@@ -117,7 +117,14 @@ export class PersonWriter {
     };
   }
 
-  async session<T>(fn: (session: PersonWriteSession) => Promise<T>): Promise<T> {
+  /**
+   * `long`: an import's bulk session, without the statement timeout (docs/operations.md#timeouts);
+   * a request's session keeps it.
+   */
+  async session<T>(
+    fn: (session: PersonWriteSession) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
     return this.db.transaction(async (tx: StoreTransaction) => {
       await tx.query(`select pg_advisory_xact_lock(${WRITE_LOCK})`);
       let providerCertificates: Map<string, string> | undefined;
@@ -149,7 +156,7 @@ export class PersonWriter {
           return found ? recordOf(found) : undefined;
         },
       });
-    });
+    }, options);
   }
 }
 
@@ -167,36 +174,40 @@ export async function renderFlipsForThePeriod(db: Database, pageSize = 10_000): 
   const recorded = (q: Queryable) =>
     q.query<{ value: string }>(`select value from register_rule where name = 'freshness_months'`);
   if ((await recorded(db))[0]?.value === period) return 0;
-  return db.transaction(async (tx) => {
-    await tx.query(`select pg_advisory_xact_lock(${WRITE_LOCK})`);
-    if ((await recorded(tx))[0]?.value === period) return 0; // another process did it meanwhile
-    let after = '';
-    let done = 0;
-    for (;;) {
-      const rows = await tx.query<{ p: string; basis: number }>(
-        `select personidentifikator as p, varsling_basis as basis from person
+  return db.transaction(
+    async (tx) => {
+      await tx.query(`select pg_advisory_xact_lock(${WRITE_LOCK})`);
+      if ((await recorded(tx))[0]?.value === period) return 0; // another process did it meanwhile
+      let after = '';
+      let done = 0;
+      for (;;) {
+        const rows = await tx.query<{ p: string; basis: number }>(
+          `select personidentifikator as p, varsling_basis as basis from person
          where varsling_flip is not null and personidentifikator > $1
          order by personidentifikator limit $2`,
-        [after, pageSize],
-      );
-      if (rows.length === 0) break;
-      const flips = rows.map((r) => ({ p: r.p, f: freshnessEnd(r.basis) }));
-      // The header is `V|<basis>|<flip>|...` (answer/answer.record.ts): only the flip changes.
-      await tx.query(
-        `update person set varsling_flip = t.f,
+          [after, pageSize],
+        );
+        if (rows.length === 0) break;
+        const flips = rows.map((r) => ({ p: r.p, f: freshnessEnd(r.basis) }));
+        // The header is `V|<basis>|<flip>|...` (answer/answer.record.ts): only the flip changes.
+        await tx.query(
+          `update person set varsling_flip = t.f,
            lookup = regexp_replace(lookup, '^V\\|([0-9]+)\\|[0-9]+\\|', 'V|\\1|' || t.f || '|')
          from json_to_recordset(($1::text)::json) as t(p text, f bigint)
          where person.personidentifikator = t.p`,
-        [JSON.stringify(flips)],
-      );
-      done += rows.length;
-      after = rows[rows.length - 1]!.p;
-    }
-    await tx.query(
-      `insert into register_rule (name, value) values ('freshness_months', $1)
+          [JSON.stringify(flips)],
+        );
+        done += rows.length;
+        after = rows[rows.length - 1]!.p;
+      }
+      await tx.query(
+        `insert into register_rule (name, value) values ('freshness_months', $1)
        on conflict (name) do update set value = excluded.value`,
-      [period],
-    );
-    return done;
-  });
+        [period],
+      );
+      return done;
+      // Long work: every person with a flip, at start (docs/operations.md#timeouts).
+    },
+    { long: true },
+  );
 }

@@ -4,6 +4,10 @@
 
 export type StoreKind = 'postgres' | 'embedded';
 
+/** PostgreSQL's timeouts (docs/operations.md#timeouts). */
+export const DEFAULT_STATEMENT_TIMEOUT_SECONDS = 30;
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 5;
+
 export interface Queryable {
   query<R extends object = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
 }
@@ -37,6 +41,15 @@ export interface StoreTransaction extends Queryable {
   ): Promise<void>;
 }
 
+export interface TransactionOptions {
+  /**
+   * Long-running work that must not be cut by the statement timeout (an import's COPY, migrations,
+   * rendering every person again): on PostgreSQL it runs without the statement timeout and without
+   * the client's silence guard (docs/operations.md#timeouts). The embedded store has neither.
+   */
+  readonly long?: boolean;
+}
+
 export interface Database extends Queryable {
   readonly kind: StoreKind;
   /**
@@ -47,7 +60,7 @@ export interface Database extends Queryable {
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
-  transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: StoreTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * PostgreSQL only (the embedded store has one process): calls `onNotify` with the payload of
    * every NOTIFY on `channel`, and without one each time the listening connection is
@@ -60,4 +73,11 @@ export interface Database extends Queryable {
 
 export type StoreConfig =
   | { readonly kind: 'embedded'; readonly dataDir: string }
-  | { readonly kind: 'postgres'; readonly url: string; readonly schema?: string };
+  | {
+      readonly kind: 'postgres';
+      readonly url: string;
+      readonly schema?: string;
+      /** docs/operations.md#timeouts; 0: none. */
+      readonly statementTimeoutSeconds?: number;
+      readonly connectTimeoutSeconds?: number;
+    };

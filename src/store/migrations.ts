@@ -436,19 +436,23 @@ export async function migrate(
 ): Promise<void> {
   await db.exec(`create table if not exists schema_migrations (
     version integer primary key, name text not null, applied_at timestamptz not null default now())`);
-  await db.transaction(async (tx) => {
-    await tx.query('select pg_advisory_xact_lock(72617201)');
-    const applied = new Set(
-      (await tx.query<{ version: number }>('select version from schema_migrations')).map((r) => r.version),
-    );
-    for (const m of MIGRATIONS) {
-      if (applied.has(m.version) || m.version > (options.upTo ?? Infinity)) continue;
-      await m.prepare?.(tx, data);
-      // Statements one by one: the extended protocol takes a single statement per call.
-      for (const statement of splitStatements(m.sql)) await tx.query(statement);
-      await tx.query('insert into schema_migrations (version, name) values ($1, $2)', [m.version, m.name]);
-    }
-  });
+  // Long work: a migration's data step may touch every person (docs/operations.md#timeouts).
+  await db.transaction(
+    async (tx) => {
+      await tx.query('select pg_advisory_xact_lock(72617201)');
+      const applied = new Set(
+        (await tx.query<{ version: number }>('select version from schema_migrations')).map((r) => r.version),
+      );
+      for (const m of MIGRATIONS) {
+        if (applied.has(m.version) || m.version > (options.upTo ?? Infinity)) continue;
+        await m.prepare?.(tx, data);
+        // Statements one by one: the extended protocol takes a single statement per call.
+        for (const statement of splitStatements(m.sql)) await tx.query(statement);
+        await tx.query('insert into schema_migrations (version, name) values ($1, $2)', [m.version, m.name]);
+      }
+    },
+    { long: true },
+  );
 }
 
 function splitStatements(script: string): string[] {

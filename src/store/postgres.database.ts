@@ -1,14 +1,21 @@
 import { Socket } from 'node:net';
 import postgres from 'postgres';
-import { StoreUnavailableError } from '../errors/errors.js';
-import { copyOptions } from './database.js';
-import type { CopyOptions, Database, Queryable } from './database.js';
+import { StoreTimeoutError, StoreUnavailableError } from '../errors/errors.js';
+import {
+  copyOptions,
+  DEFAULT_CONNECT_TIMEOUT_SECONDS,
+  DEFAULT_STATEMENT_TIMEOUT_SECONDS,
+} from './database.js';
+import type { CopyOptions, Database, Queryable, TransactionOptions } from './database.js';
 
 /**
  * The code a connection attempt fails with when postgres.js has lost the ability to write to its
  * connection (see driverSocket); the statement it carried was never sent, and is retried.
  */
 const STALE_WRITE = 'KRR_DRIVER_STALE_WRITE';
+
+/** The code of a connection the silence guard closed (see driverSocket, docs/operations.md#timeouts). */
+const SILENT = 'KRR_CONNECTION_SILENT';
 
 // The driver's and the server's ways of saying "the database cannot be reached right now": the
 // socket failed or was closed (the server restarted, a proxy cut it, pg_terminate_backend), the
@@ -40,6 +47,10 @@ const UNREACHABLE_CODES = new Set([
 /** The error to throw for `err`: StoreUnavailableError when the database is out of reach. */
 export function mapPostgresError(err: unknown): unknown {
   const code = codeOf(err);
+  // 57014 (query_canceled): the server's statement timeout; krr cancels nothing else.
+  if (code === '57014' || code === SILENT) {
+    return new StoreTimeoutError(`the store did not answer in time (${code})`);
+  }
   if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) {
     // The driver's message is not passed on: it names hosts and ports, not something a client needs.
     return new StoreUnavailableError(`the store cannot be reached (${code})`);
@@ -65,25 +76,49 @@ export interface PostgresOptions {
   readonly schema?: string;
   readonly poolSize?: number;
   readonly connectTimeoutSeconds?: number;
+  /** The server's statement_timeout for every statement but long work's; 0: none. */
+  readonly statementTimeoutSeconds?: number;
 }
 
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
   const oneHost = namesOneHost(options.url);
-  const newPool = () =>
+  const connectTimeout = options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS;
+  const statementTimeout = options.statementTimeoutSeconds ?? DEFAULT_STATEMENT_TIMEOUT_SECONDS;
+  // Two pools (docs/operations.md#timeouts): the statements of requests and most work, each bounded
+  // by the server's statement timeout, and, opened when first needed, one for long work (an
+  // import's COPY, migrations) without it. A connection of the first kind that has sent something
+  // and heard nothing back for longer than the server could take (the statement timeout and the
+  // connect timeout's grace) is closed by the silence guard (see driverSocket): the server's timeout
+  // cannot end a statement whose answers the network no longer carries.
+  const newPool = (kind: 'bounded' | 'long') =>
     postgres(options.url, {
-      max: options.poolSize ?? 10,
+      max: kind === 'bounded' ? (options.poolSize ?? 10) : Math.min(2, options.poolSize ?? 10),
       types: { int8: int8AsNumber },
       onnotice: () => {},
       // Bounded: while the database is unreachable a request answers 503 within this, never hangs.
-      connect_timeout: options.connectTimeoutSeconds ?? 5,
+      connect_timeout: connectTimeout,
+      // Long work is rare (imports, migrations at start): its connections do not stay open idle.
+      ...(kind === 'long' ? { idle_timeout: 30 } : {}),
       // postgres.js waits before reconnecting, by default up to 20 s once a few attempts have failed;
       // a request queued meanwhile waits that long for its 503, and service comes back that much
       // after PostgreSQL does. At most 1 s keeps both short; the attempts are cheap.
       backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
       // postgres.js takes a socket factory, though its types do not say so.
-      ...(oneHost ? ({ socket: driverSocket } as object) : {}),
+      ...(oneHost
+        ? ({
+            socket: (o: DriverSocketOptions) =>
+              driverSocket(
+                o,
+                kind === 'bounded' && statementTimeout > 0 ? (statementTimeout + connectTimeout) * 1000 : 0,
+              ),
+          } as object)
+        : {}),
       connection: {
         application_name: 'krr',
+        // A startup parameter: no statement of its own. In milliseconds; 0: none. As text: the
+        // driver leaves out a parameter whose value is falsy, and '0' must override a default
+        // timeout the database or role may set.
+        statement_timeout: String(kind === 'bounded' ? statementTimeout * 1000 : 0) as unknown as number,
         ...(options.schema ? { search_path: options.schema } : {}),
       },
     });
@@ -92,12 +127,17 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   // see driverSocket): postgres.js cannot repair such a connection, and the pool would keep
   // handing it statements that wait for the connect timeout. The old pool finishes what it was
   // given and closes.
-  let sql = newPool();
+  let sql = newPool('bounded');
+  let long: postgres.Sql | undefined;
+  const bounded = () => sql;
+  const longPool = () => (long ??= newPool('long'));
   const retired = new Set<Promise<void>>();
   let closing = false;
   const replace = (stale: postgres.Sql) => {
-    if (stale !== sql || closing) return;
-    sql = newPool();
+    if (closing) return;
+    if (stale === sql) sql = newPool('bounded');
+    else if (stale === long) long = undefined;
+    else return;
     const ended: Promise<void> = stale.end().then(
       () => undefined,
       () => undefined,
@@ -117,15 +157,16 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   async function attempt<T>(
     run: (pool: postgres.Sql) => Promise<T>,
     mayRetry: () => boolean = () => false,
+    current: () => postgres.Sql = bounded,
   ): Promise<T> {
-    const pool = sql;
+    const pool = current();
     try {
       return await run(pool);
     } catch (err) {
       const code = codeOf(err);
       if (code === STALE_WRITE) replace(pool);
       if (code === STALE_WRITE || (code === '57P01' && mayRetry())) {
-        const again = sql;
+        const again = current();
         try {
           return await run(again);
         } catch (second) {
@@ -185,7 +226,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     async exec(script) {
       await attempt((pool) => pool.unsafe(script).simple());
     },
-    async transaction(fn) {
+    async transaction(fn, options?: TransactionOptions) {
       // Retried only when BEGIN itself failed, before any of fn's work was sent.
       let started = false;
       return (await attempt(
@@ -198,6 +239,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
             });
           }),
         () => !started,
+        options?.long ? longPool : bounded,
       )) as Awaited<ReturnType<typeof fn>>;
     },
     async listen(channel, onNotify) {
@@ -216,7 +258,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     },
     async close() {
       closing = true;
-      await sql.end({ timeout: 5 });
+      await Promise.all([sql.end({ timeout: 5 }), long?.end({ timeout: 5 })]);
       // A retired pool still running a long statement is not waited for longer than that either.
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -285,12 +327,51 @@ interface DriverSocketOptions {
  * turn of the event loop after connecting, or when the first bytes are not such a message. The
  * statement the attempt carried was never sent; the store retries it on a new pool.
  *
+ * With `silenceMs` (the bounded pool's sockets), it is also the silence guard
+ * (docs/operations.md#timeouts): once something has been written, an answer must begin within
+ * `silenceMs`, and an answer that has begun must go on (each part within `silenceMs` of the last)
+ * until it ends with ReadyForQuery. Otherwise the socket is destroyed with SILENT and the driver
+ * fails what it carried. The server's statement timeout ends every statement well within that, so
+ * only a network that no longer carries the answer trips it; TCP keepalive would not (a proxy or a
+ * half-dead peer still acknowledges its probes, and Node 20 sets only its idle time). Under TLS
+ * (sslmode) the driver takes the socket's reads over and its bytes cannot be read here: the guard
+ * is off there, and the connection is left to TCP keepalive. An answer pipelined behind one that
+ * has just ended is not waited for either (the guard cannot count them).
+ *
+ * And it tells the driver of a failed socket's error and of its close at once, the error right
+ * before the close. Node emits the error first and the close a turn of the event loop later;
+ * meanwhile the driver's pool still counts the connection as open and hands it the next statement
+ * (a request's, or the store's own retry of the statement that just failed), which it queues
+ * behind the failed one, and on the close fails nothing more: that statement waited until the
+ * connection was next used, or forever (docs/operations.md#after-an-outage).
+ *
  * Only for one host (see namesOneHost): with several, the driver's own sockets try them in turn.
  */
-function driverSocket(options: DriverSocketOptions): Socket {
+function driverSocket(options: DriverSocketOptions, silenceMs = 0): Socket {
   const socket = new Socket();
   socket.setNoDelay(true); // Node applies it once the socket has connected
+  const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
+  let failure: { readonly error: unknown } | undefined;
+  socket.emit = function (this: Socket, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'error') {
+      failure ??= { error: args[0] };
+      return true;
+    }
+    if (event === 'close' && failure) {
+      const { error } = failure;
+      failure = undefined;
+      emit('error', error);
+      return emit('close', true);
+    }
+    return emit(event, ...args);
+  } as Socket['emit'];
   let wrote = false;
+  let encrypted = false;
+  let silence: NodeJS.Timeout | undefined;
+  const silent = () =>
+    socket.destroy(
+      Object.assign(new Error(`no answer from the database within ${silenceMs} ms`), { code: SILENT }),
+    );
   const watchWrites = () => {
     const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
     socket.write = function (this: Socket, ...args: unknown[]): boolean {
@@ -300,10 +381,21 @@ function driverSocket(options: DriverSocketOptions): Socket {
           socket.destroy(staleWrite('its first bytes were left over from a closed session'));
           return false;
         }
+        encrypted = isSslRequest(args[0]);
       }
+      if (silenceMs > 0 && !encrypted && !silence) silence = setTimeout(silent, silenceMs);
       return write(...args);
     };
   };
+  if (silenceMs > 0) {
+    // Before the driver's own listener: a Buffer the driver keeps is not changed here.
+    socket.on('data', (data: Buffer) => {
+      if (!silence) return; // a notification on an idle connection
+      clearTimeout(silence);
+      silence = encrypted || endsWithReadyForQuery(data) ? undefined : setTimeout(silent, silenceMs);
+    });
+    socket.once('close', () => clearTimeout(silence));
+  }
   // (With sslnegotiation=direct the driver hands the socket to TLS at once and removes every
   // listener, this one too: TLS's own writes do not pass through `write`.)
   socket.once('connect', () =>
@@ -333,6 +425,29 @@ function staleWrite(why: string): Error {
 // What a session's first message says (after its length): protocol 3.0 or 3.2 startup,
 // SSLRequest, CancelRequest, GSSENCRequest.
 const SESSION_OPENERS = new Set([196608, 196610, 80877103, 80877102, 80877104]);
+
+function isSslRequest(data: unknown): boolean {
+  return (
+    data instanceof Uint8Array &&
+    data.length >= 8 &&
+    Buffer.from(data.buffer, data.byteOffset, 8).readInt32BE(4) === 80877103
+  );
+}
+
+/**
+ * Whether `data` ends with a ReadyForQuery message ('Z', length 5, the transaction status): the
+ * answer to everything sent so far is complete. (Bytes of a row that happen to look so end the
+ * guard's wait early: it then protects less, never closes a working connection.)
+ */
+function endsWithReadyForQuery(data: Buffer): boolean {
+  const n = data.length;
+  return (
+    n >= 6 &&
+    data[n - 6] === 0x5a &&
+    data.readInt32BE(n - 5) === 5 &&
+    (data[n - 1] === 0x49 || data[n - 1] === 0x54 || data[n - 1] === 0x45)
+  );
+}
 
 /** Whether `data` begins with the message a new session begins with. */
 function opensSession(data: unknown): boolean {

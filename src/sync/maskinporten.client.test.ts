@@ -346,6 +346,40 @@ describe('MaskinportenClient (JWT-bearer grant against a real token server)', ()
     assert.match(down.message, /cannot fetch Maskinporten's metadata/);
   });
 
+  it(
+    'a metadata or token endpoint that takes the request and never answers fails, retryable, after the timeout',
+    { timeout: 30_000 },
+    async () => {
+      // Answers the metadata (pointing at its own token endpoint) when asked to, never the token.
+      let answerMetadata = false;
+      const silent = createServer((req, res) => {
+        if (answerMetadata && req.url?.startsWith('/.well-known/')) {
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify({ issuer: `${base}/`, token_endpoint: `${base}/token` }));
+        }
+      });
+      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+      const base = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      try {
+        for (const [metadata, reason] of [
+          [false, /^cannot fetch Maskinporten's metadata from .*: no answer within 500 ms$/],
+          [true, /^cannot reach Maskinporten's token endpoint .*: no answer within 500 ms$/],
+        ] as const) {
+          answerMetadata = metadata;
+          const err = await client({ issuer: `${base}/`, timeoutMs: 500 })
+            .token()
+            .catch((e: unknown) => e as MaskinportenError);
+          assert.ok(err instanceof MaskinportenError, String(err));
+          assert.equal(err.retryable, true);
+          assert.match(err.message, reason);
+        }
+      } finally {
+        silent.closeAllConnections();
+        await new Promise<void>((r) => silent.close(() => r()));
+      }
+    },
+  );
+
   it('follows no redirect: neither the metadata nor the assertion reaches another server', async () => {
     const elsewhere = new TokenServer();
     await elsewhere.start();

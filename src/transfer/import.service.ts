@@ -217,81 +217,85 @@ async function run(
   const notes: ImportNote[] = [];
   let noteCount = 0;
 
-  await writer.session(async (session) => {
-    // Read under the write lock: the certificates that count as inherited while this import runs.
-    const providerCertificates = await session.providerCertificates();
-    const workers = options.workers ?? 0;
-    const parser: BlockParser =
-      workers > 0
-        ? new ImportWorkerPool(workers, {
-            allowSynthetic: options.rules.allowSynthetic,
-            providerCertificates: [...providerCertificates],
-          })
-        : {
-            // eslint-disable-next-line @typescript-eslint/require-await -- async: what parseBlockOf throws is this block's rejection, taken in order like the workers'
-            parse: async (block) => parseBlockOf(block, options.rules, providerCertificates),
-            close: async () => {},
-          };
-    // Blocks are checked ahead (on the workers) while the store takes the ones before them; results
-    // are taken in file order, so the first bad line in the file is the one reported.
-    const ahead = Math.max(2, workers * 3);
-    const bulk = session.bulk();
-    const pending: Promise<BlockResult>[] = [];
-    let writing: Promise<void> = Promise.resolve();
+  await writer.session(
+    async (session) => {
+      // Read under the write lock: the certificates that count as inherited while this import runs.
+      const providerCertificates = await session.providerCertificates();
+      const workers = options.workers ?? 0;
+      const parser: BlockParser =
+        workers > 0
+          ? new ImportWorkerPool(workers, {
+              allowSynthetic: options.rules.allowSynthetic,
+              providerCertificates: [...providerCertificates],
+            })
+          : {
+              // eslint-disable-next-line @typescript-eslint/require-await -- async: what parseBlockOf throws is this block's rejection, taken in order like the workers'
+              parse: async (block) => parseBlockOf(block, options.rules, providerCertificates),
+              close: async () => {},
+            };
+      // Blocks are checked ahead (on the workers) while the store takes the ones before them; results
+      // are taken in file order, so the first bad line in the file is the one reported.
+      const ahead = Math.max(2, workers * 3);
+      const bulk = session.bulk();
+      const pending: Promise<BlockResult>[] = [];
+      let writing: Promise<void> = Promise.resolve();
 
-    // Duplicates across blocks are looked for at the end (before the indexes are made again) and
-    // when a block stops early, so the first offending line in the file is still the one named.
-    // Until then a repeated person is written twice: harmless, as the whole import is then undone.
-    const take = async (result: BlockResult) => {
-      taken.add(result.pids, result.personLines, lineNo);
-      const problem = result.problem;
-      if (problem) {
+      // Duplicates across blocks are looked for at the end (before the indexes are made again) and
+      // when a block stops early, so the first offending line in the file is still the one named.
+      // Until then a repeated person is written twice: harmless, as the whole import is then undone.
+      const take = async (result: BlockResult) => {
+        taken.add(result.pids, result.personLines, lineNo);
+        const problem = result.problem;
+        if (problem) {
+          const duplicate = taken.firstDuplicate();
+          if (duplicate) throw duplicateError(duplicate.line, duplicate.earlier);
+          if (problem.duplicateOf !== undefined)
+            throw duplicateError(lineNo + problem.line, lineNo + problem.duplicateOf);
+          throw new ImportLineError(
+            `line ${lineNo + problem.line}: ${problem.reason}`,
+            lineNo + problem.line,
+            problem.pointer,
+            problem.invalidValue ?? false,
+          );
+        }
+        for (const [field, n] of result.ignored) ignored.set(field, (ignored.get(field) ?? 0) + n);
+        noteCount += result.noteCount;
+        for (const note of result.notes) {
+          if (notes.length >= MAX_IMPORT_NOTES) break;
+          notes.push({ ...note, line: lineNo + note.line });
+        }
+        lineNo += result.lines;
+        persons += result.identifiers.length;
+        // One block is written while the next ones are checked: the store and the parsers overlap.
+        await writing;
+        writing = bulk.write(result.tuples, result.identifiers);
+        writing.catch(() => {}); // awaited below; this only keeps it from being "unhandled" meanwhile
+        options.onProgress?.({ lines: lineNo, persons });
+      };
+
+      try {
+        for (;;) {
+          const next = await blocks.next();
+          if (next.done) break;
+          const parsed = parser.parse(next.value);
+          parsed.catch(() => {}); // taken in order below
+          pending.push(parsed);
+          if (pending.length >= ahead) await take(await pending.shift()!);
+        }
+        while (pending.length > 0) await take(await pending.shift()!);
+        await writing;
         const duplicate = taken.firstDuplicate();
         if (duplicate) throw duplicateError(duplicate.line, duplicate.earlier);
-        if (problem.duplicateOf !== undefined)
-          throw duplicateError(lineNo + problem.line, lineNo + problem.duplicateOf);
-        throw new ImportLineError(
-          `line ${lineNo + problem.line}: ${problem.reason}`,
-          lineNo + problem.line,
-          problem.pointer,
-          problem.invalidValue ?? false,
-        );
+        await bulk.finish();
+      } finally {
+        // Never leave the transaction with a write still running, also when a line was bad.
+        await writing.catch(() => {});
+        await parser.close();
       }
-      for (const [field, n] of result.ignored) ignored.set(field, (ignored.get(field) ?? 0) + n);
-      noteCount += result.noteCount;
-      for (const note of result.notes) {
-        if (notes.length >= MAX_IMPORT_NOTES) break;
-        notes.push({ ...note, line: lineNo + note.line });
-      }
-      lineNo += result.lines;
-      persons += result.identifiers.length;
-      // One block is written while the next ones are checked: the store and the parsers overlap.
-      await writing;
-      writing = bulk.write(result.tuples, result.identifiers);
-      writing.catch(() => {}); // awaited below; this only keeps it from being "unhandled" meanwhile
-      options.onProgress?.({ lines: lineNo, persons });
-    };
-
-    try {
-      for (;;) {
-        const next = await blocks.next();
-        if (next.done) break;
-        const parsed = parser.parse(next.value);
-        parsed.catch(() => {}); // taken in order below
-        pending.push(parsed);
-        if (pending.length >= ahead) await take(await pending.shift()!);
-      }
-      while (pending.length > 0) await take(await pending.shift()!);
-      await writing;
-      const duplicate = taken.firstDuplicate();
-      if (duplicate) throw duplicateError(duplicate.line, duplicate.earlier);
-      await bulk.finish();
-    } finally {
-      // Never leave the transaction with a write still running, also when a line was bad.
-      await writing.catch(() => {});
-      await parser.close();
-    }
-  });
+      // Long work: a whole file in one transaction (docs/operations.md#timeouts).
+    },
+    { long: true },
+  );
 
   return {
     persons,

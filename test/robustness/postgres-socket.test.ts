@@ -182,3 +182,35 @@ describe(
     }
   },
 );
+
+describe(
+  'a statement sent right after its connection failed, on PostgreSQL',
+  { skip: await skipReason('postgres') },
+  () => {
+    // One connection: the next statement would be queued on the one whose socket failed.
+    const store = storeOnOneConnection();
+
+    it(
+      'is answered on a new connection, not left on the failed one (docs/operations.md#after-an-outage)',
+      { timeout: 60_000 },
+      async () => {
+        const [row] = await store.db.query<{ port: number }>('select inet_client_port() as port');
+        const socket = openSockets().find((s) => s.localPort === row!.port);
+        assert.ok(socket, `the store's socket (local port ${row!.port})`);
+        const slow = store.db.query('select pg_sleep(5)');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        // The socket fails while a statement is in flight. The next statement is sent at once, from
+        // the failure's own continuation: before Node reports the socket's close.
+        socket.destroy(Object.assign(new Error('connection reset (test)'), { code: 'ECONNRESET' }));
+        const next = await slow.then(
+          () => assert.fail('the statement on the failed socket succeeded'),
+          (err: unknown) => {
+            assert.ok(err instanceof StoreUnavailableError, String(err));
+            return store.db.query<{ n: number }>('select $1::int8 as n', [7]);
+          },
+        );
+        assert.deepEqual([...next], [{ n: 7 }]);
+      },
+    );
+  },
+);

@@ -11,6 +11,7 @@ export class TcpProxy {
   port = 0;
   /** Accept connections but never forward them (a network that swallows packets). */
   blackhole = false;
+  private readonly pairs = new Set<readonly [Socket, Socket]>();
 
   constructor(
     private readonly targetHost: string,
@@ -38,6 +39,20 @@ export class TcpProxy {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /**
+   * The open connections go silent: they stay open, but nothing more is forwarded either way (a
+   * network that stops carrying packets mid-conversation). New connections are forwarded.
+   */
+  silence(): void {
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+    this.pairs.clear();
+  }
+
   async stop(): Promise<void> {
     await this.cut();
   }
@@ -57,5 +72,8 @@ export class TcpProxy {
     upstream.on('error', () => client.destroy());
     client.pipe(upstream);
     upstream.pipe(client);
+    const pair = [client, upstream] as const;
+    this.pairs.add(pair);
+    client.on('close', () => this.pairs.delete(pair));
   }
 }
