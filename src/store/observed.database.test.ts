@@ -32,6 +32,22 @@ for (const kind of STORE_KINDS) {
     });
     after(async () => store?.dispose());
 
+    it(
+      "passes a transaction's options on: long work runs without the statement timeout",
+      { skip: kind === 'embedded' ? 'the embedded store has no statement timeout' : false },
+      async () => {
+        const timeout = async (options?: { long: true }) =>
+          (
+            await db.transaction(
+              (tx) => tx.query<{ statement_timeout: string }>('show statement_timeout'),
+              options,
+            )
+          )[0]?.statement_timeout;
+        assert.notEqual(await timeout(), '0', 'an ordinary transaction has the timeout');
+        assert.equal(await timeout({ long: true }), '0', 'long work has none');
+      },
+    );
+
     it('reports each kind of operation with its outcome, and answers as the store does', async () => {
       seen.length = 0;
       assert.deepEqual([...(await db.query<{ n: number }>('select $1::int8 as n', [7]))], [{ n: 7 }]);

@@ -3,7 +3,7 @@
 // took and whether it failed, and how many are running at once (each holds one of the pool's
 // connections). The observer gets no SQL text and no parameters: only the operation's kind.
 
-import type { Database, StoreTransaction } from './database.js';
+import type { Database, StoreTransaction, TransactionOptions } from './database.js';
 
 export type StoreOperation = 'query' | 'raw' | 'exec' | 'transaction';
 
@@ -35,8 +35,9 @@ export function observeDatabase(db: Database, observer: DatabaseObserver): Datab
     },
     queryRaw: (text, params) => timed('raw', () => db.queryRaw(text, params)),
     exec: (script) => timed('exec', () => db.exec(script)),
-    transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
-      return timed('transaction', () => db.transaction(fn));
+    // The options too: long work (an import through the test-data API) keeps its own pool.
+    transaction<T>(fn: (tx: StoreTransaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
+      return timed('transaction', () => db.transaction(fn, options));
     },
     ...(db.listen ? { listen: db.listen.bind(db) } : {}),
     close: () => db.close(),
