@@ -286,7 +286,11 @@ for (const kind of STORE_KINDS) {
       assert.equal(value(s, 'krr_sync_cursor', { source: 'https://krr.example.no/base' }), 4711);
       assert.ok(!s.text.includes(EMAIL) && !s.text.includes('123456'));
 
-      assert.equal(value(s, 'krr_folkeregister_position'), 0, 'nothing applied before krr folkeregister sync ran');
+      assert.equal(
+        value(s, 'krr_folkeregister_position'),
+        0,
+        'nothing applied before krr folkeregister sync ran',
+      );
       await t.store.db.query(
         `insert into folkeregister_position (singleton, last_sequence, updated_at) values (true, 90210, now())
          on conflict (singleton) do update set last_sequence = excluded.last_sequence`,

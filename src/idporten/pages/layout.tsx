@@ -7,6 +7,7 @@
 
 import type { ComponentChildren, VNode } from 'preact';
 import { DESIGNSYSTEMET_FILES } from '../../http/designsystemet.js';
+import { Heading, Paragraph } from '../../http/designsystemet.components.js';
 import type { Texts } from '../i18n/i18n.js';
 
 export const IDPORTEN_ASSETS = '/idporten/assets';
@@ -57,21 +58,7 @@ export function Layout({ texts, title, children }: LayoutProps): VNode {
   );
 }
 
-export function Heading({ level = 1, children }: { level?: 1 | 2; children?: ComponentChildren }): VNode {
-  return level === 1 ? (
-    <h1 class="ds-heading" data-size="lg">
-      {children}
-    </h1>
-  ) : (
-    <h2 class="ds-heading" data-size="sm">
-      {children}
-    </h2>
-  );
-}
-
-export function Paragraph({ children }: { children?: ComponentChildren }): VNode {
-  return <p class="ds-paragraph">{children}</p>;
-}
+export { Heading, Paragraph };
 
 export function Button({
   variant = 'primary',

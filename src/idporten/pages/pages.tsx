@@ -141,6 +141,33 @@ export interface ConfirmPageProps {
   readonly changeUrl: string;
 }
 
+/** The confirm step's form: its one action, and "Avbryt". */
+function ConfirmActions({
+  props,
+  action,
+  label,
+  cancel,
+}: {
+  props: ConfirmPageProps;
+  action: 'confirm' | 'continue';
+  label: string;
+  cancel: string;
+}): VNode {
+  return (
+    <form method="post" action={props.formAction}>
+      <Hidden name="confirm_id" value={props.confirmId} />
+      <div class="idp-actions">
+        <Button name="action" value={action}>
+          {label}
+        </Button>
+        <Button variant="secondary" name="action" value="cancel">
+          {cancel}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
 /**
  * The confirm step (docs/minprofil.md#confirm-prompt), with the texts of Digdir's module
  * (difi/idporten-bekreft-kontaktinfo): the person's e-mail address and mobile number, "Bekreft",
@@ -165,17 +192,12 @@ export function ConfirmPage(props: ConfirmPageProps): VNode {
             {t(view.registered ? 'confirm.add' : 'confirm.register')}
           </a>
         </Paragraph>
-        <form method="post" action={props.formAction}>
-          <Hidden name="confirm_id" value={props.confirmId} />
-          <div class="idp-actions">
-            <Button name="action" value="continue">
-              {t('confirm.continue')}
-            </Button>
-            <Button variant="secondary" name="action" value="cancel">
-              {t('confirm.cancel')}
-            </Button>
-          </div>
-        </form>
+        <ConfirmActions
+          props={props}
+          action="continue"
+          label={t('confirm.continue')}
+          cancel={t('confirm.cancel')}
+        />
       </Layout>
     );
   }
@@ -198,17 +220,12 @@ export function ConfirmPage(props: ConfirmPageProps): VNode {
           {t('confirm.change')}
         </a>
       </Paragraph>
-      <form method="post" action={props.formAction}>
-        <Hidden name="confirm_id" value={props.confirmId} />
-        <div class="idp-actions">
-          <Button name="action" value="confirm">
-            {t('confirm.confirm')}
-          </Button>
-          <Button variant="secondary" name="action" value="cancel">
-            {t('confirm.cancel')}
-          </Button>
-        </div>
-      </form>
+      <ConfirmActions
+        props={props}
+        action="confirm"
+        label={t('confirm.confirm')}
+        cancel={t('confirm.cancel')}
+      />
     </Layout>
   );
 }

@@ -4,6 +4,7 @@
 
 import type { ComponentChildren, VNode } from 'preact';
 import { renderToString } from 'preact-render-to-string';
+import { Heading, Paragraph } from '../../http/designsystemet.components.js';
 import { LOCALES } from '../i18n/messages.js';
 import type { Locale } from '../i18n/messages.js';
 import type { Texts } from '../i18n/i18n.js';
@@ -94,21 +95,7 @@ export function CsrfField({ token }: { readonly token: string }): VNode {
   return <input type="hidden" name="_csrf" value={token} />;
 }
 
-export function Heading({ level = 1, children }: { level?: 1 | 2; children?: ComponentChildren }): VNode {
-  return level === 1 ? (
-    <h1 class="ds-heading" data-size="lg">
-      {children}
-    </h1>
-  ) : (
-    <h2 class="ds-heading" data-size="sm">
-      {children}
-    </h2>
-  );
-}
-
-export function Paragraph({ children }: { children?: ComponentChildren }): VNode {
-  return <p class="ds-paragraph">{children}</p>;
-}
+export { Heading, Paragraph };
 
 export function Alert({
   color,
