@@ -359,6 +359,35 @@ function metricsFrom(env: NodeJS.ProcessEnv, file: FileConfig): MetricsConfig {
 
 // --- end of the metrics' block ---
 
+// --- The audit trail's retention (docs/operations.md#partitions-and-retention) ---
+
+const AuditSchema = Type.Object(
+  {
+    /** Months an audit entry is kept; older months' partitions are dropped (default 24; KRR_AUDIT_RETENTION_MONTHS). */
+    retentionMonths: Type.Optional(Type.Integer({ minimum: 1, maximum: 1200 })),
+  },
+  { additionalProperties: false },
+);
+
+/** The audit trail (docs/operations.md#audit-trail). */
+export interface AuditConfig {
+  /** Months an entry is kept: the audit-partitions job drops the months past them (docs/jobs.md#audit-partitions). */
+  readonly retentionMonths: number;
+}
+
+export const DEFAULT_AUDIT_RETENTION_MONTHS = 24;
+
+function auditFrom(env: NodeJS.ProcessEnv, file: FileConfig): AuditConfig {
+  return {
+    retentionMonths:
+      parseCountEnv('KRR_AUDIT_RETENTION_MONTHS', env.KRR_AUDIT_RETENTION_MONTHS, 1, 1200) ??
+      file.audit?.retentionMonths ??
+      DEFAULT_AUDIT_RETENTION_MONTHS,
+  };
+}
+
+// --- end of the audit trail's block ---
+
 // --- Min profil (docs/minprofil.md#configuration) ---
 /** An allowed return address: an origin (`https://nav.no`) or a URL prefix (`https://nav.no/app/`). */
 const MinprofilSchema = Type.Object(
@@ -527,6 +556,8 @@ const FileConfigSchema = Type.Object(
     jobs: Type.Optional(JobsSchema),
     /** GET /metrics (docs/operations.md#metrics). */
     metrics: Type.Optional(MetricsSchema),
+    /** The audit trail's retention (docs/operations.md#partitions-and-retention). */
+    audit: Type.Optional(AuditSchema),
   },
   { additionalProperties: false },
 );
@@ -612,6 +643,8 @@ export interface KrrConfig {
   readonly jobs: JobsConfig;
   /** GET /metrics (docs/operations.md#metrics). */
   readonly metrics: MetricsConfig;
+  /** The audit trail's retention (docs/operations.md#partitions-and-retention). */
+  readonly audit: AuditConfig;
 }
 
 /** Command-line values; undefined where the option was not given. */
@@ -991,5 +1024,6 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
     minprofil: minprofilFrom(env, file, configPath, cli.dev ?? false),
     jobs: jobsFrom(env, file, cli),
     metrics: metricsFrom(env, file),
+    audit: auditFrom(env, file),
   });
 }
