@@ -20,6 +20,25 @@ export interface AuditPartition {
 /** Partitions are made and dropped one process at a time (the migration's lock is 72617201). */
 const PARTITION_LOCK = 72617204;
 
+/**
+ * How long making or dropping a partition waits for its table locks (dropping one locks the whole
+ * trail). Behind a long reader (a `krr audit` of a large trail), waiting longer would hold up every
+ * lookup's audit insert queued behind it; instead the step gives up and the next run tries again.
+ */
+export const PARTITION_LOCK_TIMEOUT_MS = 2000;
+
+/** Whether `err` is PostgreSQL's lock_not_available: a lock not had within the lock timeout. */
+export function isLockTimeout(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === '55P03';
+}
+
+async function partitionLocks(tx: Queryable, lockTimeoutMs: number): Promise<void> {
+  await tx.query(`select pg_advisory_xact_lock(${PARTITION_LOCK})`);
+  await tx.query(`select set_config('lock_timeout', $1, true)`, [
+    `${Math.max(1, Math.round(lockTimeoutMs))}ms`,
+  ]);
+}
+
 const MONTH_NAME = /^audit_log_([0-9]{4})_([0-9]{2})$/;
 
 /** The partition of the UTC month that holds `at`. */
@@ -87,11 +106,19 @@ async function exists(q: Queryable, name: string): Promise<boolean> {
  * is made as a table of its own, filled from the default, then attached (which builds its indexes
  * and checks that the default holds none of its month any more).
  */
-export async function createAuditPartition(tx: StoreTransaction, p: AuditPartition): Promise<boolean> {
-  await tx.query(`select pg_advisory_xact_lock(${PARTITION_LOCK})`);
+export async function createAuditPartition(
+  tx: StoreTransaction,
+  p: AuditPartition,
+  lockTimeoutMs = PARTITION_LOCK_TIMEOUT_MS,
+): Promise<boolean> {
+  await partitionLocks(tx, lockTimeoutMs);
   if (await exists(tx, p.name)) return false;
+  const hasDefault = await exists(tx, AUDIT_DEFAULT_PARTITION);
+  // The default first, as ATTACH will take it: no entry of the month may slip into it between
+  // the move and the attach (which would then fail its check of the default).
+  if (hasDefault) await tx.query(`lock table ${AUDIT_DEFAULT_PARTITION} in access exclusive mode`);
   await tx.query(`create table ${p.name} (like audit_log including defaults including storage)`);
-  if (await exists(tx, AUDIT_DEFAULT_PARTITION)) {
+  if (hasDefault) {
     await tx.query(
       `with moved as (
          delete from ${AUDIT_DEFAULT_PARTITION} where at >= ${bound(p.start)} and at < ${bound(p.end)}
@@ -108,8 +135,12 @@ export async function createAuditPartition(tx: StoreTransaction, p: AuditPartiti
 }
 
 /** Drops the partition `p` with its rows (the caller decided they are past keeping). */
-export async function dropAuditPartition(tx: StoreTransaction, p: AuditPartition): Promise<boolean> {
-  await tx.query(`select pg_advisory_xact_lock(${PARTITION_LOCK})`);
+export async function dropAuditPartition(
+  tx: StoreTransaction,
+  p: AuditPartition,
+  lockTimeoutMs = PARTITION_LOCK_TIMEOUT_MS,
+): Promise<boolean> {
+  await partitionLocks(tx, lockTimeoutMs);
   if (!(await exists(tx, p.name))) return false;
   await tx.query(`drop table ${p.name}`);
   return true;
