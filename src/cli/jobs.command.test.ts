@@ -104,7 +104,7 @@ for (const kind of STORE_KINDS) {
         runJobs(config, { once: true, job: ['reminders'] }, new Text(), new Text()),
         (e: unknown) =>
           e instanceof ConfigError &&
-          /--job reminders: no such job is configured; the configured jobs are reminder, retention/.test(
+          /--job reminders: no such job is configured; the configured jobs are reminder, retention, audit-partitions/.test(
             e.message,
           ),
       );

@@ -597,6 +597,18 @@ describe("the jobs' settings", () => {
       ConfigError,
     );
   });
+
+  it("reads the audit trail's retention: 24 months, the file's, the environment's over it", () => {
+    assert.equal(loadConfig({}, {}).audit.retentionMonths, 24);
+    const file = withFile({ audit: { retentionMonths: 36 } });
+    assert.equal(loadConfig({ config: file }, {}).audit.retentionMonths, 36);
+    assert.equal(
+      loadConfig({ config: file }, { KRR_AUDIT_RETENTION_MONTHS: '60' }).audit.retentionMonths,
+      60,
+    );
+    assert.throws(() => loadConfig({}, { KRR_AUDIT_RETENTION_MONTHS: '0' }), /KRR_AUDIT_RETENTION_MONTHS/);
+    assert.throws(() => loadConfig({ config: withFile({ audit: { retentionMonths: 0 } }) }, {}), ConfigError);
+  });
 });
 
 describe("loadConfig: the PostgreSQL store's timeouts (docs/operations.md#timeouts)", () => {

@@ -401,6 +401,35 @@ function databaseTimeoutsFrom(
 
 // --- end of the store's timeouts ---
 
+// --- The audit trail's retention (docs/operations.md#partitions-and-retention) ---
+
+const AuditSchema = Type.Object(
+  {
+    /** Months an audit entry is kept; older months' partitions are dropped (default 24; KRR_AUDIT_RETENTION_MONTHS). */
+    retentionMonths: Type.Optional(Type.Integer({ minimum: 1, maximum: 1200 })),
+  },
+  { additionalProperties: false },
+);
+
+/** The audit trail (docs/operations.md#audit-trail). */
+export interface AuditConfig {
+  /** Months an entry is kept: the audit-partitions job drops the months past them (docs/jobs.md#audit-partitions). */
+  readonly retentionMonths: number;
+}
+
+export const DEFAULT_AUDIT_RETENTION_MONTHS = 24;
+
+function auditFrom(env: NodeJS.ProcessEnv, file: FileConfig): AuditConfig {
+  return {
+    retentionMonths:
+      parseCountEnv('KRR_AUDIT_RETENTION_MONTHS', env.KRR_AUDIT_RETENTION_MONTHS, 1, 1200) ??
+      file.audit?.retentionMonths ??
+      DEFAULT_AUDIT_RETENTION_MONTHS,
+  };
+}
+
+// --- end of the audit trail's block ---
+
 // --- Min profil (docs/minprofil.md#configuration) ---
 /** An allowed return address: an origin (`https://nav.no`) or a URL prefix (`https://nav.no/app/`). */
 const MinprofilSchema = Type.Object(
@@ -571,6 +600,8 @@ const FileConfigSchema = Type.Object(
     metrics: Type.Optional(MetricsSchema),
     /** The PostgreSQL store's timeouts (docs/operations.md#timeouts). */
     database: Type.Optional(DatabaseSchema),
+    /** The audit trail's retention (docs/operations.md#partitions-and-retention). */
+    audit: Type.Optional(AuditSchema),
   },
   { additionalProperties: false },
 );
@@ -656,6 +687,8 @@ export interface KrrConfig {
   readonly jobs: JobsConfig;
   /** GET /metrics (docs/operations.md#metrics). */
   readonly metrics: MetricsConfig;
+  /** The audit trail's retention (docs/operations.md#partitions-and-retention). */
+  readonly audit: AuditConfig;
 }
 
 /** Command-line values; undefined where the option was not given. */
@@ -1035,5 +1068,6 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
     minprofil: minprofilFrom(env, file, configPath, cli.dev ?? false),
     jobs: jobsFrom(env, file, cli),
     metrics: metricsFrom(env, file),
+    audit: auditFrom(env, file),
   });
 }

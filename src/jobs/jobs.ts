@@ -4,6 +4,7 @@
 import type { KrrConfig } from '../config/config.js';
 import type { Job } from './job.js';
 import type { JobState } from './jobs.runner.js';
+import { auditPartitionsJob } from './audit-partitions.job.js';
 import { reminderJob } from './reminder.job.js';
 import { retentionJob } from './retention.job.js';
 
@@ -25,6 +26,11 @@ export function configuredJobs(config: KrrConfig): Job[] {
   }
   if (retention.enabled)
     jobs.push(retentionJob({ days: retention.days, intervalMs: retention.intervalMinutes * MINUTE_MS }));
+  // Always on: without it the trail's entries pile up in the default partition and are never
+  // dropped (docs/jobs.md#audit-partitions). Hourly is plenty for months made two ahead.
+  jobs.push(
+    auditPartitionsJob({ retentionMonths: config.audit.retentionMonths, intervalMs: 60 * MINUTE_MS }),
+  );
   return jobs;
 }
 

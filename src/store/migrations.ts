@@ -1,3 +1,4 @@
+import { partitionAuditTrail } from './audit-partitions.js';
 import type { Database, Queryable } from './database.js';
 
 interface Migration {
@@ -411,6 +412,29 @@ const MIGRATIONS: readonly Migration[] = [
       -- reading the pending ones or the whole table.
       create index outbox_done_created_idx on outbox (created_at)
         where delivered_at is not null or failed_at is not null;
+    `,
+  },
+  {
+    version: 17,
+    name: 'the audit trail in monthly partitions',
+    // The trail gets a row per request and is kept for months (docs/operations.md#partitions-and-retention):
+    // partitioned by month, a month past the retention is dropped whole instead of deleted row by
+    // row. `prepare` renames the old table and makes the partitioned one with the partitions of the
+    // months its rows are in (and the current and next); the rows keep their ids, and the id
+    // sequence goes on from where it was.
+    prepare: (tx) => partitionAuditTrail(tx),
+    sql: `
+      insert into audit_log (id, at, client_id, consumer, supplier, endpoint, identifiers, status, detail)
+        select id, at, client_id, consumer, supplier, endpoint, identifiers, status, detail
+        from audit_log_unpartitioned;
+      drop table audit_log_unpartitioned;
+      -- The indexes after the copy (built once instead of kept up row by row), the same as before;
+      -- the primary key must hold the partition key, so it is (id, at): ids stay unique as the
+      -- sequence gives them.
+      alter table audit_log add primary key (id, at);
+      create index audit_log_at_idx on audit_log (at);
+      create index audit_log_identifiers_idx on audit_log using gin (identifiers);
+      analyze audit_log;
     `,
   },
 ];
