@@ -166,6 +166,10 @@ async function startServer(kind: StoreKind, where: string, cacheBytes: number): 
       KRR,
       'serve',
       '--dev',
+      // The register's own jobs stay off: at start the reminder job would write to the outbox for
+      // every person past 16 months (a fifth of a generated register) while the lookups are
+      // measured, and a run of it is no lookup (its own cost: docs/jobs.md#reminders).
+      '--no-jobs',
       ...storeArgs(kind, where),
       '--host',
       '127.0.0.1',
