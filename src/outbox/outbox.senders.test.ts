@@ -74,8 +74,14 @@ describe('the SMTP sender', () => {
       fromHeader: '"KRR" <ikke-svar@krr.example.no>',
       subject: message.subject,
       text: message.text,
+      messageId: `<outbox-41.${message.createdAt.getTime()}@krr.example.no>`,
       user: 'krr',
     });
+    const again = sender();
+    await again.deliver(message);
+    await again.close?.();
+    const resent = await smtp.nextTo('kari.nordmann@example.no');
+    assert.equal(resent.messageId, mail.messageId, 'sent again, it has the same Message-ID');
   });
 
   it('fails without personal data when the server refuses the message or the password', async () => {

@@ -49,6 +49,17 @@ export interface SmtpOptions {
 }
 
 /** E-mail over SMTP with nodemailer: one connection per message (few messages, no idle sockets). */
+/**
+ * The same Message-ID each time a message is sent: delivery is at least once (a worker killed
+ * after the server accepted a message and before it recorded that sends it again), and a second
+ * copy with the first one's id is recognisable as the same message (docs/minprofil.md#the-outbox).
+ * The outbox's id and creation instant, at the sender's domain: nothing personal.
+ */
+export function messageIdOf(message: Pick<StoredOutboxMessage, 'id' | 'createdAt'>, from: string): string {
+  const domain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'krr.invalid';
+  return `<outbox-${message.id}.${message.createdAt.getTime()}@${domain}>`;
+}
+
 export class SmtpSender implements MessageSender {
   readonly channel = 'epost' as const;
   readonly destination = 'smtp';
@@ -77,6 +88,7 @@ export class SmtpSender implements MessageSender {
         to: message.recipient,
         subject: message.subject,
         text: message.text,
+        messageId: messageIdOf(message, this.options.from),
       });
       // A server may accept the message but refuse the one recipient.
       if (info.rejected.length > 0) throw new DeliveryError('smtp: the recipient was refused');

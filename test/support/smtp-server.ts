@@ -26,6 +26,8 @@ export interface ReceivedMail {
   readonly subject: string;
   /** The plain-text body, decoded. */
   readonly text: string;
+  /** The Message-ID header, if any. */
+  readonly messageId?: string;
   /** The user the client authenticated as, if it did. */
   readonly user?: string;
 }
@@ -93,6 +95,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
             fromHeader: parsed.from?.text ?? '',
             subject: parsed.subject ?? '',
             text: (parsed.text ?? '').replace(/\n$/, ''),
+            ...(parsed.messageId ? { messageId: parsed.messageId } : {}),
             ...(typeof session.user === 'string' ? { user: session.user } : {}),
           };
           received.push(mail);
