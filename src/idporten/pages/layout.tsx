@@ -7,7 +7,7 @@
 
 import type { ComponentChildren, VNode } from 'preact';
 import { DESIGNSYSTEMET_FILES } from '../../http/designsystemet.js';
-import { Heading, Paragraph } from '../../http/designsystemet.components.js';
+import { DocumentHead, Heading, Paragraph } from '../../http/designsystemet.components.js';
 import type { Texts } from '../i18n/i18n.js';
 
 export const IDPORTEN_ASSETS = '/idporten/assets';
@@ -27,17 +27,7 @@ export function Layout({ texts, title, children }: LayoutProps): VNode {
   const t = texts.t.bind(texts);
   return (
     <html lang={texts.locale} data-color-scheme="light">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
-        <title>{title}</title>
-        {/* No icon to fetch: without this the browser asks for /favicon.ico, which is no page. */}
-        <link rel="icon" href="data:," />
-        {STYLESHEETS.map((href) => (
-          <link rel="stylesheet" href={href} key={href} />
-        ))}
-      </head>
+      <DocumentHead title={title} referrer="no-referrer" stylesheets={STYLESHEETS} />
       <body>
         <a class="ds-skip-link" href="#main">
           {t('layout.skip')}

@@ -4,7 +4,7 @@
 
 import type { ComponentChildren, VNode } from 'preact';
 import { renderToString } from 'preact-render-to-string';
-import { Heading, Paragraph } from '../../http/designsystemet.components.js';
+import { DocumentHead, Heading, Paragraph } from '../../http/designsystemet.components.js';
 import { LOCALES } from '../i18n/messages.js';
 import type { Locale } from '../i18n/messages.js';
 import type { Texts } from '../i18n/i18n.js';
@@ -35,17 +35,7 @@ export function Layout({ texts, title, path, csrf, children }: LayoutProps): VNo
   const t = texts.t.bind(texts);
   return (
     <html lang={texts.locale} data-color-scheme="light">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="same-origin" />
-        <title>{`${title} – ${t('app.name')}`}</title>
-        {/* No icon to fetch: without this the browser asks for /favicon.ico, which is no page. */}
-        <link rel="icon" href="data:," />
-        {STYLESHEETS.map((href) => (
-          <link rel="stylesheet" href={href} key={href} />
-        ))}
-      </head>
+      <DocumentHead title={`${title} – ${t('app.name')}`} referrer="same-origin" stylesheets={STYLESHEETS} />
       <body>
         <a class="ds-skip-link" href="#main">
           {t('layout.skip')}
