@@ -6,11 +6,12 @@
 // (the replica is passed over) and the cache never gives the old record again; the cache does not
 // keep rows from a replica behind its watermark (the hazard of docs/operations.md#replicas, shown
 // to be real without the safeguard); the feed paged through A and B in turn never goes back and
-// misses nothing while the replica lags; export reads through the replica; and with the replica
-// stopped no request fails.
+// misses nothing while the replica lags; a read the replica cancelled for a recovery conflict is
+// answered by the primary; export runs with a replica; and with the replica stopped no request fails.
 
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import postgres from 'postgres';
 import { after, before, describe, it } from 'node:test';
 import type { AccessToken } from '../../src/access/access-token.js';
 import { viewFor } from '../../src/access/access.view.js';
@@ -27,7 +28,9 @@ import { openStore } from '../../src/register/open-store.js';
 import { PersonRepository } from '../../src/register/person.repository.js';
 import { PersonWriter } from '../../src/register/person.writer.js';
 import type { Database } from '../../src/store/database.js';
+import { observeDatabase } from '../../src/store/observed.database.js';
 import { openPostgres } from '../../src/store/postgres.database.js';
+import { ReplicaSet } from '../../src/store/read-replicas.js';
 import { replicaClusterUnavailable, startReplicaCluster } from '../support/pg-replica.js';
 import type { ReplicaCluster } from '../support/pg-replica.js';
 import { skipReason } from '../support/stores.js';
@@ -296,7 +299,7 @@ describe('read replicas: a real primary and streaming replica', { skip: await sk
     }
   });
 
-  it('exports through the replica', async () => {
+  it('exports with --read-database', async () => {
     await until('the replica is fresh', async () => sample(await metrics(a), healthy) === 1);
     let text = '';
     const out = new Writable({
@@ -312,6 +315,41 @@ describe('read replicas: a real primary and streaming replica', { skip: await sk
     );
     assert.equal(code, 0, text.slice(0, 500));
     assert.equal(text.trim().split('\n').length, PERSONS.length);
+  });
+
+  it('reads again on the primary what recovery cancelled on the replica', async () => {
+    let replicaFailures = 0;
+    const set = await ReplicaSet.open(primary, [cluster.replicaUrl], {});
+    const admin = postgres(cluster.primaryUrl, { max: 1, onnotice: () => {} });
+    try {
+      await until('the replica is fresh', () => Promise.resolve(set.status()[0]!.healthy));
+      const reads = set.router(primary, (db) =>
+        observeDatabase(db, {
+          started: () => {},
+          finished: (_operation, _seconds, ok) => {
+            if (!ok) replicaFailures++;
+          },
+        }),
+      );
+      const read = reads.query<{ n: number }>('select count(*)::int8 as n from person, pg_sleep(1.5)');
+      await until('the read runs on the replica', async () => {
+        const [row] = await cluster.replica<{ n: number }[]>`
+          select count(*)::int as n from pg_stat_activity
+          where state = 'active' and query like '%pg_sleep(1.5)%' and pid <> pg_backend_pid()`;
+        return row!.n === 1;
+      });
+      // Replaying this lock must wait for the replica's read: after 200 ms the replica cancels it.
+      await admin.begin(async (tx) => {
+        await tx`lock table person in access exclusive mode`;
+        await new Promise((resolve) => setTimeout(resolve, 600));
+      });
+      const [row] = await read;
+      assert.equal(row!.n, PERSONS.length, 'answered, by the primary');
+      assert.equal(replicaFailures, 1, 'after the replica cancelled it');
+    } finally {
+      await admin.end({ timeout: 1 });
+      await set.close();
+    }
   });
 
   it('fails no request when the replica stops', async () => {

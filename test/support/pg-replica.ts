@@ -75,7 +75,10 @@ export async function startReplicaCluster(): Promise<ReplicaCluster> {
   const replicaDir = join(root, 'replica');
   const [primaryPort, replicaPort] = [await freePort(), await freePort()];
   const options = (port: number, dir: string) =>
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off` +
+    // The replica cancels a read in the way of replay after 200 ms (default 30 s): a recovery
+    // conflict a test can make in a moment.
+    (dir === replicaDir ? ' -c max_standby_streaming_delay=200ms' : '');
   const start = (dir: string, port: number) =>
     asPostgres(bin, 'pg_ctl', ['-D', dir, '-o', options(port, dir), '-l', join(dir, 'log'), '-w', 'start']);
   const stop = (dir: string) =>
@@ -118,7 +121,23 @@ export async function startReplicaCluster(): Promise<ReplicaCluster> {
       await replica!`select pg_wal_replay_pause()`;
     },
     async resumeReplay() {
-      await replica!`select pg_wal_replay_resume()`;
+      // Replay, once resumed, may at once cancel the very statement that resumed it (a recovery
+      // conflict: the WAL held back is past max_standby_streaming_delay): asked again until the
+      // replica says it replays.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await replica!`select pg_wal_replay_resume()`;
+          return;
+        } catch (err) {
+          if ((err as { code?: string }).code !== '40001' || attempt >= 20) throw err;
+        }
+        try {
+          const rows = await replica!.unsafe('select pg_is_wal_replay_paused() as paused');
+          if (rows[0]?.paused === false) return;
+        } catch {
+          // cancelled too: ask again
+        }
+      }
     },
     async stopReplica() {
       await replica!.end({ timeout: 1 });
