@@ -132,7 +132,11 @@ export class ReplicaSet {
       throw err;
     }
     const set = new ReplicaSet(primary, dbs, options);
-    await set.check();
+    // A first check, so that fresh replicas serve from the start; not waited for longer than a
+    // moment: a replica out of reach (its connect timeout) must not hold the start up.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([set.check(), new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+    clearTimeout(timer);
     set.schedule();
     return set;
   }

@@ -20,6 +20,8 @@ import { main } from '../../src/cli/main.js';
 import { startServer } from '../../src/cli/serve.command.js';
 import type { RunningServer } from '../../src/cli/serve.command.js';
 import { loadConfig } from '../../src/config/config.js';
+import { idportenIssuerOf } from '../../src/idporten/idporten-issuer.js';
+import { mintIdportenAccessToken } from '../../src/idporten/idporten.tokens.js';
 import { syntheticPersons } from '../../src/demo/synthetic-persons.js';
 import { CachedLookupSource } from '../../src/lookup/lookup.cache.js';
 import { LookupService } from '../../src/lookup/lookup.service.js';
@@ -150,6 +152,49 @@ describe('read replicas: a real primary and streaming replica', { skip: await sk
     assert.ok(!m.includes(new URL(cluster.replicaUrl).port), 'no address of the replica in the metrics');
     // B has no replica: none of its reads are labelled so.
     assert.ok(!(await metrics(b)).includes('role="replica"'));
+  });
+
+  it("answers the person endpoint's GET from the replica", async () => {
+    await until('the replica is fresh', async () => sample(await metrics(a), healthy) === 1);
+    const replicaQuery = replicaRaw.replace('operation="raw"', 'operation="query"');
+    const before = sample(await metrics(a), replicaQuery);
+    const p = PERSONS[10]!;
+    const token = await mintIdportenAccessToken(await devKeyFor(a.config.store, a.db), {
+      issuer: idportenIssuerOf(a.config),
+      pid: p.personidentifikator,
+      scopes: ['krr:user/kontaktinformasjon.read'],
+      clientId: 'krr-replica-test',
+      acr: 'idporten-loa-high',
+      expiresInSeconds: 300,
+    });
+    const res = await fetch(`${a.url}/rest/v1/person`, { headers: { authorization: `Bearer ${token}` } });
+    const text = await res.text();
+    assert.equal(res.status, 200, text);
+    assert.equal(
+      (JSON.parse(text) as { personidentifikator: string }).personidentifikator,
+      p.personidentifikator,
+    );
+    assert.ok(sample(await metrics(a), replicaQuery) > before, 'the person was read on replica 0');
+  });
+
+  it('never reads from a read database that is not a standby', async () => {
+    const set = await ReplicaSet.open(primary, [cluster.primaryUrl], {});
+    try {
+      await set.check();
+      assert.equal(set.status()[0]!.healthy, false);
+      let used = 0;
+      const reads = set.router(primary, (db) => ({
+        ...db,
+        query: (text, params) => {
+          used++;
+          return db.query(text, params);
+        },
+      }));
+      await reads.query('select 1');
+      assert.equal(used, 0, 'the statement went to the primary');
+    } finally {
+      await set.close();
+    }
   });
 
   it('passes a lagging replica over: a write through another node is seen, and never the old record again', async () => {
