@@ -38,6 +38,7 @@ import { PersonRepository } from '../register/person.repository.js';
 import { registerDevTokenService } from '../maskinporten/maskinporten.app.js';
 import type { DevTokenServiceOptions } from '../maskinporten/maskinporten.app.js';
 import type { Database } from '../store/database.js';
+import type { ReplicaSet } from '../store/read-replicas.js';
 import type { Clock } from '../time/clock.js';
 import { clientErrorHandler } from '../http/client-error.js';
 import { errorBody } from '../http/error-body.js';
@@ -74,6 +75,11 @@ import { observeDatabase } from '../store/observed.database.js';
 export interface AppDeps {
   readonly config: KrrConfig;
   readonly db: Database;
+  /**
+   * The store's read replicas (docs/operations.md#replicas): lookups, the person endpoint's GET
+   * read through them; everything else uses `db`, the primary. Opened and closed by the caller.
+   */
+  readonly replicas?: ReplicaSet;
   readonly verifier: TokenVerifier;
   /**
    * The register's clock. An AdjustableClock (register/register-clock.ts) is one the test-data
@@ -182,6 +188,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ? new AppMetrics({ read: storeReader(deps.db), storeReadMs: config.metrics.storeReadSeconds * 1000 })
     : undefined;
   const db = metrics ? observeDatabase(deps.db, metrics.databaseObserver('primary')) : deps.db;
+  // Reads that may be a little behind (within the replicas' lag bound) go through `reads`: a fresh
+  // replica, else the primary. The feed, tokens, sessions, jobs, writes and the audit trail stay on
+  // `db` (docs/operations.md#replicas, docs/change-feed.md#replicas).
+  const replicas = deps.replicas;
+  const reads = replicas
+    ? replicas.router(db, (replica, index) =>
+        metrics ? observeDatabase(replica, metrics.databaseObserver('replica', String(index))) : replica,
+      )
+    : db;
+  if (replicas) metrics?.watch({ replicas: () => replicas.status() });
   // The operator's key and certificate are read and checked now (bad files stop the start); dev
   // mode's are made or read on the first signed answer, so a start makes no RSA key.
   const answerSigner = config.answerSigning
@@ -263,13 +279,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOpenapi(app);
 
   const persons = new PersonRepository(db);
+  const readPersons = replicas ? new PersonRepository(reads) : persons;
   const audit = new AuditRepository(db);
   const cache =
-    config.lookup.cacheBytes > 0 ? new CachedLookupSource(persons, config.lookup.cacheBytes) : undefined;
+    config.lookup.cacheBytes > 0
+      ? new CachedLookupSource(
+          readPersons,
+          config.lookup.cacheBytes,
+          undefined,
+          replicas ? persons : undefined,
+        )
+      : undefined;
   // Concurrent lookups share audit inserts (group commit); each still awaits its own record.
   const auditBatch = new AuditBatch(db, undefined, metrics?.auditObserver);
   const service = new LookupService({
-    persons,
+    persons: readPersons,
     ...(cache ? { source: cache } : {}),
     audit: auditBatch,
     clock: deps.clock,
@@ -318,6 +342,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   selfRoutes(app, {
     service: new SelfService({
       persons,
+      reads: readPersons,
       writer: new PersonWriter(db),
       audit,
       clock: deps.clock,

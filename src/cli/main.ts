@@ -28,6 +28,7 @@ import { idportenIssuerAt } from '../idporten/idporten-issuer.js';
 import { mintIdportenAccessToken } from '../idporten/idporten.tokens.js';
 import { checkPersonIdentifier } from '../identifier/identifier.js';
 import { personRules, withStore } from './runtime.js';
+import { openReadReplicas } from '../register/open-store.js';
 import { printable } from './printable.js';
 import { ReadyFile } from './ready-file.js';
 import { listenForStop } from './stop-signal.js';
@@ -42,6 +43,16 @@ function storeOptions(cmd: Command): Command {
     .option('--database <url>', 'PostgreSQL URL (or KRR_DATABASE_URL); the production store')
     .option('--config <file>', 'JSON config file (or KRR_CONFIG)')
     .option('--no-synthetic-identifiers', 'refuse synthetic test identifiers (month + 80 / + 40)');
+}
+
+/** `--read-database`: repeatable, each URL one read replica (docs/operations.md#replicas). */
+function readDatabaseOption(cmd: Command): Command {
+  return cmd.option(
+    '--read-database <url>',
+    'a PostgreSQL streaming replica to read from; repeatable (or KRR_READ_DATABASE_URLS, comma-separated)',
+    (url: string, urls: string[]) => [...urls, url],
+    [] as string[],
+  );
 }
 
 /** `krr import` prints at most this many notes, then how many more there were. */
@@ -85,7 +96,7 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
     .configureOutput({ writeOut: (s) => out.write(s), writeErr: (s) => err.write(s) })
     .showHelpAfterError();
 
-  storeOptions(program.command('serve').description('serve the API'))
+  readDatabaseOption(storeOptions(program.command('serve').description('serve the API')))
     .option('--dev', 'dev mode: a local token issuer (see `krr token`)')
     .option(
       '--demo',
@@ -218,12 +229,22 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
       );
     });
 
-  storeOptions(program.command('export').description('write the register as JSON Lines'))
+  readDatabaseOption(storeOptions(program.command('export').description('write the register as JSON Lines')))
     .argument('[file]', 'output file; - or nothing for standard output')
     .action(async (file: string | undefined, opts: CliValues) => {
       const cfg = config(opts);
       const target = file === undefined || file === '-' ? out : createWriteStream(file);
-      await withStore(cfg, (db) => pipeline(exportPersons(db), target as Writable, { end: target !== out }));
+      await withStore(cfg, async (db) => {
+        // Read from a fresh replica when one is configured; a page a replica cannot give (recovery
+        // cancelled it, or the replica went away) is read from the primary (docs/operations.md#replicas).
+        const replicas = await openReadReplicas(cfg.store, db);
+        try {
+          const reads = replicas ? replicas.router(db) : db;
+          await pipeline(exportPersons(reads), target as Writable, { end: target !== out });
+        } finally {
+          await replicas?.close();
+        }
+      });
     });
 
   maskinportenClientOptions(

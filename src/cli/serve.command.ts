@@ -14,7 +14,8 @@ import { buildApp } from '../app/app.js';
 import { idportenIssuerOf } from '../idporten/idporten-issuer.js';
 import { PersonRepository } from '../register/person.repository.js';
 import type { Database } from '../store/database.js';
-import { openStore } from '../register/open-store.js';
+import { openReadReplicas, openStore } from '../register/open-store.js';
+import type { ReplicaSet } from '../store/read-replicas.js';
 import { outboxDeliveryFor } from '../outbox/outbox.delivery.js';
 import type { OutboxDelivery } from '../outbox/outbox.delivery.js';
 import { RegisterClock } from '../register/register-clock.js';
@@ -45,6 +46,8 @@ export type DemoOutcome =
 export interface RunningServer {
   readonly app: FastifyInstance;
   readonly db: Database;
+  /** The read replicas (docs/operations.md#replicas), when configured. */
+  readonly replicas: ReplicaSet | undefined;
   readonly url: string;
   /**
    * Where this machine reaches it: `url`, with `0.0.0.0` and `::` as `127.0.0.1` (what the ready
@@ -75,10 +78,16 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
     );
   }
   const db = await openStore(config.store);
+  let replicas: ReplicaSet | undefined;
+  // Changes of a replica's state are logged once the app's logger exists (by index, never its URL).
+  let onReplicaChange: ((index: number, healthy: boolean, why: string) => void) | undefined;
   let clock: RegisterClock | undefined;
   let outbox: OutboxDelivery | undefined;
   let jobs: JobsRunner | undefined;
   try {
+    replicas = await openReadReplicas(config.store, db, {
+      onChange: (index, healthy, why) => onReplicaChange?.(index, healthy, why),
+    });
     // `--clock` freezes the store's clock at start; without it the store's clock stands as it is.
     clock = await RegisterClock.open(db, config.clock === undefined ? {} : { initial: config.clock });
     let demo: DemoOutcome | undefined;
@@ -120,10 +129,18 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
     const app = await buildApp({
       config,
       db,
+      ...(replicas ? { replicas } : {}),
       verifier,
       clock,
       ...(devJwk ? { maskinporten: devTokenServiceOptions(config, devJwk), devKey: devJwk } : {}),
     });
+    const replicaLog = app.log.child({ component: 'replicas' });
+    onReplicaChange = (index, healthy, why) =>
+      healthy
+        ? replicaLog.info({ replica: index }, `read replica ${index} is used: ${why}`)
+        : replicaLog.warn({ replica: index }, `read replica ${index} is passed over: ${why}`);
+    for (const s of replicas?.status() ?? [])
+      onReplicaChange(s.index, s.healthy, s.healthy ? 'it is fresh' : 'it is not (yet) known fresh');
     // Recorded before listening, so that nothing can fail once the server is up.
     if (config.dev) {
       await recordDevIdentity(config.store, db, {
@@ -153,6 +170,7 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
     return {
       app,
       db,
+      replicas,
       url: `http://${host}:${port}`,
       localUrl: baseUrlFor(config.http.host, port),
       config,
@@ -169,6 +187,7 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
         // finishes, and what is left waits in the store for the next start.
         await outbox!.stop();
         await clock!.close();
+        await replicas?.close();
         await db.close();
       },
     };
@@ -176,6 +195,7 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
     await jobs?.stop();
     await outbox?.stop();
     await clock?.close();
+    await replicas?.close();
     await db.close();
     throw err;
   }

@@ -680,3 +680,69 @@ describe("loadConfig: the PostgreSQL store's timeouts (docs/operations.md#timeou
     });
   }
 });
+
+describe('loadConfig: read replicas (docs/operations.md#replicas)', () => {
+  const fileWith = (file: object) => {
+    const config = join(mkdtempSync(join(tmpdir(), 'krr-config-')), 'krr.json');
+    writeFileSync(config, JSON.stringify(file));
+    return config;
+  };
+  const primary = { KRR_DATABASE_URL: 'postgres://a@h/db' };
+  const replicasOf = (cli: Parameters<typeof loadConfig>[0], env: NodeJS.ProcessEnv) => {
+    const store = loadConfig(cli, { ...primary, ...env }).store;
+    assert.equal(store.kind, 'postgres');
+    return { urls: store.readUrls, lag: store.maxReplicaLagSeconds };
+  };
+
+  it('has none by default', () => {
+    assert.deepEqual(replicasOf({}, {}), { urls: undefined, lag: undefined });
+    // commander gives an empty list for a repeatable option that was not given.
+    assert.deepEqual(replicasOf({ readDatabase: [] }, {}), { urls: undefined, lag: undefined });
+  });
+
+  it('takes --read-database (repeated) over KRR_READ_DATABASE_URLS over the file', () => {
+    const config = fileWith({ database: { readUrls: ['postgres://f@r0/db'], maxReplicaLagSeconds: 2.5 } });
+    assert.deepEqual(replicasOf({ config }, {}), { urls: ['postgres://f@r0/db'], lag: 2.5 });
+    assert.deepEqual(
+      replicasOf({ config }, { KRR_READ_DATABASE_URLS: ' postgres://e@r1/db, postgresql://e@r2/db ,' }),
+      { urls: ['postgres://e@r1/db', 'postgresql://e@r2/db'], lag: 2.5 },
+    );
+    assert.deepEqual(
+      replicasOf(
+        { config, readDatabase: ['postgres://c@r3/db', 'postgres://c@r4/db'] },
+        { KRR_READ_DATABASE_URLS: 'postgres://e@r1/db', KRR_DATABASE_MAX_REPLICA_LAG_SECONDS: '0.5' },
+      ),
+      { urls: ['postgres://c@r3/db', 'postgres://c@r4/db'], lag: 0.5 },
+    );
+  });
+
+  it('refuses a URL that is not PostgreSQL without quoting it (it may hold a password)', () => {
+    assert.throws(
+      () => replicasOf({ readDatabase: ['postgres://a@r/db', 'mysql://user:secret@r/db'] }, {}),
+      (err: unknown) =>
+        err instanceof ConfigError && /read database 1/.test(err.message) && !err.message.includes('secret'),
+    );
+  });
+
+  it('refuses a lag bound out of range', () => {
+    for (const value of ['0', '-1', 'soon', '3601'])
+      assert.throws(
+        () => replicasOf({}, { KRR_DATABASE_MAX_REPLICA_LAG_SECONDS: value }),
+        (err: unknown) =>
+          err instanceof ConfigError && /KRR_DATABASE_MAX_REPLICA_LAG_SECONDS/.test(err.message),
+        value,
+      );
+  });
+
+  it('refuses replicas with the embedded store, which has none', () => {
+    for (const [cli, env] of [
+      [{ readDatabase: ['postgres://a@r/db'] }, {}],
+      [{ dataDir: '/tmp/x' }, { KRR_READ_DATABASE_URLS: 'postgres://a@r/db' }],
+      [{ config: fileWith({ database: { readUrls: ['postgres://a@r/db'] } }) }, {}],
+    ] as const)
+      assert.throws(
+        () => loadConfig(cli, env),
+        (err: unknown) => err instanceof ConfigError && /embedded store/.test(err.message),
+      );
+  });
+});

@@ -343,6 +343,10 @@ const DatabaseSchema = Type.Object(
     statementTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
     /** How long opening a connection may take, seconds. */
     connectTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 300 })),
+    /** PostgreSQL streaming replicas for reads (docs/operations.md#replicas); KRR_READ_DATABASE_URLS. */
+    readUrls: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 32 })),
+    /** A replica further behind than this many seconds is passed over (default 1). */
+    maxReplicaLagSeconds: Type.Optional(Type.Number({ minimum: 0.05, maximum: 3600 })),
   },
   { additionalProperties: false },
 );
@@ -400,6 +404,47 @@ function databaseTimeoutsFrom(
 }
 
 // --- end of the store's timeouts ---
+
+// --- Read replicas (docs/operations.md#replicas) ---
+
+/**
+ * The read replicas: `--read-database` (repeatable) over KRR_READ_DATABASE_URLS (comma-separated)
+ * over the file's `database.readUrls`, and the lag bound. No message names a URL: it may hold a
+ * password.
+ */
+function readReplicasFrom(
+  cli: CliValues,
+  env: NodeJS.ProcessEnv,
+  file: FileConfig,
+): { readUrls?: readonly string[]; maxReplicaLagSeconds?: number } {
+  const fromEnv = env.KRR_READ_DATABASE_URLS?.trim()
+    ? env.KRR_READ_DATABASE_URLS.split(',')
+        .map((u) => u.trim())
+        .filter(Boolean)
+    : undefined;
+  const urls = cli.readDatabase?.length ? cli.readDatabase : (fromEnv ?? file.database?.readUrls ?? []);
+  urls.forEach((url, i) => {
+    if (!/^postgres(ql)?:\/\//.test(url))
+      throw new ConfigError(
+        `read database ${i} (--read-database, KRR_READ_DATABASE_URLS) must start with postgres:// or postgresql://`,
+      );
+  });
+  const lagText = env.KRR_DATABASE_MAX_REPLICA_LAG_SECONDS;
+  let lag = file.database?.maxReplicaLagSeconds;
+  if (lagText !== undefined && lagText.trim() !== '') {
+    lag = Number(lagText);
+    if (!Number.isFinite(lag) || lag < 0.05 || lag > 3600)
+      throw new ConfigError(
+        'KRR_DATABASE_MAX_REPLICA_LAG_SECONDS must be a number of seconds from 0.05 to 3600',
+      );
+  }
+  return {
+    ...(urls.length > 0 ? { readUrls: [...urls] } : {}),
+    ...(lag !== undefined ? { maxReplicaLagSeconds: lag } : {}),
+  };
+}
+
+// --- end of the read replicas ---
 
 // --- The audit trail's retention (docs/operations.md#partitions-and-retention) ---
 
@@ -696,6 +741,8 @@ export interface CliValues {
   readonly config?: string;
   readonly dataDir?: string;
   readonly database?: string;
+  /** `--read-database`, repeatable (docs/operations.md#replicas). */
+  readonly readDatabase?: readonly string[];
   readonly host?: string;
   readonly port?: string | number;
   readonly clock?: string;
@@ -968,8 +1015,18 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
     if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
       throw new ConfigError('the database URL must start with postgres:// or postgresql://');
     }
-    store = { kind: 'postgres', url: databaseUrl, ...databaseTimeoutsFrom(env, file) };
+    store = {
+      kind: 'postgres',
+      url: databaseUrl,
+      ...databaseTimeoutsFrom(env, file),
+      ...readReplicasFrom(cli, env, file),
+    };
   } else {
+    // PGlite is one process's file: it has no replicas to read from.
+    if (readReplicasFrom(cli, env, file).readUrls)
+      throw new ConfigError(
+        'read replicas (--read-database, KRR_READ_DATABASE_URLS) need the PostgreSQL store (--database); the embedded store has none',
+      );
     store = { kind: 'embedded', dataDir: resolve(dataDir ?? DEFAULT_DATA_DIR) };
   }
 

@@ -21,7 +21,7 @@ function repository() {
   const fetchedIds: string[] = [];
   const persons = {
     latestChangeId: () => Promise.resolve(1),
-    changedSince: () => Promise.resolve([]),
+    changesUpTo: () => Promise.resolve({ latest: 1, changed: [] }),
     findLookupRecords: (ids: readonly string[]): Promise<LookupRecord[]> => {
       fetched += ids.length;
       fetchedIds.push(...ids);

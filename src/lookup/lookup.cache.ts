@@ -119,10 +119,16 @@ export class CachedLookupSource implements LookupSource {
   private generation = 0;
   private nextProbe: Promise<void> | undefined;
 
+  /**
+   * `persons` is where lookups read. With read replicas (docs/operations.md#replicas) it may be
+   * a replica, a different one from one statement to the next, and `primary` is the store's
+   * primary: rows from a replica that is behind the watermark are read again there (see records).
+   */
   constructor(
     private readonly persons: PersonRepository,
     private readonly maxBytes: number,
     private readonly maxChangesPerRefresh = MAX_CHANGES_PER_REFRESH,
+    private readonly primary?: PersonRepository,
   ) {
     this.slabBytes = Math.max(4096, Math.min(MAX_SLAB_BYTES, Math.floor(maxBytes / 8)));
   }
@@ -167,7 +173,20 @@ export class CachedLookupSource implements LookupSource {
     this.misses += missing?.length ?? 0;
     this.hits += identifiers.length - (missing?.length ?? 0);
     if (!missing) return out;
-    const found = await this.persons.findLookupRecords(missing);
+    let found: LookupRecord[];
+    if (this.primary) {
+      // The watermark may come from a fresher server than the one that answered now (another
+      // replica, or the primary). Rows from a snapshot that has not reached the watermark could be
+      // older than changes the cache has already dropped for, and would then be kept for good:
+      // they are read again from the primary, which has every change.
+      const read = await this.persons.findLookupRecordsWithPosition(missing);
+      found =
+        read.latest !== undefined && read.latest < this.watermark
+          ? await this.primary.findLookupRecords(missing)
+          : read.records;
+    } else {
+      found = await this.persons.findLookupRecords(missing);
+    }
     align(missing, found, out, positions);
     // Rows read before a refresh dropped their persons may be older than the drop: not kept.
     if (generation === this.generation && this.maxBytes > 0) for (const r of found) this.keep(r);
@@ -214,7 +233,13 @@ export class CachedLookupSource implements LookupSource {
       this.watermark = Math.max(this.watermark, latest);
       return;
     }
-    const changed = await this.persons.changedSince(this.watermark, this.maxChangesPerRefresh + 1);
+    // The changes and the position they reach in one statement: with replicas the probe above and
+    // this may be answered by different servers, and the watermark must not pass what the list
+    // of changes covers.
+    const { latest: upTo, changed } = await this.persons.changesUpTo(
+      this.watermark,
+      this.maxChangesPerRefresh + 1,
+    );
     this.generation++;
     if (changed.length > this.maxChangesPerRefresh) {
       this.index.clear();
@@ -223,7 +248,7 @@ export class CachedLookupSource implements LookupSource {
       // The bytes stay in their slab until it is given back; nothing points at them any more.
       for (const { id } of changed) this.index.delete(Number(id));
     }
-    this.watermark = Math.max(this.watermark, latest);
+    this.watermark = Math.max(this.watermark, upTo);
   }
 
   /** Copies a record read from the store into the newest slab (a new one when it is full). */

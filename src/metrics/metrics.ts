@@ -15,6 +15,7 @@ import type { JobRun, RunOutcome } from '../jobs/jobs.repository.js';
 import type { LookupCacheStats } from '../lookup/lookup.cache.js';
 import type { LookupStats } from '../lookup/lookup.service.js';
 import type { DatabaseObserver, StoreOperation } from '../store/observed.database.js';
+import type { ReplicaStatus } from '../store/read-replicas.js';
 
 /** The route label of a request that matched no route (a path may hold anything, an identifier too). */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -39,6 +40,8 @@ export interface WatchedSources {
   lookup?: () => LookupStats;
   lookupCache?: () => LookupCacheStats;
   auditDepth?: () => number;
+  /** The read replicas' state (docs/operations.md#replicas). */
+  replicas?: () => readonly ReplicaStatus[];
 }
 
 export interface StoreSource {
@@ -71,9 +74,9 @@ export class AppMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly requestSeconds: Histogram<'method' | 'route' | 'status'>;
-  private readonly dbSeconds: Histogram<'role' | 'operation'>;
-  private readonly dbFailures: Counter<'role' | 'operation'>;
-  private readonly dbInFlight: Gauge<'role'>;
+  private readonly dbSeconds: Histogram<'role' | 'replica' | 'operation'>;
+  private readonly dbFailures: Counter<'role' | 'replica' | 'operation'>;
+  private readonly dbInFlight: Gauge<'role' | 'replica'>;
   private readonly auditWrites: Histogram;
   private readonly auditEntries: Counter;
   private readonly auditFailures: Counter;
@@ -139,23 +142,53 @@ export class AppMetrics {
 
     this.dbSeconds = new Histogram({
       name: 'krr_db_operation_duration_seconds',
-      help: "Time of the store's operations (query, raw, exec, transaction), by store role",
-      labelNames: ['role', 'operation'],
+      help: "Time of the store's operations (query, raw, exec, transaction), by store role (primary, replica and its index)",
+      labelNames: ['role', 'replica', 'operation'],
       buckets: LATENCY_BUCKETS,
       registers,
     });
     this.dbFailures = new Counter({
       name: 'krr_db_operation_failures_total',
       help: "The store's operations that failed, by store role",
-      labelNames: ['role', 'operation'],
+      labelNames: ['role', 'replica', 'operation'],
       registers,
     });
     this.dbInFlight = new Gauge({
       name: 'krr_db_operations_in_flight',
       help: "The store's operations running or waiting for a connection (pool use), by store role",
-      labelNames: ['role'],
+      labelNames: ['role', 'replica'],
       registers,
     });
+    // The read replicas, by their index in the configured list (never a URL).
+    const replicaGauge = (name: string, help: string, read: (s: ReplicaStatus) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['replica'],
+        registers,
+        collect() {
+          this.reset();
+          for (const status of sources.replicas?.() ?? []) {
+            const value = read(status);
+            if (value !== undefined) this.set({ replica: String(status.index) }, value);
+          }
+        },
+      });
+    replicaGauge(
+      'krr_db_replica_healthy',
+      '1 while reads are sent to the replica (reachable, lag within the bound), else 0',
+      (s) => (s.healthy ? 1 : 0),
+    );
+    replicaGauge(
+      'krr_db_replica_lag_seconds',
+      'How far the replica may be behind the primary: seconds since a primary WAL position it had replayed was sampled',
+      (s) => s.lagSeconds,
+    );
+    replicaGauge(
+      'krr_db_replica_lag_bytes',
+      "Bytes of the primary's WAL the replica had not replayed at its last check",
+      (s) => s.lagBytes,
+    );
 
     new Gauge({
       name: 'krr_audit_queue_depth',
@@ -203,16 +236,17 @@ export class AppMetrics {
     this.requestSeconds.observe(labels, seconds);
   }
 
-  /** The observer for one store, by its role (`primary`; replicas later). */
-  databaseObserver(role: string): DatabaseObserver {
-    const inFlight = this.dbInFlight.labels({ role });
+  /** The observer for one store, by its role (`primary`, `replica` with the replica's index). */
+  databaseObserver(role: 'primary' | 'replica', replica?: string): DatabaseObserver {
+    const labels = replica === undefined ? { role } : { role, replica };
+    const inFlight = this.dbInFlight.labels(labels);
     inFlight.set(0);
     return {
       started: () => inFlight.inc(),
       finished: (operation: StoreOperation, seconds: number, ok: boolean) => {
         inFlight.dec();
-        this.dbSeconds.observe({ role, operation }, seconds);
-        if (!ok) this.dbFailures.inc({ role, operation });
+        this.dbSeconds.observe({ ...labels, operation }, seconds);
+        if (!ok) this.dbFailures.inc({ ...labels, operation });
       },
     };
   }

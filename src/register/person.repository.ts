@@ -68,6 +68,19 @@ export const LOOKUP_SQL = `select p.lookup, coalesce(p.sertifikat, mp.sertifikat
   from person p left join mailbox_provider mp on mp.orgno = p.mailbox_provider
   where p.personidentifikator = any($1::text[]) order by p.personidentifikator`;
 
+/** The highest change id of a person or a removal, as an expression (one probe of each index). */
+const LATEST_CHANGE_ID = `greatest((select max(change_id) from person), (select max(change_id) from person_removed))`;
+
+/**
+ * LOOKUP_SQL with the highest change id the statement's snapshot sees beside each row (computed
+ * once): what a cache needs to tell whether rows from a replica are as new as what it already
+ * holds (docs/operations.md#replicas).
+ */
+const LOOKUP_WITH_POSITION_SQL = `select p.lookup, coalesce(p.sertifikat, mp.sertifikat_fragment) as sertifikat,
+    (select ${LATEST_CHANGE_ID}) as latest
+  from person p left join mailbox_provider mp on mp.orgno = p.mailbox_provider
+  where p.personidentifikator = any($1::text[]) order by p.personidentifikator`;
+
 export class PersonRepository {
   constructor(private readonly db: Database) {}
 
@@ -87,6 +100,58 @@ export class PersonRepository {
     if (identifiers.length === 0) return [];
     const rows = await this.db.queryRaw(LOOKUP_SQL, [identifiers]);
     return rows.map(([record, sertifikat]) => decodeLookupRecord(record!, sertifikat ?? null));
+  }
+
+  /**
+   * findLookupRecords, and the highest change id of the statement's snapshot (undefined when no
+   * person was found: there is nothing to compare then).
+   */
+  async findLookupRecordsWithPosition(
+    identifiers: readonly string[],
+  ): Promise<{ records: LookupRecord[]; latest: number | undefined }> {
+    if (identifiers.length === 0) return { records: [], latest: undefined };
+    const rows = await this.db.queryRaw(LOOKUP_WITH_POSITION_SQL, [identifiers]);
+    const latest = rows[0]?.[2];
+    return {
+      records: rows.map(([record, sertifikat]) => decodeLookupRecord(record!, sertifikat ?? null)),
+      latest: latest == null ? undefined : Number(latest.toString()),
+    };
+  }
+
+  /**
+   * The persons changed or removed after `changeId` (at most `limit`, oldest change first) and the
+   * highest change id, in one statement: one snapshot, so every change up to `latest` is listed
+   * (or more than `limit` were), whichever server answers (docs/operations.md#replicas).
+   */
+  async changesUpTo(
+    changeId: number,
+    limit: number,
+  ): Promise<{ latest: number; changed: { id: string; changeId: number }[] }> {
+    const rows = await this.db.query<{
+      latest: number | null;
+      personidentifikator: string | null;
+      change_id: number | null;
+    }>(
+      `select s.latest, c.personidentifikator, c.change_id
+       from (select coalesce(${LATEST_CHANGE_ID}, 0) as latest) s
+       left join lateral (
+         select personidentifikator, change_id from (
+           (select personidentifikator, change_id from person where change_id > $1 order by change_id limit $2)
+           union all
+           (select personidentifikator, change_id from person_removed where change_id > $1 order by change_id limit $2)
+         ) u order by change_id limit $2
+       ) c on true
+       order by c.change_id`,
+      [changeId, limit],
+    );
+    return {
+      latest: rows[0]?.latest ?? 0,
+      changed: rows.flatMap((r) =>
+        r.personidentifikator === null || r.change_id === null
+          ? []
+          : [{ id: r.personidentifikator, changeId: r.change_id }],
+      ),
+    };
   }
 
   /**

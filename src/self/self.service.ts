@@ -21,6 +21,11 @@ export const SELF_PATH = '/rest/v1/person';
 
 export interface SelfDeps {
   readonly persons: PersonRepository;
+  /**
+   * Where GET reads the person (docs/operations.md#replicas): a read replica may answer it; the
+   * answer to a PATCH is read from `persons`, which has the change just made. Default `persons`.
+   */
+  readonly reads?: PersonRepository;
   readonly writer: PersonWriter;
   readonly audit: AuditRepository;
   readonly clock: Clock;
@@ -79,7 +84,7 @@ export class SelfService {
   /** The person as one Person object (not wrapped); IKKE_REGISTRERT when the register has no record. */
   async get(token: AccessToken, view: View): Promise<string> {
     const pid = this.personOf(token);
-    const answer = await this.render(pid, view);
+    const answer = await this.render(pid, view, this.deps.reads ?? this.deps.persons);
     await this.audit(token, 'GET', pid, 200);
     return answer;
   }
@@ -108,11 +113,11 @@ export class SelfService {
     });
     await this.audit(token, 'PATCH', pid, found ? 200 : 404);
     if (!found) throw new NotFoundError('the register holds no active record for the logged-in person');
-    return this.render(pid, view);
+    return this.render(pid, view, this.deps.persons);
   }
 
-  private async render(pid: string, view: View): Promise<string> {
-    const [person] = await this.deps.persons.findMany([pid]);
+  private async render(pid: string, view: View, from: PersonRepository): Promise<string> {
+    const [person] = await from.findMany([pid]);
     if (!person) return renderUnregisteredAnswer(pid, view);
     return renderPersonAnswer(person, view, freshnessBoundary(this.deps.clock.now()));
   }

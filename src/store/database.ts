@@ -80,4 +80,8 @@ export type StoreConfig =
       /** docs/operations.md#timeouts; 0: none. */
       readonly statementTimeoutSeconds?: number;
       readonly connectTimeoutSeconds?: number;
+      /** Streaming replicas for reads (docs/operations.md#replicas); none: every read on `url`. */
+      readonly readUrls?: readonly string[];
+      /** A replica further behind than this is passed over (default 1). */
+      readonly maxReplicaLagSeconds?: number;
     };

@@ -78,6 +78,8 @@ export interface PostgresOptions {
   readonly connectTimeoutSeconds?: number;
   /** The server's statement_timeout for every statement but long work's; 0: none. */
   readonly statementTimeoutSeconds?: number;
+  /** false: `schema` is not created when missing (a read-only standby, docs/operations.md#replicas). */
+  readonly createSchema?: boolean;
 }
 
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
@@ -178,7 +180,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     }
   }
 
-  if (options.schema) {
+  if (options.schema && options.createSchema !== false) {
     const schema = `"${options.schema.replace(/"/g, '""')}"`;
     await attempt((pool) => pool.unsafe(`create schema if not exists ${schema}`));
   }
