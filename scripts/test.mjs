@@ -103,10 +103,19 @@ if (outdated) {
   }
 }
 
+// Node options for every test process and every krr process a test starts (test/support/processes.ts).
+// --liftoff-only: V8 compiles WebAssembly with its baseline compiler only. Each new embedded store
+// (PGlite, WebAssembly) otherwise has V8's optimising compiler recompile the hot parts of PostgreSQL
+// on background threads: 0.6 s of CPU in every process that opens one, most of it spent on code
+// that runs too briefly to gain by it. The same results, computed by less optimised machine code.
+// KRR_TEST_NODE_FLAGS sets other options ('' for none).
+const NODE_FLAGS = (process.env.KRR_TEST_NODE_FLAGS ?? '--liftoff-only').split(' ').filter(Boolean);
+
 /** @type {NodeJS.ProcessEnv} */
 const env = {
   ...process.env,
   KRR_LOG_LEVEL: process.env.KRR_LOG_LEVEL ?? 'silent',
+  KRR_TEST_NODE_FLAGS: NODE_FLAGS.join(' '),
 };
 
 /** Where the run's scratch directory goes. */
@@ -138,6 +147,7 @@ if (
   const made = spawnSync(
     process.execPath,
     [
+      ...NODE_FLAGS,
       '--input-type=module',
       '-e',
       `const { openStore } = await import('./${BUILD}/src/register/open-store.js');
@@ -157,7 +167,7 @@ if (
 
 const runner = spawn(
   process.execPath,
-  ['--enable-source-maps', 'scripts/run-test-files.mjs', ...files.map(compiledPath)],
+  ['--enable-source-maps', ...NODE_FLAGS, 'scripts/run-test-files.mjs', ...files.map(compiledPath)],
   { stdio: 'inherit', env },
 );
 // Ctrl-C reaches the runner too (one process group); the scratch directory is removed once it ends.

@@ -51,11 +51,18 @@ function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * Node options for the krr processes the tests start: KRR_TEST_NODE_FLAGS, which the test runner
+ * sets (scripts/test.mjs: V8's baseline WebAssembly compiler only, which halves what an embedded
+ * store's start costs in CPU); none when a test file is run without it.
+ */
+const NODE_FLAGS = (process.env.KRR_TEST_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
 /** Node's arguments for `krr ARGS` (run from ROOT): the CLI compiled with this file, or its sources. */
 export function krrArgv(args: readonly string[]): string[] {
   return COMPILED
-    ? [resolve(HERE, '../../src/cli/bin.js'), ...args]
-    : ['--import', 'tsx', 'src/cli/bin.ts', ...args];
+    ? [...NODE_FLAGS, resolve(HERE, '../../src/cli/bin.js'), ...args]
+    : [...NODE_FLAGS, '--import', 'tsx', 'src/cli/bin.ts', ...args];
 }
 
 export function startKrr(args: readonly string[], env?: NodeJS.ProcessEnv): ChildProcess {
