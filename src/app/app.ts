@@ -21,6 +21,7 @@ import { ChangesRepository } from '../changes/changes.repository.js';
 import { changesRoutes } from '../changes/changes.routes.js';
 import { ChangesService } from '../changes/changes.service.js';
 import { healthRoutes } from '../health/health.routes.js';
+import { Readiness } from '../health/readiness.js';
 import { configuredJobs, healthOfJob } from '../jobs/jobs.js';
 import { jobStates } from '../jobs/jobs.runner.js';
 import { registerOpenapi } from '../http/openapi.js';
@@ -97,6 +98,11 @@ export interface AppDeps {
    * on (default Date.now; never the register's clock) and a sign-in flow of their own.
    */
   readonly minprofil?: { readonly now?: () => number; readonly signIn?: SignInFlow };
+  /**
+   * Whether the server is stopping (docs/operations.md#stopping): `krr serve` marks it at SIGTERM;
+   * then `/health/ready` answers 503 and every answer closes its connection.
+   */
+  readonly readiness?: Readiness;
 }
 
 /**
@@ -212,7 +218,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: config.http.requestTimeoutSeconds * 1000,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    return503OnClosing: true,
+    // Every answer is ours, also while the server stops (docs/operations.md#stopping): a request
+    // that reaches it then is served as any other (the store is still open), with `Connection:
+    // close`; the load balancer learns of the stop from /health/ready, not from a framework's 503.
+    return503OnClosing: false,
+    // close() ends the kept-alive connections that carry no request at once; those that do end
+    // after their answer (Connection: close) or at the grace period's end (serve.command.ts).
+    forceCloseConnections: 'idle',
     // Malformed HTTP answered with the error body too (client-error.ts).
     clientErrorHandler,
     logger: {
@@ -248,7 +260,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       request.log.error({ err: error }, 'unhandled error');
       return sendJson(reply, errorBody(500, []), 500);
     }
-    if (known.status >= 500) request.log.warn({ code: known.code }, known.message);
+    // A stopping server's 503 on /health/ready is its own choice, not a fault to warn of.
+    if (known.status >= 500 && known.code !== 'SHUTTING_DOWN')
+      request.log.warn({ code: known.code }, known.message);
     if (known.status === 401) {
       reply.header(
         'www-authenticate',
@@ -269,6 +283,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         : new NotFoundError('no such resource');
     if (allowed.length > 0) reply.header('allow', allowed.join(', '));
     return sendJson(reply, errorBody(error.status, error.items), error.status);
+  });
+
+  const readiness = deps.readiness ?? new Readiness();
+  // A stopping server asks its clients (a load balancer's pooled connections too) to go elsewhere
+  // after the answer they are getting, so that its connections end as their requests do.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (readiness.stopping) reply.header('connection', 'close');
+    return payload;
   });
 
   // First, so that every request is counted, also one the guards refuse.
@@ -292,6 +314,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : undefined;
   // Concurrent lookups share audit inserts (group commit); each still awaits its own record.
   const auditBatch = new AuditBatch(db, undefined, metrics?.auditObserver);
+  // Once the server has closed (no request left), before the store closes: entries of lookups
+  // whose clients went away are written too (docs/operations.md#stopping).
+  app.addHook('onClose', async () => {
+    await auditBatch.flush();
+  });
   const service = new LookupService({
     persons: readPersons,
     ...(cache ? { source: cache } : {}),
@@ -314,6 +341,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const jobs = configuredJobs(config);
   healthRoutes(app, {
     db,
+    readiness,
     // Any process's runs: the store holds them, so every krr on it shows the same.
     details: async () => {
       const now = new Date();

@@ -49,6 +49,19 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(latest, entries);
     });
 
+    it('flush() resolves once every entry recorded so far is written, nobody awaiting them', async () => {
+      const batch = new AuditBatch(store.db, 1);
+      const repository = new AuditRepository(store.db);
+      await batch.flush(); // nothing pending: at once
+      const entries = Array.from({ length: 10 }, (_, n) => ({ ...entry(n), clientId: `flushed-${n}` }));
+      // As a lookup whose client went away: nobody awaits the entries (docs/operations.md#stopping).
+      for (const e of entries) void batch.record(e);
+      await batch.flush();
+      assert.equal(batch.depth, 0);
+      const stored = new Set((await repository.latest(100)).map((l) => l.clientId));
+      for (const e of entries) assert.ok(stored.has(e.clientId), `${e.clientId} was not written`);
+    });
+
     it('stores a 1000-identifier entry whole and uncompressed (migration 6)', async () => {
       const [column] = await store.db.query<{ attstorage: string }>(
         `select attstorage from pg_attribute where attrelid = 'audit_log'::regclass and attname = 'identifiers'`,

@@ -46,6 +46,8 @@ export interface AuditBatchObserver {
 export class AuditBatch {
   private queue: Pending[] = [];
   private running = 0;
+  /** Told when the last insert running has ended with nothing left in the queue. */
+  private idle: (() => void)[] = [];
 
   /** `concurrency`: how many inserts may run at once (each takes a connection). */
   constructor(
@@ -57,6 +59,16 @@ export class AuditBatch {
   /** Entries waiting for an insert (not those being written). */
   get depth(): number {
     return this.queue.length;
+  }
+
+  /**
+   * Resolves once every entry recorded so far has been written (or has failed): what a server that
+   * stops waits for before it closes the store (docs/operations.md#stopping). A lookup awaits its
+   * own entry, so this matters for one whose client went away before the answer.
+   */
+  flush(): Promise<void> {
+    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
   record(entry: AuditEntry): Promise<void> {
@@ -97,6 +109,7 @@ export class AuditBatch {
       }
     } finally {
       this.running--;
+      if (this.running === 0 && this.queue.length === 0) for (const done of this.idle.splice(0)) done();
     }
   }
 }

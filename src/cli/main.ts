@@ -141,7 +141,7 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
         stop.dispose();
         throw e;
       }
-      let reason: StopReason;
+      let reason: StopReason | undefined;
       try {
         const { startupBanner } = await import('./serve.command.js');
         out.write(startupBanner(cfg, server));
@@ -151,7 +151,9 @@ function makeProgram(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Co
         stop.dispose();
         // The audit trail's pending entries are written before the store closes: app.close() waits
         // for the requests in flight, and each awaits its own entry (docs/operations.md#stopping).
-        await server.close();
+        // Only SIGTERM waits the drain delay: it is what a load balancer's orchestration sends,
+        // while Ctrl-C at a terminal (SIGINT) or the end of `npm start` has none to wait for.
+        await server.close({ drain: reason === 'SIGTERM' });
         // Last: a script that sees the file gone knows the port and the store are free.
         await readyFile?.remove(server.localUrl);
       }

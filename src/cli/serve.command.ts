@@ -11,6 +11,7 @@ import type { DemoPerson } from '../demo/demo-data.js';
 import { seedDemo } from '../demo/demo-seed.js';
 import { ConfigError } from '../errors/errors.js';
 import { buildApp } from '../app/app.js';
+import { Readiness } from '../health/readiness.js';
 import { idportenIssuerOf } from '../idporten/idporten-issuer.js';
 import { PersonRepository } from '../register/person.repository.js';
 import type { Database } from '../store/database.js';
@@ -64,7 +65,22 @@ export interface RunningServer {
   readonly outbox: OutboxDelivery;
   /** The register's jobs (docs/jobs.md), unless turned off (`--no-jobs`). */
   readonly jobs: JobsRunner | undefined;
-  close(): Promise<void>;
+  /** Whether it is stopping: set by `close()`, before anything else (docs/operations.md#stopping). */
+  readonly readiness: Readiness;
+  /**
+   * Stops it (docs/operations.md#stopping): not ready at once; with `drain`, serving on for the
+   * configured drain delay; then no new connections, the requests in flight finished (within the
+   * grace period), the audit trail's entries written, the jobs, the outbox and the store closed.
+   */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+export interface CloseOptions {
+  /**
+   * Wait the drain delay (`shutdown.drainSeconds`) before no longer accepting connections: for a
+   * load balancer's health check (SIGTERM). Without it (Ctrl-C at a terminal) the server stops at once.
+   */
+  readonly drain?: boolean;
 }
 
 /** Opens the store and serves the API until `close()`. */
@@ -84,6 +100,7 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
   let clock: RegisterClock | undefined;
   let outbox: OutboxDelivery | undefined;
   let jobs: JobsRunner | undefined;
+  const readiness = new Readiness();
   try {
     replicas = await openReadReplicas(config.store, db, {
       onChange: (index, healthy, why) => onReplicaChange?.(index, healthy, why),
@@ -132,6 +149,7 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
       ...(replicas ? { replicas } : {}),
       verifier,
       clock,
+      readiness,
       ...(devJwk ? { maskinporten: devTokenServiceOptions(config, devJwk), devKey: devJwk } : {}),
     });
     const replicaLog = app.log.child({ component: 'replicas' });
@@ -178,17 +196,45 @@ export async function startServer(requested: KrrConfig, options: ServeOptions): 
       demo,
       outbox,
       jobs,
-      async close() {
-        // First: a run in progress stops at its next safe point and gives its lease up, so that
-        // another process can take the job over at once (docs/jobs.md#one-place-at-a-time).
-        await jobs?.stop();
-        await app.close();
+      readiness,
+      async close(options: CloseOptions = {}) {
+        const log = app.log.child({ component: 'shutdown' });
+        // First: /health/ready answers 503, and every answer from now on closes its connection.
+        readiness.stop();
+        const drainMs = options.drain ? config.shutdown.drainSeconds * 1000 : 0;
+        log.info({ drainSeconds: drainMs / 1000 }, 'stopping: not ready; serving on for the drain delay');
+        await Promise.all([
+          // A run in progress stops at its next safe point and gives its lease up, so that another
+          // process can take the job over at once (docs/jobs.md#one-place-at-a-time).
+          jobs?.stop(),
+          // The load balancer's health check sees the 503 meanwhile and sends new requests to the
+          // other servers; what still comes here is served.
+          drainMs > 0 ? new Promise((r) => setTimeout(r, drainMs)) : undefined,
+        ]);
+        log.info(
+          { graceSeconds: config.shutdown.graceSeconds },
+          'stopping: no new connections; waiting for the requests in flight',
+        );
+        // app.close() stops listening, ends the idle kept-alive connections, waits for the requests
+        // in flight, then writes the audit trail's pending entries (its onClose hook). A request
+        // still running at the grace period's end loses its connection.
+        const grace = setTimeout(() => {
+          log.warn('stopping: the grace period is over; closing the connections left');
+          app.server.closeAllConnections();
+        }, config.shutdown.graceSeconds * 1000);
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(grace);
+        }
+        log.info('stopping: requests finished and the audit trail written');
         // After the app: a request that enqueued a message has committed; the round in flight
         // finishes, and what is left waits in the store for the next start.
         await outbox!.stop();
         await clock!.close();
         await replicas?.close();
         await db.close();
+        log.info('stopping: the store is closed');
       },
     };
   } catch (err) {

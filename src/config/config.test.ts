@@ -609,6 +609,20 @@ describe("the jobs' settings", () => {
     assert.throws(() => loadConfig({}, { KRR_AUDIT_RETENTION_MONTHS: '0' }), /KRR_AUDIT_RETENTION_MONTHS/);
     assert.throws(() => loadConfig({ config: withFile({ audit: { retentionMonths: 0 } }) }, {}), ConfigError);
   });
+
+  it("reads how the server stops: drain 5 s and grace 20 s, the file's, the environment's over it", () => {
+    assert.deepEqual(loadConfig({}, {}).shutdown, { drainSeconds: 5, graceSeconds: 20 });
+    const file = withFile({ shutdown: { drainSeconds: 0, graceSeconds: 60 } });
+    assert.deepEqual(loadConfig({ config: file }, {}).shutdown, { drainSeconds: 0, graceSeconds: 60 });
+    assert.deepEqual(
+      loadConfig({ config: file }, { KRR_SHUTDOWN_DRAIN_SECONDS: '3', KRR_SHUTDOWN_GRACE_SECONDS: '7' })
+        .shutdown,
+      { drainSeconds: 3, graceSeconds: 7 },
+    );
+    assert.throws(() => loadConfig({}, { KRR_SHUTDOWN_GRACE_SECONDS: '0' }), /KRR_SHUTDOWN_GRACE_SECONDS/);
+    assert.throws(() => loadConfig({}, { KRR_SHUTDOWN_DRAIN_SECONDS: '301' }), /KRR_SHUTDOWN_DRAIN_SECONDS/);
+    assert.throws(() => loadConfig({ config: withFile({ shutdown: { later: 1 } }) }, {}), ConfigError);
+  });
 });
 
 describe("loadConfig: the PostgreSQL store's timeouts (docs/operations.md#timeouts)", () => {

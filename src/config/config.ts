@@ -475,6 +475,46 @@ function auditFrom(env: NodeJS.ProcessEnv, file: FileConfig): AuditConfig {
 
 // --- end of the audit trail's block ---
 
+// --- Stopping (docs/operations.md#stopping) ---
+const ShutdownSchema = Type.Object(
+  {
+    /** Seconds between SIGTERM and no longer accepting connections, answering /health/ready 503 meanwhile. */
+    drainSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 300 })),
+    /** Seconds the requests in flight have to finish once no new connections are taken. */
+    graceSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+  },
+  { additionalProperties: false },
+);
+
+/** How `krr serve` stops (docs/operations.md#stopping). */
+export interface ShutdownConfig {
+  /**
+   * After SIGTERM, how long the server goes on serving while `/health/ready` answers 503, so that a
+   * load balancer's health check takes it out before it stops accepting connections.
+   */
+  readonly drainSeconds: number;
+  /** Then how long the requests in flight have to finish before their connections are closed. */
+  readonly graceSeconds: number;
+}
+
+export const DEFAULT_SHUTDOWN_DRAIN_SECONDS = 5;
+export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 20;
+
+function shutdownFrom(env: NodeJS.ProcessEnv, file: FileConfig): ShutdownConfig {
+  return {
+    drainSeconds:
+      parseCountEnv('KRR_SHUTDOWN_DRAIN_SECONDS', env.KRR_SHUTDOWN_DRAIN_SECONDS, 0, 300) ??
+      file.shutdown?.drainSeconds ??
+      DEFAULT_SHUTDOWN_DRAIN_SECONDS,
+    graceSeconds:
+      parseCountEnv('KRR_SHUTDOWN_GRACE_SECONDS', env.KRR_SHUTDOWN_GRACE_SECONDS, 1, 3600) ??
+      file.shutdown?.graceSeconds ??
+      DEFAULT_SHUTDOWN_GRACE_SECONDS,
+  };
+}
+
+// --- end of the stopping block ---
+
 // --- Min profil (docs/minprofil.md#configuration) ---
 /** An allowed return address: an origin (`https://nav.no`) or a URL prefix (`https://nav.no/app/`). */
 const MinprofilSchema = Type.Object(
@@ -647,6 +687,8 @@ const FileConfigSchema = Type.Object(
     database: Type.Optional(DatabaseSchema),
     /** The audit trail's retention (docs/operations.md#partitions-and-retention). */
     audit: Type.Optional(AuditSchema),
+    /** How `krr serve` stops (docs/operations.md#stopping). */
+    shutdown: Type.Optional(ShutdownSchema),
   },
   { additionalProperties: false },
 );
@@ -734,6 +776,8 @@ export interface KrrConfig {
   readonly metrics: MetricsConfig;
   /** The audit trail's retention (docs/operations.md#partitions-and-retention). */
   readonly audit: AuditConfig;
+  /** How `krr serve` stops (docs/operations.md#stopping). */
+  readonly shutdown: ShutdownConfig;
 }
 
 /** Command-line values; undefined where the option was not given. */
@@ -1126,5 +1170,6 @@ export function loadConfig(cli: CliValues, env: NodeJS.ProcessEnv = process.env)
     jobs: jobsFrom(env, file, cli),
     metrics: metricsFrom(env, file),
     audit: auditFrom(env, file),
+    shutdown: shutdownFrom(env, file),
   });
 }

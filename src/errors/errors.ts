@@ -157,3 +157,12 @@ export class ServiceOverloadedError extends KrrError {
   readonly code = 'OVERLOADED';
   readonly status = 503;
 }
+
+/**
+ * The server is stopping (docs/operations.md#stopping): `/health/ready` says so, so that a load
+ * balancer sends the requests elsewhere while the ones it already sent are still served.
+ */
+export class ShuttingDownError extends KrrError {
+  readonly code = 'SHUTTING_DOWN';
+  readonly status = 503;
+}

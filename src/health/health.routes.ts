@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { StoreUnavailableError } from '../errors/errors.js';
+import { ShuttingDownError, StoreUnavailableError } from '../errors/errors.js';
 import type { Database } from '../store/database.js';
 import { sendJson } from '../http/send-json.js';
+import type { Readiness } from './readiness.js';
 
 export interface HealthDeps {
   readonly db: Database;
@@ -10,10 +11,14 @@ export interface HealthDeps {
    * reports, never personal data. Read on every call of `/health` only, not of `/health/ready`.
    */
   readonly details?: () => Promise<Readonly<Record<string, unknown>>>;
+  /** Once it says stopping, `/health/ready` and `/health` answer 503 (docs/operations.md#stopping). */
+  readonly readiness?: Readiness;
 }
 
 export function healthRoutes(app: FastifyInstance, deps: HealthDeps) {
   const ready = async () => {
+    // The load balancer's cue to send new requests elsewhere; the process still lives (/health/live).
+    if (deps.readiness?.stopping) throw new ShuttingDownError('the server is stopping');
     try {
       await deps.db.query('select 1');
     } catch {

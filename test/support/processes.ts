@@ -36,7 +36,14 @@ export interface Result {
 }
 
 function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, KRR_LOG_LEVEL: 'silent', ...extra };
+  // No drain delay at SIGTERM (docs/operations.md#stopping): no load balancer waits on a test's
+  // server, unless the test says so (the rolling restarts).
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KRR_LOG_LEVEL: 'silent',
+    KRR_SHUTDOWN_DRAIN_SECONDS: '0',
+    ...extra,
+  };
   for (const name of [
     'KRR_DATABASE_URL',
     'KRR_DATA_DIR',
