@@ -40,7 +40,7 @@ import {
 } from 'node:fs';
 import { readdirSync } from 'node:fs';
 import { once } from 'node:events';
-import { rm } from 'node:fs/promises';
+import { cp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -190,7 +190,7 @@ interface Server {
   readonly url: string;
 }
 
-async function startServer(kind: StoreKind, where: string, cacheBytes: number): Promise<Server> {
+async function startServer(kind: StoreKind, where: string, cacheBytes: number, port = '0'): Promise<Server> {
   const child = spawn(
     process.execPath,
     [
@@ -207,7 +207,7 @@ async function startServer(kind: StoreKind, where: string, cacheBytes: number): 
       '--host',
       '127.0.0.1',
       '--port',
-      '0',
+      port,
       '--log-level',
       'warn',
     ],
@@ -579,19 +579,26 @@ async function main(): Promise<void> {
     const summary: string[] = [];
     // A fresh register of `kind` for this run, with the providers unless --no-providers. Removed at
     // the end, or earlier by `remove` (removing twice does no harm).
+    // Each store's registers are copies of one made first with the providers (CREATE DATABASE
+    // ... TEMPLATE, a copied directory): a register made by migrations and `krr providers add`
+    // costs seconds, and the rounds need several.
+    const templates = new Map<StoreKind, string>();
     let registers = 0;
     const freshRegister = async (kind: StoreKind, label: string) => {
       let where: string;
       let remove: () => Promise<void>;
+      const template = templates.get(kind);
       const serial = registers++;
       if (kind === 'embedded') {
         const dir = join(work, `embedded-${label}-${serial}`);
         where = dir;
+        if (template) await cp(template, dir, { recursive: true });
         remove = () => rm(dir, { recursive: true, force: true });
       } else {
         const name = `krr_bench_${label}_${randomBytes(4).toString('hex')}`;
         const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-        await admin.unsafe(`create database ${name}`);
+        const from = template ? ` template ${new URL(template).pathname.slice(1)}` : '';
+        await admin.unsafe(`create database ${name}${from}`);
         await admin.end({ timeout: 5 });
         const url = new URL(ADMIN_URL);
         url.pathname = `/${name}`;
@@ -606,7 +613,11 @@ async function main(): Promise<void> {
         };
       }
       cleanups.push(remove);
-      if (o.providers) for (const args of providerArgs) krr([...args, ...storeArgs(kind, where)]);
+      if (!template) {
+        if (o.providers) for (const args of providerArgs) krr([...args, ...storeArgs(kind, where)]);
+        else await (await openStore(storeConfig(kind, where))).close(); // migrated
+        templates.set(kind, where);
+      }
       return { where, remove };
     };
     // Each import and each lookup measurement starts with the disk written out and no checkpoint
@@ -624,9 +635,8 @@ async function main(): Promise<void> {
       // The import and its ceiling, in turn, each into a fresh register; the last import's
       // register is the one served.
       log(`[${kind}] import ceiling and krr import, ${o.rounds} rounds each, in turn ...`);
-      const parseRegister = await freshRegister(kind, 'parse');
-      const blocks = await importCeilingBlocks(kind, parseRegister.where, file);
-      await parseRegister.remove();
+      const template = await freshRegister(kind, 'template');
+      const blocks = await importCeilingBlocks(kind, template.where, file);
       let served: Awaited<ReturnType<typeof freshRegister>> | undefined;
       const [importCeilingRounds, importRounds] = await interleave(o.rounds, [
         async () => {
@@ -690,9 +700,9 @@ async function main(): Promise<void> {
           try {
             return await measure();
           } finally {
-            server = await startServer(kind, where, cache ? o.cacheBytes : 0);
+            // On the same port: the same issuer, so the tokens stay good.
+            server = await startServer(kind, where, cache ? o.cacheBytes : 0, new URL(server.url).port);
             children.push(server.child);
-            issueTokens();
             // A fresh process: its code warmed, untimed, before it is measured.
             await load(endpoint(), token, bulkBodies, 1, o.connections);
           }
