@@ -8,24 +8,43 @@
 //
 // --static answers every request with the same bytes (FILE's first 1000 lines) without looking at
 // it: the most a Node server here can push over loopback, a reference for the link, not a lookup.
-import { readFileSync } from 'node:fs';
+// It reads no more of FILE than those lines.
+import { closeSync, openSync, readSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 const PID_START = '{"personidentifikator":"'.length;
 const OPEN = Buffer.from('{"personer":[');
 const CLOSE = Buffer.from(']}');
 const COMMA = Buffer.from(',');
+const CHUNK = 64 << 20;
 
-const text = readFileSync(process.argv[2] ?? '');
+const fixedOnly = process.argv.includes('--static');
 const persons = new Map();
+/** @type {Buffer[]} */
 const first = [];
-for (let start = 0; start < text.length;) {
-  let end = text.indexOf(10, start);
-  if (end < 0) end = text.length;
-  const line = text.subarray(start, end);
-  persons.set(line.toString('latin1', PID_START, PID_START + 11), line);
-  if (first.length < 1000) first.push(line);
-  start = end + 1;
+// Read in chunks, each line kept as a view of its chunk: a register of millions of persons is
+// larger than one Buffer or one readFileSync may be, and its lines are no copies of their own.
+{
+  const fd = openSync(process.argv[2] ?? '', 'r');
+  let carry = Buffer.alloc(0);
+  for (;;) {
+    const buffer = Buffer.allocUnsafeSlow(carry.length + CHUNK);
+    carry.copy(buffer, 0);
+    const read = readSync(fd, buffer, carry.length, CHUNK, null);
+    const chunk = buffer.subarray(0, carry.length + read);
+    let start = 0;
+    for (let end = chunk.indexOf(10, start); end >= 0; end = chunk.indexOf(10, start)) {
+      const line = chunk.subarray(start, end);
+      if (first.length < 1000) first.push(line);
+      if (!fixedOnly) persons.set(line.toString('latin1', PID_START, PID_START + 11), line);
+      start = end + 1;
+    }
+    carry = chunk.subarray(start);
+    if (read === 0 || (fixedOnly && first.length >= 1000)) break;
+  }
+  closeSync(fd);
+  if (carry.length > 0 && first.length < 1000) first.push(carry);
+  if (carry.length > 0 && !fixedOnly) persons.set(carry.toString('latin1', PID_START, PID_START + 11), carry);
 }
 
 /** @param {readonly string[]} ids */
@@ -41,8 +60,8 @@ function answer(ids) {
   return Buffer.concat(parts);
 }
 
-const fixed = process.argv.includes('--static')
-  ? answer(first.map((l) => l.toString('latin1', PID_START, PID_START + 11)))
+const fixed = fixedOnly
+  ? Buffer.concat([OPEN, ...first.flatMap((l, i) => (i > 0 ? [COMMA, l] : [l])), CLOSE])
   : undefined;
 
 const server = createServer((req, res) => {

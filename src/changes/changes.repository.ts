@@ -36,6 +36,28 @@ const REMOVED_SELECT = `r.personidentifikator, null::text as status, null::boole
   null::int8 as varsling_basis, null::text as epost_key, null::text as mobil_key, null::text as sertifikat,
   null::text as mailbox_provider, null::text as lookup`;
 
+/**
+ * One page of the feed: the persons whose latest change id is greater than $1, ascending, at most
+ * $2, and the highest change id a reader can see. Removals of identifiers registered again are
+ * left out: the person's own change id is later than the removal's, and the feed shows each
+ * identifier once, in its current state. The same statement is the benchmark's feed ceiling.
+ */
+export const CHANGE_PAGE_SQL = `select s.latest, p.*
+   from (select coalesce(greatest((select max(change_id) from person),
+                                  (select max(change_id) from person_removed)), ${NO_CHANGE_ID}) as latest) s
+   left join lateral (
+     select * from (
+       (select p.change_id, false as removed, ${PERSON_SELECT} from ${PERSON_FROM}
+        where p.change_id > $1 order by p.change_id limit $2)
+       union all
+       (select r.change_id, true as removed, ${REMOVED_SELECT} from person_removed r
+        where r.change_id > $1
+          and not exists (select 1 from person x where x.personidentifikator = r.personidentifikator)
+        order by r.change_id limit $2)
+     ) u order by change_id limit $2
+   ) p on true
+   order by p.change_id`;
+
 export class ChangesRepository {
   constructor(private readonly db: Database) {}
 
@@ -45,26 +67,7 @@ export class ChangesRepository {
    * Change ids are commit-ordered (see PersonWriter), so paging never skips a change.
    */
   async page(after: number, limit: number): Promise<ChangePage> {
-    // Removals of identifiers registered again are left out: the person's own change id is
-    // later than the removal's, and the feed shows each identifier once, in its current state.
-    const rows = await this.db.query<PageRow & { latest: number }>(
-      `select s.latest, p.*
-       from (select coalesce(greatest((select max(change_id) from person),
-                                      (select max(change_id) from person_removed)), ${NO_CHANGE_ID}) as latest) s
-       left join lateral (
-         select * from (
-           (select p.change_id, false as removed, ${PERSON_SELECT} from ${PERSON_FROM}
-            where p.change_id > $1 order by p.change_id limit $2)
-           union all
-           (select r.change_id, true as removed, ${REMOVED_SELECT} from person_removed r
-            where r.change_id > $1
-              and not exists (select 1 from person x where x.personidentifikator = r.personidentifikator)
-            order by r.change_id limit $2)
-         ) u order by change_id limit $2
-       ) p on true
-       order by p.change_id`,
-      [after, limit],
-    );
+    const rows = await this.db.query<PageRow & { latest: number }>(CHANGE_PAGE_SQL, [after, limit]);
     const latestChangeId = rows[0]?.latest ?? NO_CHANGE_ID;
     const found = rows.filter(
       (r): r is PersonRow & { change_id: number; removed: boolean; latest: number } => r.change_id !== null,

@@ -64,5 +64,22 @@ describe('CachedLookupSource bound', () => {
     // A cold person from the start was given back with its slab.
     await cache.records([IDS[150]!]);
     assert.equal(fetched(), before + 1);
+    await assertAnswerBytesHeld(cache);
   });
 });
+
+/**
+ * The cache's answerBytes is the sum of the answers it holds: each person held is answered from
+ * it (a CachedAnswer, its bytes from start to end) when all are asked, before the misses are kept.
+ */
+async function assertAnswerBytesHeld(cache: CachedLookupSource): Promise<void> {
+  const { answerBytes, entries } = cache.stats();
+  const answers = await cache.records(IDS);
+  const held = answers.filter((a): a is CachedAnswer => a instanceof CachedAnswer);
+  assert.equal(held.length, entries);
+  assert.equal(
+    answerBytes,
+    held.reduce((n, a) => n + a.end - a.start, 0),
+  );
+  assert.ok(answerBytes > 0 && answerBytes < cache.stats().bytes);
+}

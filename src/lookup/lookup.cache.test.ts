@@ -22,6 +22,7 @@ import type { TestStore } from '../../test/support/stores.js';
 import { parseInstant } from '../time/oslo-time.js';
 import { freshnessBoundary, freshnessEnd } from '../freshness/freshness.js';
 import { CachedLookupSource, StoreLookupSource } from './lookup.cache.js';
+import { CachedAnswer } from '../answer/answer.assemble.js';
 import { renderPersonAnswer, renderUnregisteredAnswer } from '../answer/answer.compose.js';
 import { LookupService } from './lookup.service.js';
 import { DATA_SCOPES, groupsForScopes, viewFor } from '../access/access.view.js';
@@ -315,6 +316,18 @@ for (const kind of STORE_KINDS) {
       const afterWrite = await answer(cached, [FULL, NO_CONTACT], FULL_VIEW);
       assert.match(afterWrite, /new.address@example.no/);
       assert.equal(afterWrite, await reference([FULL, NO_CONTACT], FULL_VIEW, true));
+      // The changed person's old answer no longer counts among the bytes held; its new one does.
+      const { answerBytes, entries } = cache.stats();
+      const registered: string[] = [];
+      for await (const page of persons.scan()) registered.push(...page.map((p) => p.personidentifikator));
+      const held = (await cache.records(registered)).filter(
+        (a): a is CachedAnswer => a instanceof CachedAnswer,
+      );
+      assert.equal(held.length, entries);
+      assert.equal(
+        answerBytes,
+        held.reduce((n, a) => n + a.end - a.start, 0),
+      );
     });
 
     it('shows a mailbox provider’s new certificate to its inheriting persons', async () => {

@@ -97,6 +97,11 @@ export interface LookupCacheStats {
   readonly entries: number;
   /** Bytes held against the bound (slabs and index). */
   readonly bytes: number;
+  /**
+   * Bytes of the answers of the persons held: what the cache must keep at the least, without the
+   * entries' headers, the index, the slabs' unused room and replaced entries not yet given back.
+   */
+  readonly answerBytes: number;
   /** The change id the cache is correct up to. */
   readonly watermark: number;
   /** Persons asked for that were answered from the cache. */
@@ -115,6 +120,8 @@ export class CachedLookupSource implements LookupSource {
   private nextSerial = 0;
   private readonly slabBytes: number;
   private watermark = -1;
+  /** The answers' bytes of the entries the index points at (LookupCacheStats.answerBytes). */
+  private answerBytes = 0;
   /** Moves whenever entries are dropped for changes: a fetch begun before must not fill the cache. */
   private generation = 0;
   private nextProbe: Promise<void> | undefined;
@@ -143,6 +150,7 @@ export class CachedLookupSource implements LookupSource {
     return {
       entries: this.index.size,
       bytes: this.bytes,
+      answerBytes: this.answerBytes,
       watermark: this.watermark,
       hits: this.hits,
       misses: this.misses,
@@ -244,9 +252,10 @@ export class CachedLookupSource implements LookupSource {
     if (changed.length > this.maxChangesPerRefresh) {
       this.index.clear();
       this.slabs = [];
+      this.answerBytes = 0;
     } else {
       // The bytes stay in their slab until it is given back; nothing points at them any more.
-      for (const { id } of changed) this.index.delete(Number(id));
+      for (const { id } of changed) this.forget(Number(id));
     }
     this.watermark = Math.max(this.watermark, upTo);
   }
@@ -270,8 +279,20 @@ export class CachedLookupSource implements LookupSource {
     out.writeUInt32LE(r.sertifikat === null ? 0 : r.sertifikat.length, offset + CERTIFICATE_LENGTH);
     out[offset + FLAGS] = r.dependsOnClock ? DEPENDS_ON_CLOCK : 0;
     slab.fill = CachedAnswer.write(r, out, offset + HEADER);
+    this.forget(key); // two lookups that both missed a person both keep it
     this.index.set(key, slab.serial * OFFSET_RANGE + offset);
+    this.answerBytes += length;
     while (this.bytes > this.maxBytes && this.slabs.length > 1) this.releaseOldest();
+  }
+
+  /** Drops the entry of `key`, if any, from the index (its bytes stay until its slab goes). */
+  private forget(key: number): void {
+    const at = this.index.get(key);
+    if (at < 0) return;
+    const serial = Math.floor(at / OFFSET_RANGE);
+    const slab = this.slabs[serial - this.slabs[0]!.serial]!;
+    this.answerBytes -= slab.bytes.readUInt32LE(at - serial * OFFSET_RANGE + LENGTH);
+    this.index.delete(key);
   }
 
   private openSlab(): Slab {
@@ -300,6 +321,7 @@ export class CachedLookupSource implements LookupSource {
           newest.fill += size;
         } else {
           this.index.delete(key);
+          this.answerBytes -= size - HEADER;
         }
       }
       offset += size;

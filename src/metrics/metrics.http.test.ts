@@ -122,6 +122,7 @@ for (const kind of STORE_KINDS) {
         ['krr_lookup_cache_hits_total', 'counter'],
         ['krr_lookup_cache_misses_total', 'counter'],
         ['krr_lookup_cache_bytes', 'gauge'],
+        ['krr_lookup_cache_answer_bytes', 'gauge'],
         ['krr_lookup_cache_entries', 'gauge'],
         ['krr_db_operation_duration_seconds', 'histogram'],
         ['krr_db_operation_failures_total', 'counter'],
@@ -173,6 +174,8 @@ for (const kind of STORE_KINDS) {
         3,
       );
       assert.ok(value(mid, 'krr_lookup_cache_bytes') > 0);
+      assert.ok(value(mid, 'krr_lookup_cache_answer_bytes') > 0);
+      assert.ok(value(mid, 'krr_lookup_cache_answer_bytes') < value(mid, 'krr_lookup_cache_bytes'));
       assert.ok(value(mid, 'krr_lookup_cache_entries') >= 2);
       assert.equal(
         value(mid, 'krr_audit_entries_written_total') - value(before, 'krr_audit_entries_written_total'),

@@ -138,6 +138,11 @@ export class AppMetrics {
         },
       });
     cacheGauge('krr_lookup_cache_bytes', 'Bytes the lookup cache holds against its bound', (s) => s.bytes);
+    cacheGauge(
+      'krr_lookup_cache_answer_bytes',
+      'Bytes of the answers the lookup cache holds (without its headers, index and unused room)',
+      (s) => s.answerBytes,
+    );
     cacheGauge('krr_lookup_cache_entries', 'Persons the lookup cache holds', (s) => s.entries);
 
     this.dbSeconds = new Histogram({
